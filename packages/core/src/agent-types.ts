@@ -1,0 +1,153 @@
+import type {
+  ConsolidateFn,
+  ContextOptions,
+  IntegrateFn,
+  LLMAdapter,
+  LLMCallFn,
+  MainStorage,
+  Message,
+  ToolCall,
+} from '@stello-ai/session';
+import type { z } from 'zod';
+import type { StelloAgent } from './stello-agent';
+import type { BootstrapResult, EngineTurnResult, MemoryEngine, SessionTree, TopologyNode } from './types';
+
+/** What a tool sees of the call it serves. */
+export interface ToolExecutionContext {
+  agent: StelloAgent;
+  sessionId: string;
+  toolCallId: string;
+  toolName: string;
+  signal: AbortSignal;
+}
+
+/** A tool the model may call; `inputSchema` validates the arguments before `execute` runs. */
+export interface Tool<TInput extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  inputSchema: TInput;
+  execute(input: z.infer<TInput>, context: ToolExecutionContext): Promise<unknown> | unknown;
+}
+
+/** A named prompt fragment the model can activate with the built-in `activate_skill` tool. */
+export interface Skill {
+  name: string;
+  description: string;
+  content: string;
+}
+
+/** A named set of fork defaults (`forkSession(id, { profile })`). */
+export interface ForkProfile {
+  systemPrompt?: string;
+  context?: 'none' | 'inherit';
+  prompt?: string;
+  tags?: string[];
+}
+
+export interface SplitProposal {
+  id: string;
+  parentId: string;
+  suggestedLabel: string;
+  suggestedScope?: string;
+  reason: string;
+}
+
+export interface UpdateProposal {
+  id: string;
+  path: string;
+  oldValue: unknown;
+  newValue: unknown;
+  reason: string;
+}
+
+/** Host-supplied confirmation of proposals; optional. */
+export interface ConfirmProtocol {
+  confirmSplit(proposal: SplitProposal): Promise<TopologyNode>;
+  dismissSplit(proposal: SplitProposal): Promise<void>;
+  confirmUpdate(proposal: UpdateProposal): Promise<void>;
+  dismissUpdate(proposal: UpdateProposal): Promise<void>;
+}
+
+/** Host lifecycle callbacks; each is optional and may replace the built-in step. */
+export interface EngineLifecycleAdapter {
+  bootstrap?(sessionId: string): Promise<BootstrapResult>;
+  afterTurn?(sessionId: string, input: string, result: EngineTurnResult): Promise<void> | void;
+}
+
+/** Observers of the engine. They are awaited in no path of a turn and their errors never break it. */
+export interface EngineHooks {
+  onMessageReceived(event: { sessionId: string; input: string }): void | Promise<void>;
+  onAssistantReply(event: { sessionId: string; content: string | null; rawResponse: string }): void | Promise<void>;
+  onToolCall(event: { sessionId: string; toolCall: ToolCall }): void | Promise<void>;
+  onToolResult(event: { sessionId: string; toolCall: ToolCall; result: unknown; isError: boolean }): void | Promise<void>;
+  onSessionEnter(event: { sessionId: string }): void | Promise<void>;
+  onSessionLeave(event: { sessionId: string }): void | Promise<void>;
+  onRoundStart(event: { sessionId: string; round: number }): void | Promise<void>;
+  onRoundEnd(event: { sessionId: string; turn: EngineTurnResult['turn'] }): void | Promise<void>;
+  onSessionArchive(event: { sessionId: string }): void | Promise<void>;
+  onSessionFork(event: { parentId: string; child: TopologyNode }): void | Promise<void>;
+  onConsolidated(event: { sessionId: string; memory: string }): void | Promise<void>;
+  onIntegrated(event: { synthesis: string; insightCount: number }): void | Promise<void>;
+  onError(event: { error: unknown; sessionId?: string; phase: string }): void | Promise<void>;
+}
+
+export interface StelloAgentConfig {
+  /** The topology of the space. */
+  sessions: SessionTree;
+  /** L1/L2/L3 access of the space. */
+  memory: MemoryEngine;
+  /** Sessions' records and slots; required unless `session.sessionResolver` builds sessions. */
+  storage?: MainStorage;
+  /** The model for turns; also the default `LLMCallFn` of consolidation and integration. */
+  llm?: LLMAdapter;
+  capabilities?: {
+    tools?: Tool[];
+    skills?: Skill[];
+    lifecycle?: EngineLifecycleAdapter;
+    confirm?: ConfirmProtocol;
+    profiles?: Record<string, ForkProfile>;
+  };
+  session?: {
+    /** Text-in/text-out call of the default consolidate and integrate functions (default: from `llm`). */
+    llmCall?: LLMCallFn;
+    consolidateFn?: ConsolidateFn;
+    integrateFn?: IntegrateFn;
+    /** Prompts of the default functions when no per-session slot is set. */
+    consolidatePrompt?: string;
+    integratePrompt?: string;
+    context?: ContextOptions;
+  };
+  orchestration?: {
+    /** Tool rounds per turn (default 5); after the last one the model answers without tools. */
+    maxToolRounds?: number;
+    /** Consolidate a session after every N completed turns (default 6; 0 disables). */
+    consolidateEveryNTurns?: number;
+    /** Consolidate when a client leaves a session (default true). */
+    consolidateOnLeave?: boolean;
+    /** Integrate after consolidations settle (default true). */
+    integrateAfterConsolidate?: boolean;
+    hooks?: Partial<EngineHooks>;
+  };
+  runtime?: {
+    /** How long a session runtime with no holder stays cached (default 0: dropped at once). */
+    recyclePolicy?: { idleTtlMs?: number };
+  };
+}
+
+/** Options of `StelloAgent.forkSession`. */
+export interface EngineForkOptions {
+  label: string;
+  scope?: string;
+  systemPrompt?: string;
+  context?: 'none' | 'inherit';
+  prompt?: string;
+  profile?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface TurnOptions {
+  signal?: AbortSignal;
+}
+
+export type { Message };

@@ -1,0 +1,38 @@
+/** Stable codes of `SessionError`. */
+export type SessionErrorCode =
+  | 'SESSION_NOT_FOUND'
+  | 'SESSION_ARCHIVED'
+  | 'TURN_CONFLICT'
+  | 'NO_LLM'
+  | 'LLM_ERROR'
+  | 'ABORTED'
+  | 'INVALID_ARGUMENT'
+  | 'NOT_MAIN_SESSION';
+
+/** Error of the session layer; identify it by `code` (see `isSessionError`), not by class. */
+export class SessionError extends Error {
+  readonly code: SessionErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SessionError';
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+}
+
+/** Thrown when a turn, fork or write targets an archived session. */
+export class SessionArchivedError extends SessionError {
+  constructor(sessionId: string) {
+    super('SESSION_ARCHIVED', `session "${sessionId}" is archived`, { details: { sessionId } });
+    this.name = 'SessionArchivedError';
+  }
+}
+
+/** True when `error` carries a string `code` (and equals `code` when given), whatever its class copy. */
+export function isCodedError(error: unknown, code?: string): error is Error & { code: string } {
+  if (!(error instanceof Error)) return false;
+  const actual = (error as { code?: unknown }).code;
+  return typeof actual === 'string' && (code === undefined || actual === code);
+}

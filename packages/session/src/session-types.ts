@@ -1,0 +1,130 @@
+import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
+import type { MainStorage, SessionRow, SessionStorage, TurnCommitResult, TurnContextData } from './storage';
+import type {
+  ConsolidateFn,
+  IntegrateFn,
+  IntegrateResult,
+  ListRecordsOptions,
+  Message,
+  SendResult,
+  SessionMeta,
+  SessionMetaUpdate,
+  StreamResult,
+} from './types';
+
+/** How the prompt of a turn is budgeted. */
+export interface ContextOptions {
+  /** Share of `llm.maxContextTokens` the prompt may fill (default 0.8). */
+  budgetRatio?: number;
+  /** Most records read for the history window (default 400); keeps a turn's cost bounded. */
+  maxHistoryRecords?: number;
+}
+
+export interface CreateSessionOptions {
+  storage: SessionStorage;
+  llm?: LLMAdapter;
+  label?: string;
+  systemPrompt?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  tools?: ToolSchema[];
+  context?: ContextOptions;
+}
+
+export interface LoadSessionOptions {
+  storage: SessionStorage;
+  llm?: LLMAdapter;
+  tools?: ToolSchema[];
+  context?: ContextOptions;
+}
+
+export interface SendOptions {
+  signal?: AbortSignal;
+  maxTokens?: number;
+  tools?: ToolSchema[];
+}
+
+/** A tool result handed back to the model out of band (never parsed from user text). */
+export interface ToolResultInput {
+  toolCallId: string;
+  toolName: string;
+  /** What the model reads: the tool's output, or the error text when `isError`. */
+  content: string;
+  isError?: boolean;
+}
+
+export interface DraftCallOptions extends Omit<LLMCompleteOptions, 'tools'> {
+  tools?: ToolSchema[];
+  /** Receives text deltas; when set and the adapter can stream, the call streams. */
+  onDelta?: (text: string) => void;
+}
+
+/**
+ * One turn in progress: it read the context once, accumulates the records of every LLM round
+ * in memory, and writes them all with `commit()`. Dropping it (or a failed call) writes nothing
+ * and leaves the insight in place.
+ */
+export interface TurnDraft {
+  readonly sessionId: string;
+  readonly context: TurnContextData;
+  /** The records this turn will write, user message first. */
+  readonly pending: readonly Message[];
+  /** Calls the model on the assembled prompt plus the pending records; appends the assistant record. */
+  call(options?: DraftCallOptions): Promise<LLMResult>;
+  /** Appends one tool record per result, after the assistant record that requested them. */
+  addToolResults(results: ToolResultInput[]): void;
+  /** Writes the pending records, counts the turn and consumes the insight, in one transaction. */
+  commit(): Promise<TurnCommitResult>;
+}
+
+export interface ForkOptions {
+  label: string;
+  systemPrompt?: string;
+  scope?: string;
+  /** `none` (default) copies nothing; `inherit` copies the parent's records (whole tool-call groups only). */
+  context?: 'none' | 'inherit' | ((parentRecords: Message[]) => Message[] | Promise<Message[]>);
+  /** An opening assistant message stored in the child. */
+  prompt?: string;
+  llm?: LLMAdapter;
+  tools?: ToolSchema[];
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+/** One conversation session bound to a storage (and an LLM for turns). */
+export interface Session {
+  readonly id: string;
+  /** The meta as last read or written by this object. */
+  readonly meta: SessionMeta;
+  send(content: string, options?: SendOptions): Promise<SendResult>;
+  stream(content: string, options?: SendOptions): StreamResult;
+  beginTurn(input: string, options?: { signal?: AbortSignal }): Promise<TurnDraft>;
+  messages(options?: ListRecordsOptions): Promise<Message[]>;
+  systemPrompt(): Promise<string | null>;
+  setSystemPrompt(content: string): Promise<void>;
+  insight(): Promise<string | null>;
+  setInsight(content: string): Promise<void>;
+  memory(): Promise<string | null>;
+  consolidate(fn: ConsolidateFn): Promise<string>;
+  fork(options: ForkOptions): Promise<Session>;
+  updateMeta(update: SessionMetaUpdate): Promise<SessionMeta>;
+  archive(): Promise<void>;
+  trimRecords(keepRecent: number): Promise<void>;
+  setLLM(llm: LLMAdapter): void;
+  /** The stored row with tree fields. */
+  row(): Promise<SessionRow>;
+}
+
+/** The root session: its memory slot is the synthesis, and it runs integration. */
+export interface MainSession extends Session {
+  synthesis(): Promise<string | null>;
+  integrate(fn: IntegrateFn): Promise<IntegrateResult>;
+}
+
+export interface CreateMainSessionOptions extends Omit<CreateSessionOptions, 'storage'> {
+  storage: MainStorage;
+}
+
+export interface LoadMainSessionOptions extends Omit<LoadSessionOptions, 'storage'> {
+  storage: MainStorage;
+}

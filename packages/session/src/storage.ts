@@ -1,0 +1,129 @@
+import type {
+  ChildL2Summary,
+  ListRecordsOptions,
+  Message,
+  SessionFilter,
+  SessionMeta,
+  SlotKey,
+} from './types';
+
+/**
+ * Everything one turn needs to build its prompt, read in one go (one SQL statement in the
+ * PostgreSQL implementation), so a turn costs one read and one write whatever the history length.
+ */
+export interface TurnContextData {
+  meta: SessionMeta;
+  /** Completed user turns so far; the optimistic guard of `commitTurn`. */
+  turnCount: number;
+  systemPrompt: string | null;
+  insight: string | null;
+  /** L2 for a standard session, the synthesis for the main session. */
+  memory: string | null;
+  /** The newest `maxRecords` records, oldest first. */
+  records: Message[];
+  /** True when older records exist beyond `records`. */
+  hasOlderRecords: boolean;
+}
+
+/** Everything one turn produced, written atomically by `commitTurn`. */
+export interface TurnCommit {
+  /** The user record, then assistant and tool records, in order. */
+  records: Message[];
+  /** When set, delete the insight slot if it still holds exactly this text (it was shown to the model). */
+  consumeInsight?: string | null;
+  /** Count a completed user turn (`turnCount + 1`) and move `lastActiveAt`. */
+  countTurn: boolean;
+  /**
+   * Optimistic guard across processes: when set and the stored turn count differs, nothing is
+   * written and `commitTurn` throws a `SessionError` with code `TURN_CONFLICT`.
+   */
+  expectedTurnCount?: number;
+}
+
+export interface TurnCommitResult {
+  turnCount: number;
+  lastActiveAt: string;
+}
+
+/** What `createChild` writes, atomically, for a fork. */
+export interface ChildSessionSpec {
+  label: string;
+  scope?: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  /** The session the fork was called on (usually the parent). */
+  sourceSessionId?: string | null;
+  /** `undefined` copies the parent's system prompt; `null` leaves the child without one. */
+  systemPrompt?: string | null;
+  /** Records to seed the child with (inherited context, an opening message). */
+  records?: Message[];
+}
+
+/** The stored row of a session, with its place in the tree. */
+export interface SessionRow extends SessionMeta {
+  parentId: string | null;
+  depth: number;
+  index: number;
+  scope: string | null;
+  turnCount: number;
+  lastActiveAt: string;
+  sourceSessionId: string | null;
+}
+
+/**
+ * Persistence of sessions, records and slots for one space. Every method is scoped to the space
+ * the implementation was created for: an id of another space behaves as missing.
+ */
+export interface SessionStorage {
+  getSession(id: string): Promise<SessionMeta | null>;
+  /** Updates an existing session's meta; creates the root when `meta.role === 'main'` and none exists. */
+  putSession(meta: SessionMeta): Promise<void>;
+  appendRecord(sessionId: string, record: Message): Promise<void>;
+  listRecords(sessionId: string, options?: ListRecordsOptions): Promise<Message[]>;
+  /** Deletes everything but the newest `keepRecent` records. */
+  trimRecords(sessionId: string, keepRecent: number): Promise<void>;
+
+  getSystemPrompt(sessionId: string): Promise<string | null>;
+  putSystemPrompt(sessionId: string, content: string): Promise<void>;
+  getInsight(sessionId: string): Promise<string | null>;
+  putInsight(sessionId: string, content: string): Promise<void>;
+  clearInsight(sessionId: string): Promise<void>;
+  getMemory(sessionId: string): Promise<string | null>;
+  putMemory(sessionId: string, content: string): Promise<void>;
+  /** Any named slot; a missing slot reads as `null`. */
+  getSlot(sessionId: string, key: SlotKey): Promise<string | null>;
+  putSlot(sessionId: string, key: SlotKey, content: string): Promise<void>;
+
+  /** Reads the prompt material of a turn; `null` when the session does not exist in this space. */
+  loadTurnContext(sessionId: string, options: { maxRecords: number }): Promise<TurnContextData | null>;
+  /** Writes a turn atomically. Throws `SESSION_NOT_FOUND`, `SESSION_ARCHIVED` or `TURN_CONFLICT`. */
+  commitTurn(sessionId: string, commit: TurnCommit): Promise<TurnCommitResult>;
+  /**
+   * Creates a child under `parentId` atomically: depth = parent depth + 1, index = next free
+   * sibling index (safe under concurrent calls), the system prompt and seed records.
+   * Throws `SESSION_NOT_FOUND` (parent missing) or `SESSION_ARCHIVED` (parent archived).
+   */
+  createChild(parentId: string, spec: ChildSessionSpec): Promise<SessionRow>;
+  /** The full stored row, tree fields included; `null` when missing. */
+  getSessionRow(id: string): Promise<SessionRow | null>;
+
+  /** Runs `fn` atomically; `fn` receives a storage bound to the transaction. */
+  transaction<T>(fn: (tx: SessionStorage) => Promise<T>): Promise<T>;
+}
+
+/** Storage of the main (root) session: integration inputs, the session list and space-wide data. */
+export interface MainStorage extends SessionStorage {
+  /** Active standard sessions that have an L2, ordered by depth then index. */
+  getAllSessionL2s(): Promise<ChildL2Summary[]>;
+  listSessions(filter?: SessionFilter): Promise<SessionMeta[]>;
+  /** Renames a node or moves it under another parent (depth of the subtree is recomputed). */
+  putNode(node: { id: string; parentId: string | null; label: string }): Promise<void>;
+  getChildren(parentId: string): Promise<{ id: string; parentId: string | null; label: string }[]>;
+  /** Deletes the node and its subtree. */
+  removeNode(id: string): Promise<void>;
+  getGlobal(key: string): Promise<unknown | null>;
+  putGlobal(key: string, value: unknown): Promise<void>;
+  /** Writes the synthesis and the insights in one transaction (integration's commit). */
+  commitIntegration(mainId: string, synthesis: string, insights: { sessionId: string; content: string }[]): Promise<void>;
+  transaction<T>(fn: (tx: MainStorage) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,4 @@
+/**
+ * @module @stello-ai/transport
+ */
+export {};

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// Workspace packages resolve to their TypeScript sources through this export condition, so tests
+// need no build step. The rest are Vite's default server conditions.
+const conditions = ['@stello-ai/source', 'module', 'node', 'development|production'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'internal/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+    // Starts (or finds) the PostgreSQL the database-backed tests use, and migrates a template once.
+    globalSetup: ['internal/testing/src/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    restoreMocks: true,
+  },
+});
