@@ -7,6 +7,9 @@ const conditions = ['@stello-ai/source', 'module', 'node', 'development|producti
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
+  // Vitest loads globalSetup files in its own `__vitest__` environment, which resolves with Vite's
+  // default conditions unless told otherwise (the global setup imports @stello-ai/db by name).
+  environments: { __vitest__: { resolve: { conditions } } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'internal/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
     // Starts (or finds) the PostgreSQL the database-backed tests use, and migrates a template once.

@@ -6,6 +6,7 @@ import type {
   LLMCallFn,
   MainStorage,
   Message,
+  Session,
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
@@ -96,7 +97,10 @@ export interface StelloAgentConfig {
   sessions: SessionTree;
   /** L1/L2/L3 access of the space. */
   memory: MemoryEngine;
-  /** Sessions' records and slots; required unless `session.sessionResolver` builds sessions. */
+  /**
+   * Sessions' records and slots; required unless `session.sessionResolver` builds sessions.
+   * Also where the per-session `consolidate_prompt` / `integrate_prompt` slots are read.
+   */
   storage?: MainStorage;
   /** The model for turns; also the default `LLMCallFn` of consolidation and integration. */
   llm?: LLMAdapter;
@@ -108,6 +112,11 @@ export interface StelloAgentConfig {
     profiles?: Record<string, ForkProfile>;
   };
   session?: {
+    /**
+     * Builds the session object of an id (default: `loadSession` / `loadMainSession` over
+     * `storage`). Must return `null` for ids outside the space, and a `MainSession` for the root.
+     */
+    sessionResolver?: (sessionId: string) => Promise<Session | null>;
     /** Text-in/text-out call of the default consolidate and integrate functions (default: from `llm`). */
     llmCall?: LLMCallFn;
     consolidateFn?: ConsolidateFn;
@@ -146,7 +155,9 @@ export interface EngineForkOptions {
   metadata?: Record<string, unknown>;
 }
 
+/** Options of `StelloAgent.turn` and `StelloAgent.stream`. */
 export interface TurnOptions {
+  /** Cancels the turn: nothing is written and it rejects with `SessionError` `ABORTED`. */
   signal?: AbortSignal;
 }
 

@@ -1,4 +1,62 @@
 /**
  * @module @stello-ai/db
+ * PostgreSQL schema (Kysely types), migrations, pool factory and Kysely factory of Stello Server.
+ * It knows tables, not agents: the SQL against them lives in `@stello-ai/storage`.
  */
-export {};
+
+// Connections
+export { createPool, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_MAX, type PoolOptions } from './create-pool';
+export { createDb } from './create-db';
+export { pgTypeParsers } from './pg-type-parsers';
+
+// Migrations
+export { migrate } from './migrate';
+
+// Errors
+export { DbError, type DbErrorCode, isDbError, MigrationError, type MigrationErrorDetails } from './errors';
+
+// Schema
+export {
+  type CoreDataRow,
+  type CoreDataRowUpdate,
+  type CoreDataTable,
+  type Database,
+  type DefaultTimestamp,
+  type FixedRef,
+  type GeneratedId,
+  type JsonbWithDefault,
+  type JsonObject,
+  type JsonValue,
+  type NewCoreDataRow,
+  type NewRecordRow,
+  type NewSessionDataRow,
+  type NewSessionRefRow,
+  type NewSessionRow,
+  type NewSpaceRow,
+  type NewUserRow,
+  type NullableJsonb,
+  type NullableTimestamp,
+  type RecordRow,
+  type RecordRowRole,
+  type RecordRowUpdate,
+  type RecordsTable,
+  SESSION_DATA_KEYS,
+  type SessionDataKey,
+  type SessionDataRow,
+  type SessionDataRowUpdate,
+  type SessionDataTable,
+  type SessionRefRow,
+  type SessionRefRowUpdate,
+  type SessionRefsTable,
+  type SessionRow,
+  type SessionRowRole,
+  type SessionRowStatus,
+  type SessionRowUpdate,
+  type SessionsTable,
+  type SpaceRow,
+  type SpaceRowUpdate,
+  type SpacesTable,
+  type UserRow,
+  type UserRowUpdate,
+  type UsersTable,
+} from './schema';

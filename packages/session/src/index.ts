@@ -56,3 +56,44 @@ export type {
 } from './session-types';
 export { SessionArchivedError, SessionError, isCodedError } from './errors';
 export type { SessionErrorCode } from './errors';
+
+// Sessions: turns, context assembly and in-memory storage
+export { createSession, loadSession } from './session';
+export { createMainSession, loadMainSession, validateIntegrateResult } from './main-session';
+export {
+  DEFAULT_BUDGET_RATIO,
+  DEFAULT_MAX_HISTORY_RECORDS,
+  assembleTurnPrompt,
+  estimateMessageTokens,
+  estimateTokens,
+  groupToolCalls,
+  identityLine,
+  removeIncompleteToolCallGroups,
+  selectHistoryByBudget,
+} from './context';
+export type { TurnPrompt, TurnPromptInput } from './context';
+export { callModel } from './turn-draft';
+export { createPushStream } from './push-stream';
+export type { PushStream } from './push-stream';
+export { InMemoryStorageAdapter } from './in-memory-storage';
+export { InMemoryStore } from './in-memory-store';
+export type { AddRefOutcome, RecordPage, RootInit, StoredSessionPatch } from './in-memory-store';
+
+// LLM adapters: OpenAI-compatible, Anthropic, offline, and the text-in/text-out helper
+export type {
+  AnthropicAdapterOptions,
+  OfflineAdapterOptions,
+  OpenAICompatibleAdapterOptions,
+} from './adapters';
+export {
+  createAnthropicAdapter,
+  createLLMCallFn,
+  createOfflineAdapter,
+  createOpenAICompatibleAdapter,
+  DEFAULT_ANTHROPIC_MAX_CONTEXT_TOKENS,
+  DEFAULT_ANTHROPIC_MAX_TOKENS,
+  DEFAULT_OFFLINE_MAX_CONTEXT_TOKENS,
+  DEFAULT_OPENAI_MAX_CONTEXT_TOKENS,
+  DEFAULT_OPENAI_MAX_TOKENS,
+  defaultOpenAIContextTokens,
+} from './adapters';

@@ -22,6 +22,8 @@ export interface ContextOptions {
 
 export interface CreateSessionOptions {
   storage: SessionStorage;
+  /** The session the new one is created under (a standard session always has a parent). */
+  parentId: string;
   llm?: LLMAdapter;
   label?: string;
   systemPrompt?: string;
@@ -121,7 +123,7 @@ export interface MainSession extends Session {
   integrate(fn: IntegrateFn): Promise<IntegrateResult>;
 }
 
-export interface CreateMainSessionOptions extends Omit<CreateSessionOptions, 'storage'> {
+export interface CreateMainSessionOptions extends Omit<CreateSessionOptions, 'storage' | 'parentId'> {
   storage: MainStorage;
 }
 

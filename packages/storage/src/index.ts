@@ -1,4 +1,16 @@
 /**
  * @module @stello-ai/storage
+ * PostgreSQL implementations of the Stello storage interfaces, scoped to one space each:
+ * `PgSessionStorage` and `PgMainStorage` (from `@stello-ai/session`), `PgSessionTree` and
+ * `PgMemoryEngine` (from `@stello-ai/core`).
  */
-export {};
+
+// Adapters
+export { PgSessionStorage } from './pg-session-storage';
+export { PgMainStorage } from './pg-main-storage';
+export { InvalidRefError, PgSessionTree } from './pg-session-tree';
+export { MAX_RECORD_PAGE_SIZE, PgMemoryEngine } from './pg-memory-engine';
+
+// Errors
+export { isStorageError, StorageError, type StorageErrorCode } from './errors';
+export { translatePgError } from './pg-errors';

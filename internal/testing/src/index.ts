@@ -1,0 +1,11 @@
+/**
+ * @module @internal/testing
+ * Test helpers shared by the workspace's packages (private, consumed from source).
+ */
+
+// PostgreSQL: one database per test file, cloned from the template of the global setup.
+export { type CreateTestDatabaseOptions, createTestDatabase, type TestDatabase } from './test-database';
+export type { TestPostgres, TestPostgresSource } from './provided-context';
+
+// Fake LLM servers speaking the OpenAI and Anthropic wire formats on 127.0.0.1.
+export * from './fake-llm';

@@ -1,0 +1,29 @@
+/** Stable codes of `CoreError`. Session-level failures keep their `SessionError` codes. */
+export type CoreErrorCode =
+  /** A tool definition is unusable: a bad name, or an input schema that is not a JSON object schema. */
+  | 'INVALID_TOOL'
+  /** Two tools (or a tool and a built-in) share one name. */
+  | 'DUPLICATE_TOOL'
+  /** `forkSession` named a profile that `capabilities.profiles` does not define. */
+  | 'PROFILE_NOT_FOUND'
+  /** The model's reply to a consolidation or integration prompt cannot be used; nothing was written. */
+  | 'INVALID_MODEL_REPLY'
+  /** The operation does not apply to this session (e.g. consolidating the main session). */
+  | 'INVALID_OPERATION'
+  /** The agent was disposed; it accepts no new work. */
+  | 'AGENT_DISPOSED'
+  /** A ref would point at the session itself, an ancestor or a descendant. */
+  | 'INVALID_REF';
+
+/** Error of the agent layer; identify it by `code` (see `isCodedError`), not by class. */
+export class CoreError extends Error {
+  readonly code: CoreErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: CoreErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CoreError';
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+}

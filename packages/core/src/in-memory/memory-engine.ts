@@ -1,0 +1,133 @@
+import { type InMemoryStore, type Message, SessionError } from '@stello-ai/session';
+import type { AssembledContext, MemoryEngine, TurnRecord } from '../types';
+
+const CURSOR_PREFIX = 'seq:';
+
+function notFound(id: string): SessionError {
+  return new SessionError('SESSION_NOT_FOUND', `session "${id}" not found`, { details: { sessionId: id } });
+}
+
+function toTurnRecord(message: Message): TurnRecord {
+  const record: TurnRecord = {
+    role: message.role,
+    content: message.content,
+    timestamp: message.timestamp ?? new Date(0).toISOString(),
+  };
+  if (message.metadata !== undefined) record.metadata = message.metadata;
+  if (message.toolCalls !== undefined) record.toolCalls = message.toolCalls;
+  if (message.toolCallId !== undefined) record.toolCallId = message.toolCallId;
+  return record;
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const seq = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : Number.NaN;
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw new SessionError('INVALID_ARGUMENT', 'invalid record cursor', { details: { cursor } });
+  }
+  return seq;
+}
+
+/**
+ * The in-memory `MemoryEngine`: a view over an `InMemoryStore` (one space). L1 core data is the
+ * store's globals (the same data as `MainStorage.getGlobal`), slots and records are the
+ * sessions' own.
+ */
+export class InMemoryMemoryEngine implements MemoryEngine {
+  readonly #store: InMemoryStore;
+
+  constructor(store: InMemoryStore) {
+    this.#store = store;
+  }
+
+  /** With a key: its value or `null`; without: every key as one object. */
+  async readCore(path?: string): Promise<unknown> {
+    return path === undefined ? this.#store.globals() : this.#store.getGlobal(path);
+  }
+
+  async writeCore(path: string, value: unknown): Promise<void> {
+    await this.#store.putGlobal(path, value);
+  }
+
+  async readMemory(sessionId: string): Promise<string | null> {
+    return this.#store.getSlot(sessionId, 'memory');
+  }
+
+  async writeMemory(sessionId: string, content: string): Promise<void> {
+    await this.#store.putSlot(sessionId, 'memory', content);
+  }
+
+  async readScope(sessionId: string): Promise<string | null> {
+    return this.#store.getSlot(sessionId, 'scope');
+  }
+
+  async writeScope(sessionId: string, content: string): Promise<void> {
+    await this.#store.putSlot(sessionId, 'scope', content);
+  }
+
+  async readIndex(sessionId: string): Promise<string | null> {
+    return this.#store.getSlot(sessionId, 'index');
+  }
+
+  async writeIndex(sessionId: string, content: string): Promise<void> {
+    await this.#store.putSlot(sessionId, 'index', content);
+  }
+
+  async appendRecord(sessionId: string, record: TurnRecord): Promise<void> {
+    await this.#store.appendRecords(sessionId, [record]);
+  }
+
+  async replaceRecords(sessionId: string, records: TurnRecord[]): Promise<void> {
+    await this.#store.replaceRecords(sessionId, records);
+  }
+
+  async readRecords(sessionId: string): Promise<TurnRecord[]> {
+    return this.#store.listRecords(sessionId).map(toTurnRecord);
+  }
+
+  /** One page after an opaque cursor. Throws `INVALID_ARGUMENT` for a bad cursor or limit. */
+  async readRecordPage(
+    sessionId: string,
+    options: { limit: number; after?: string | null },
+  ): Promise<{ records: TurnRecord[]; nextCursor: string | null }> {
+    if (!Number.isInteger(options.limit) || options.limit < 1) {
+      throw new SessionError('INVALID_ARGUMENT', 'limit must be a positive integer', {
+        details: { limit: options.limit },
+      });
+    }
+    const afterSeq = options.after ? decodeCursor(options.after) : null;
+    const page = this.#store.recordPage(sessionId, { limit: options.limit, afterSeq });
+    return {
+      records: page.records.map(toTurnRecord),
+      nextCursor: page.hasMore && page.lastSeq !== null ? encodeCursor(page.lastSeq) : null,
+    };
+  }
+
+  /**
+   * L1 core data, the ancestors' L2 (parent first, empty ones skipped), the session's own memory
+   * and its scope slot. Throws `SESSION_NOT_FOUND`.
+   */
+  async assembleContext(sessionId: string): Promise<AssembledContext> {
+    const row = this.#store.getRow(sessionId);
+    if (!row) throw notFound(sessionId);
+    const memories: string[] = [];
+    let parentId = row.parentId;
+    while (parentId !== null) {
+      const parent = this.#store.getRow(parentId);
+      if (!parent) break;
+      const memory = this.#store.getSlot(parent.id, 'memory');
+      if (memory !== null && memory.trim().length > 0) memories.push(memory);
+      parentId = parent.parentId;
+    }
+    return {
+      core: this.#store.globals(),
+      memories,
+      currentMemory: this.#store.getSlot(sessionId, 'memory'),
+      scope: this.#store.getSlot(sessionId, 'scope'),
+    };
+  }
+}

@@ -1,0 +1,596 @@
+import type {
+  ConsolidateFn,
+  ForkOptions,
+  IntegrateFn,
+  IntegrateResult,
+  LLMCallFn,
+  MainSession,
+  Session,
+} from '@stello-ai/session';
+import { isCodedError, loadMainSession, loadSession, SessionError } from '@stello-ai/session';
+import type { EngineForkOptions, ForkProfile, StelloAgentConfig, Tool, TurnOptions } from './agent-types';
+import {
+  createDefaultConsolidateFn,
+  createDefaultIntegrateFn,
+  DEFAULT_CONSOLIDATE_PROMPT,
+  DEFAULT_INTEGRATE_PROMPT,
+  llmCallFromAdapter,
+} from './defaults';
+import { CoreError } from './errors';
+import type { AgentErrorListener } from './hooks';
+import { HookDispatcher } from './hooks';
+import { RuntimeManager } from './runtime-manager';
+import { MemoryScheduler } from './scheduler';
+import { SerialQueue } from './serial-queue';
+import { createActivateSkillTool, SkillRouter } from './skills';
+import { TextChannel } from './text-channel';
+import { ToolRegistry } from './tools';
+import { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
+import type {
+  BootstrapResult,
+  EngineStreamResult,
+  EngineTurnResult,
+  MemoryEngine,
+  SessionInfo,
+  SessionTree,
+  SessionTreeNode,
+  TopologyNode,
+} from './types';
+
+/** Events of a {@link StelloAgent}. */
+export interface StelloAgentEventMap {
+  /** Failures no caller receives: hooks, lifecycle callbacks, background consolidation and integration. */
+  error: AgentErrorListener;
+}
+
+/**
+ * Creates a {@link StelloAgent}: one space's session tree, turn engine and memory work.
+ *
+ * @example
+ * const agent = createStelloAgent({ ...createInMemoryStores(), llm: createOfflineAdapter() });
+ * const root = await agent.createRoot('My space');
+ * const { turn } = await agent.turn(root.id, 'Hello');
+ */
+export function createStelloAgent(config: StelloAgentConfig): StelloAgent {
+  return new StelloAgent(config);
+}
+
+/**
+ * The agent of one space: turns with tools on any session of its tree, forks, archive, and the
+ * memory work (consolidation of sessions, integration at the root) in the background.
+ *
+ * Mutating operations on one session (turn, the whole of a stream, archive, putInsight,
+ * consolidation) run one at a time; operations on different sessions run in parallel. Session
+ * objects ("runtimes") are cached while held (`attachSession`) and recycled when idle.
+ *
+ * @throws CoreError `INVALID_TOOL` / `DUPLICATE_TOOL` from the constructor for unusable tools.
+ */
+export class StelloAgent {
+  /** The space's topology. */
+  readonly sessions: SessionTree;
+  /** The space's L1/L2/L3 access. */
+  readonly memory: MemoryEngine;
+  /** The configuration the agent was built with. */
+  readonly config: Readonly<StelloAgentConfig>;
+
+  #queue = new SerialQueue();
+  #runtimes: RuntimeManager<Session>;
+  #hooks: HookDispatcher;
+  #scheduler: MemoryScheduler;
+  #tools: ToolRegistry;
+  #skills: SkillRouter;
+  #llmCall: LLMCallFn | null;
+  #rootId: string | null = null;
+  /** Turn count at the last consolidation of each session, so a repeated leave costs no LLM call. */
+  #consolidatedAt = new Map<string, number>();
+  #active = 0;
+  #operationSeq = 0;
+  #disposed = false;
+
+  constructor(config: StelloAgentConfig) {
+    if (!config.sessions || !config.memory) {
+      throw new SessionError('INVALID_ARGUMENT', 'a stello agent needs `sessions` and `memory`');
+    }
+    if (!config.storage && !config.session?.sessionResolver) {
+      throw new SessionError('INVALID_ARGUMENT', 'a stello agent needs `storage` or `session.sessionResolver`');
+    }
+    this.config = config;
+    this.sessions = config.sessions;
+    this.memory = config.memory;
+    this.#hooks = new HookDispatcher(config.orchestration?.hooks);
+    this.#skills = new SkillRouter(config.capabilities?.skills);
+    const tools: Tool[] = [...(config.capabilities?.tools ?? [])];
+    if (this.#skills.size > 0) tools.push(createActivateSkillTool(this.#skills) as Tool);
+    this.#tools = new ToolRegistry(tools);
+    this.#llmCall = config.session?.llmCall ?? (config.llm ? llmCallFromAdapter(config.llm) : null);
+    this.#runtimes = new RuntimeManager<Session>({
+      create: (id) => this.#loadSession(id),
+      idleTtlMs: config.runtime?.recyclePolicy?.idleTtlMs ?? 0,
+    });
+    const orchestration = config.orchestration ?? {};
+    this.#scheduler = new MemoryScheduler({
+      consolidate: (id, force) => this.#consolidate(id, force),
+      integrate: (force) => this.#integrate(force),
+      report: (event) => this.#hooks.report(event),
+      // Without a function or a model to run them, automatic memory work stays off.
+      consolidateEveryNTurns: this.#canConsolidate() ? orchestration.consolidateEveryNTurns : 0,
+      consolidateOnLeave: this.#canConsolidate() && (orchestration.consolidateOnLeave ?? true),
+      integrateAfterConsolidate: this.#canIntegrate() && (orchestration.integrateAfterConsolidate ?? true),
+    });
+  }
+
+  /** The tools the model may call (configured tools, plus `activate_skill` when skills exist). */
+  get tools(): ToolRegistry {
+    return this.#tools;
+  }
+
+  /** The configured skills. */
+  get skills(): SkillRouter {
+    return this.#skills;
+  }
+
+  /** Turns, streams and forks accepted and not yet settled (queued ones included). */
+  get activeTurnCount(): number {
+    return this.#active;
+  }
+
+  /** True while sessions are held, operations run or memory work is pending: do not evict. */
+  isBusy(): boolean {
+    return this.#runtimes.totalHolders > 0 || this.#active > 0 || this.#scheduler.busy;
+  }
+
+  /** Creates the space's root session if there is none; returns the root. Idempotent. */
+  async createRoot(label?: string): Promise<TopologyNode> {
+    this.#assertOpen();
+    const root = await this.sessions.createRoot(label);
+    this.#rootId = root.id;
+    return root;
+  }
+
+  /** The nested tree from the root. */
+  getTree(): Promise<SessionTreeNode> {
+    return this.sessions.getTree();
+  }
+
+  /**
+   * Adds `holderId` to the holders of `sessionId`'s runtime (created once, even for concurrent
+   * attaches). The runtime stays cached while it has holders.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND` for an id outside the space (no holder is left).
+   */
+  async attachSession(sessionId: string, holderId: string): Promise<void> {
+    this.#assertOpen();
+    await this.#runtimes.acquire(sessionId, holderId);
+  }
+
+  /** Removes `holderId`; without holders the runtime is recycled after `runtime.recyclePolicy.idleTtlMs`. */
+  async detachSession(sessionId: string, holderId: string): Promise<void> {
+    this.#runtimes.release(sessionId, holderId);
+  }
+
+  /** True when a runtime of `sessionId` is cached. */
+  hasActiveEngine(sessionId: string): boolean {
+    return this.#runtimes.has(sessionId);
+  }
+
+  /** Number of holders of `sessionId`'s runtime (attached clients and running operations). */
+  getEngineRefCount(sessionId: string): number {
+    return this.#runtimes.holderCount(sessionId);
+  }
+
+  /**
+   * Bootstraps a client's entry into a session: `lifecycle.bootstrap` when configured, else the
+   * assembled memory context and the session's meta. Fires `onSessionEnter`.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`.
+   */
+  async enterSession(sessionId: string): Promise<BootstrapResult> {
+    this.#assertOpen();
+    const meta = await this.#requireMeta(sessionId);
+    const bootstrap = this.config.capabilities?.lifecycle?.bootstrap;
+    const result = bootstrap
+      ? await bootstrap(sessionId)
+      : { context: await this.memory.assembleContext(sessionId), session: meta };
+    this.#hooks.fire('onSessionEnter', { sessionId });
+    return result;
+  }
+
+  /**
+   * Records that a client left a session: fires `onSessionLeave` and, unless disabled, schedules
+   * its consolidation in the background (never for the root, which integrates instead).
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`.
+   */
+  async leaveSession(sessionId: string): Promise<{ sessionId: string }> {
+    this.#assertOpen();
+    await this.#requireMeta(sessionId);
+    this.#hooks.fire('onSessionLeave', { sessionId });
+    if (!(await this.#isRoot(sessionId))) this.#scheduler.onLeave(sessionId);
+    return { sessionId };
+  }
+
+  /**
+   * Runs one turn on `sessionId` (after any operation already queued on it) and stores it.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `NO_LLM`, `LLM_ERROR`,
+   *   `ABORTED` (nothing written), `TURN_CONFLICT` (another process wrote a turn meanwhile).
+   */
+  turn(sessionId: string, input: string, options: TurnOptions = {}): Promise<EngineTurnResult> {
+    return this.#track(() =>
+      abortable(
+        this.#queue.run(sessionId, () => this.#runTurn(sessionId, input, options)),
+        options.signal,
+      ),
+    );
+  }
+
+  /**
+   * Runs one turn like {@link turn}, streaming the text of every LLM round. The stream holds the
+   * session's queue until `result` settles. A consumer that stops reading does not cancel the
+   * turn (use `signal`); a failed turn ends the iteration with its error and rejects `result`.
+   */
+  stream(sessionId: string, input: string, options: TurnOptions = {}): EngineStreamResult {
+    const channel = new TextChannel();
+    const result = this.#track(() =>
+      abortable(
+        this.#queue.run(sessionId, () => this.#runTurn(sessionId, input, options, (text) => channel.push(text))),
+        options.signal,
+      ),
+    );
+    result.then(
+      () => channel.close(),
+      (error: unknown) => channel.fail(error),
+    );
+    return Object.assign(channel, { result }) as unknown as EngineStreamResult;
+  }
+
+  /**
+   * Forks a child under `sessionId` (a real tree: the child's parent is the session the fork was
+   * called on). Profile defaults are merged under the explicit options; the parent's system
+   * prompt is copied unless one is given. Fires `onSessionFork`.
+   *
+   * Not queued behind the parent's turns (a tool may fork its own session); storage keeps
+   * sibling indexes unique under concurrent forks.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND` / `SESSION_ARCHIVED` (parent); CoreError `PROFILE_NOT_FOUND`.
+   */
+  forkSession(sessionId: string, options: EngineForkOptions): Promise<SessionInfo> {
+    return this.#track(async () => {
+      const forkOptions = this.#forkOptions(options);
+      const child = await this.#withRuntime(sessionId, 'fork', (session) => session.fork(forkOptions));
+      const info = await this.sessions.getInfo(child.id);
+      if (!info) throw new SessionError('SESSION_NOT_FOUND', `forked session "${child.id}" not found`);
+      this.#hooks.fire('onSessionFork', { parentId: sessionId, child: info });
+      return info;
+    });
+  }
+
+  /**
+   * Archives `sessionId` (queued behind its running turn). Children are not affected; the data
+   * stays readable; turns and forks on it are refused from then on. Fires `onSessionArchive`.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`.
+   */
+  async archiveSession(sessionId: string): Promise<{ sessionId: string }> {
+    this.#assertOpen();
+    return this.#queue.run(sessionId, async () => {
+      await this.sessions.archive(sessionId);
+      this.#consolidatedAt.delete(sessionId);
+      this.#hooks.fire('onSessionArchive', { sessionId });
+      return { sessionId };
+    });
+  }
+
+  /**
+   * Puts a one-shot insight into `sessionId`'s inbox (replacing any pending one); it is shown to
+   * the model on the session's next turn and consumed when that turn commits.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`.
+   */
+  async putInsight(sessionId: string, content: string): Promise<void> {
+    this.#assertOpen();
+    return this.#queue.run(sessionId, () =>
+      this.#withRuntime(sessionId, 'insight', (session) => session.setInsight(content)),
+    );
+  }
+
+  /**
+   * Consolidates `sessionId` now (L3 → L2), after a consolidation already running on it, and
+   * resolves to its memory (unchanged when it has no records).
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `NO_LLM`; CoreError
+   *   `INVALID_OPERATION` for the root, `INVALID_MODEL_REPLY`.
+   */
+  async consolidateSession(sessionId: string): Promise<string | null> {
+    this.#assertOpen();
+    const meta = await this.#requireMeta(sessionId);
+    if (await this.#isRoot(sessionId)) {
+      throw new CoreError('INVALID_OPERATION', 'the main session is not consolidated; it integrates', {
+        details: { sessionId },
+      });
+    }
+    if (meta.status === 'archived') throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`);
+    if (!this.#canConsolidate()) this.#requireLlmCall(sessionId);
+    const memory = await this.#scheduler.consolidate(sessionId, { force: true });
+    return memory ?? (await this.memory.readMemory(sessionId));
+  }
+
+  /**
+   * Integrates now: the root reads every active child's L2 and writes its synthesis and one
+   * insight per child it names, in one transaction.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND` (no root), `SESSION_ARCHIVED`, `NO_LLM`; CoreError
+   *   `INVALID_MODEL_REPLY` (nothing written).
+   */
+  async integrate(): Promise<IntegrateResult> {
+    this.#assertOpen();
+    if (!this.#canIntegrate()) this.#requireLlmCall();
+    const result = await this.#scheduler.integrate({ force: true });
+    return result ?? { synthesis: '', insights: [] };
+  }
+
+  /** Resolves when all queued background memory work (and the work it scheduled) has settled. */
+  idle(): Promise<void> {
+    return this.#scheduler.idle();
+  }
+
+  /** Adds a listener of `event`. */
+  on<TEvent extends keyof StelloAgentEventMap>(event: TEvent, listener: StelloAgentEventMap[TEvent]): this {
+    if (event === 'error') this.#hooks.on(listener);
+    return this;
+  }
+
+  /** Removes a listener of `event`. */
+  off<TEvent extends keyof StelloAgentEventMap>(event: TEvent, listener: StelloAgentEventMap[TEvent]): this {
+    if (event === 'error') this.#hooks.off(listener);
+    return this;
+  }
+
+  /**
+   * Stops the agent: no new operations (they reject with `AGENT_DISPOSED`) and no new background
+   * work; cached runtimes are dropped. Running turns finish; await `idle()` for memory work.
+   */
+  dispose(): void {
+    this.#disposed = true;
+    this.#scheduler.close();
+    this.#runtimes.clear();
+  }
+
+  async #runTurn(
+    sessionId: string,
+    input: string,
+    options: TurnOptions,
+    onDelta?: (text: string) => void,
+  ): Promise<EngineTurnResult> {
+    this.#hooks.fire('onMessageReceived', { sessionId, input });
+    try {
+      const { turn, commit, isMain } = await this.#withRuntime(sessionId, 'turn', async (session) => ({
+        isMain: session.meta.role === 'main',
+        ...(await runTurn({
+          session,
+          input,
+          tools: this.#tools,
+          maxToolRounds: this.config.orchestration?.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(onDelta ? { onDelta } : {}),
+          toolContext: (call, signal) => ({ agent: this, sessionId, toolCallId: call.id, toolName: call.name, signal }),
+          observers: {
+            onRoundStart: (round) => this.#hooks.fire('onRoundStart', { sessionId, round }),
+            onToolCall: (toolCall) => this.#hooks.fire('onToolCall', { sessionId, toolCall }),
+            onToolResult: (toolCall, result, isError) =>
+              this.#hooks.fire('onToolResult', { sessionId, toolCall, result, isError }),
+          },
+        })),
+      }));
+      const result: EngineTurnResult = { turn };
+      this.#hooks.fire('onAssistantReply', { sessionId, content: turn.finalContent, rawResponse: turn.rawResponse });
+      this.#hooks.fire('onRoundEnd', { sessionId, turn });
+      const afterTurn = this.config.capabilities?.lifecycle?.afterTurn;
+      if (afterTurn) this.#hooks.fireCallback('afterTurn', sessionId, () => afterTurn(sessionId, input, result));
+      // The root never consolidates: it integrates what its children consolidated.
+      if (!isMain) this.#scheduler.afterTurn(sessionId, commit.turnCount);
+      return result;
+    } catch (error) {
+      // The caller receives the error; onError observes it (an abort is not a failure).
+      if (!isCodedError(error, 'ABORTED')) this.#hooks.notifyOnError({ error, phase: 'turn', sessionId });
+      throw error;
+    }
+  }
+
+  /** Consolidation of one session, in its queue; `null` when there is nothing to do. */
+  #consolidate(sessionId: string, force = false): Promise<string | null> {
+    return this.#queue.run(sessionId, async () => {
+      const meta = await this.sessions.get(sessionId);
+      if (!meta || meta.status === 'archived') return null;
+      if (!force && this.#consolidatedAt.get(sessionId) === meta.turnCount) return null;
+      return this.#withRuntime(sessionId, 'consolidate', async (session) => {
+        const [first] = await session.messages({ limit: 1 });
+        if (!first) return null;
+        const fn = this.#consolidateFnFor(sessionId, await this.#slot(sessionId, 'consolidate_prompt'));
+        const memory = await session.consolidate(fn);
+        this.#consolidatedAt.set(sessionId, meta.turnCount);
+        this.#hooks.fire('onConsolidated', { sessionId, memory });
+        return memory;
+      });
+    });
+  }
+
+  /** Integration at the root; `null` when the root is archived and the run was not asked for. */
+  async #integrate(force = false): Promise<IntegrateResult | null> {
+    const rootId = await this.#requireRootId();
+    const root = await this.sessions.get(rootId);
+    if (root?.status === 'archived') {
+      if (!force) return null;
+      throw new SessionError('SESSION_ARCHIVED', `session "${rootId}" is archived`);
+    }
+    const fn = this.#integrateFnFor(await this.#slot(rootId, 'integrate_prompt'));
+    return this.#withRuntime(rootId, 'integrate', async (session) => {
+      if (!isMainSession(session)) {
+        throw new CoreError('INVALID_OPERATION', 'the root session cannot integrate', { details: { sessionId: rootId } });
+      }
+      const result = await session.integrate(fn);
+      this.#hooks.fire('onIntegrated', { synthesis: result.synthesis, insightCount: result.insights.length });
+      return result;
+    });
+  }
+
+  /** `config.session.consolidateFn`, else the default over the resolved prompt. */
+  #consolidateFnFor(sessionId: string, slotPrompt: string | null): ConsolidateFn {
+    const explicit = this.config.session?.consolidateFn;
+    if (explicit) return explicit;
+    const prompt = nonEmpty(slotPrompt) ?? nonEmpty(this.config.session?.consolidatePrompt) ?? DEFAULT_CONSOLIDATE_PROMPT;
+    return createDefaultConsolidateFn(prompt, this.#requireLlmCall(sessionId));
+  }
+
+  /** `config.session.integrateFn`, else the default over the resolved prompt. */
+  #integrateFnFor(slotPrompt: string | null): IntegrateFn {
+    const explicit = this.config.session?.integrateFn;
+    if (explicit) return explicit;
+    const prompt = nonEmpty(slotPrompt) ?? nonEmpty(this.config.session?.integratePrompt) ?? DEFAULT_INTEGRATE_PROMPT;
+    return createDefaultIntegrateFn(prompt, this.#requireLlmCall());
+  }
+
+  #requireLlmCall(sessionId?: string): LLMCallFn {
+    if (this.#llmCall) return this.#llmCall;
+    throw new SessionError('NO_LLM', 'memory work needs `llm`, `session.llmCall` or an explicit function', {
+      ...(sessionId ? { details: { sessionId } } : {}),
+    });
+  }
+
+  #canConsolidate(): boolean {
+    return Boolean(this.config.session?.consolidateFn || this.#llmCall);
+  }
+
+  #canIntegrate(): boolean {
+    return Boolean(this.config.session?.integrateFn || this.#llmCall);
+  }
+
+  async #slot(sessionId: string, key: 'consolidate_prompt' | 'integrate_prompt'): Promise<string | null> {
+    return this.config.storage ? this.config.storage.getSlot(sessionId, key) : null;
+  }
+
+  #forkOptions(options: EngineForkOptions): ForkOptions {
+    let profile: ForkProfile | undefined;
+    if (options.profile !== undefined) {
+      profile = this.config.capabilities?.profiles?.[options.profile];
+      if (!profile) {
+        throw new CoreError('PROFILE_NOT_FOUND', `fork profile "${options.profile}" is not defined`, {
+          details: { profile: options.profile },
+        });
+      }
+    }
+    const forkOptions: ForkOptions = { label: options.label, context: options.context ?? profile?.context ?? 'none' };
+    const systemPrompt = options.systemPrompt ?? profile?.systemPrompt;
+    if (systemPrompt !== undefined) forkOptions.systemPrompt = systemPrompt;
+    const prompt = options.prompt ?? profile?.prompt;
+    if (prompt !== undefined) forkOptions.prompt = prompt;
+    if (options.scope !== undefined) forkOptions.scope = options.scope;
+    const tags = [...new Set([...(profile?.tags ?? []), ...(options.tags ?? [])])];
+    if (tags.length > 0) forkOptions.tags = tags;
+    if (options.metadata !== undefined) forkOptions.metadata = options.metadata;
+    return forkOptions;
+  }
+
+  /** Holds `sessionId`'s runtime for the duration of `fn`. */
+  async #withRuntime<T>(sessionId: string, purpose: string, fn: (session: Session) => Promise<T>): Promise<T> {
+    this.#operationSeq += 1;
+    const holderId = `agent:${purpose}:${this.#operationSeq}`;
+    const session = await this.#runtimes.acquire(sessionId, holderId);
+    try {
+      return await fn(session);
+    } finally {
+      this.#runtimes.release(sessionId, holderId);
+    }
+  }
+
+  /** Builds the session object of `sessionId`, or throws `SESSION_NOT_FOUND`. */
+  async #loadSession(sessionId: string): Promise<Session> {
+    const resolver = this.config.session?.sessionResolver;
+    let session: Session | null;
+    if (resolver) {
+      session = await resolver(sessionId);
+    } else {
+      const storage = this.config.storage;
+      if (!storage) throw new SessionError('INVALID_ARGUMENT', 'the agent has no storage');
+      const meta = await storage.getSession(sessionId);
+      const options = {
+        storage,
+        ...(this.config.llm ? { llm: this.config.llm } : {}),
+        ...(this.config.session?.context ? { context: this.config.session.context } : {}),
+      };
+      if (!meta) session = null;
+      else if (meta.role === 'main') session = await loadMainSession(sessionId, options);
+      else session = await loadSession(sessionId, options);
+    }
+    if (!session) throw notFound(sessionId);
+    return session;
+  }
+
+  async #requireMeta(sessionId: string) {
+    const meta = await this.sessions.get(sessionId);
+    if (!meta) throw notFound(sessionId);
+    return meta;
+  }
+
+  async #requireRootId(): Promise<string> {
+    if (this.#rootId === null) this.#rootId = (await this.sessions.getRoot()).id;
+    return this.#rootId;
+  }
+
+  async #isRoot(sessionId: string): Promise<boolean> {
+    try {
+      return (await this.#requireRootId()) === sessionId;
+    } catch (error) {
+      if (isCodedError(error, 'SESSION_NOT_FOUND')) return false;
+      throw error;
+    }
+  }
+
+  /** Counts an operation from its call until it settles, and refuses it once disposed. */
+  #track<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#disposed) return Promise.reject(new CoreError('AGENT_DISPOSED', 'the agent has been disposed'));
+    this.#active += 1;
+    let settled: Promise<T>;
+    try {
+      settled = operation();
+    } catch (error) {
+      this.#active -= 1;
+      return Promise.reject(error);
+    }
+    return settled.finally(() => {
+      this.#active -= 1;
+    });
+  }
+
+  /** Throws `AGENT_DISPOSED` once disposed (call it only inside async methods). */
+  #assertOpen(): void {
+    if (this.#disposed) throw new CoreError('AGENT_DISPOSED', 'the agent has been disposed');
+  }
+}
+
+/**
+ * Rejects with `ABORTED` as soon as `signal` aborts, even while the task still waits in the
+ * session's queue (it then starts, sees the abort and writes nothing).
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  promise.catch(() => {});
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new SessionError('ABORTED', 'turn aborted', { cause: signal.reason }));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function isMainSession(session: Session): session is MainSession {
+  return typeof (session as Partial<MainSession>).integrate === 'function';
+}
+
+function notFound(sessionId: string): SessionError {
+  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, { details: { sessionId } });
+}
+
+function nonEmpty(text: string | null | undefined): string | null {
+  return text?.trim() ? text : null;
+}

@@ -1,0 +1,56 @@
+import type { MigrationResult } from 'kysely/migration';
+
+/** Stable codes of `DbError`. */
+export type DbErrorCode = 'INVALID_OPTIONS' | 'INT8_OUT_OF_RANGE' | 'MIGRATION_FAILED';
+
+/** Error of the database layer; identify it by `code` (see `isDbError`), not by class. */
+export class DbError extends Error {
+  /** Stable, machine-readable reason. */
+  readonly code: DbErrorCode;
+  /** Structured context for logs; never shown to end users as is. */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: DbErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DbError';
+    this.code = code;
+    if (options?.details) this.details = options.details;
+  }
+}
+
+/** Per-migration outcome attached to a `MigrationError`. */
+export interface MigrationErrorDetails extends Record<string, unknown> {
+  /** Name of the migration that failed, when Kysely reports one. */
+  failedMigration: string | null;
+  /** Kysely's result for every migration it considered, in order. */
+  results: readonly MigrationResult[];
+}
+
+/**
+ * Thrown by `migrate()` when a migration (or the ledger bookkeeping around it) fails.
+ *
+ * Its `code` is always `MIGRATION_FAILED`; `cause` is the underlying database error and `details`
+ * lists what happened to each migration. Pending migrations run in one transaction, so after a
+ * failure none of them is applied, including those reported as `Success`.
+ */
+export class MigrationError extends DbError {
+  declare readonly details: MigrationErrorDetails;
+
+  constructor(message: string, details: MigrationErrorDetails, cause?: unknown) {
+    super('MIGRATION_FAILED', message, { cause, details });
+    this.name = 'MigrationError';
+  }
+}
+
+/**
+ * True when `error` is a database-layer error (and has `code`, when given).
+ *
+ * It checks the `name` and `code` rather than `instanceof`, so a copy of this package bundled
+ * elsewhere is still recognised.
+ */
+export function isDbError(error: unknown, code?: DbErrorCode): error is DbError {
+  if (!(error instanceof Error)) return false;
+  if (error.name !== 'DbError' && error.name !== 'MigrationError') return false;
+  const actual = (error as { code?: unknown }).code;
+  return typeof actual === 'string' && (code === undefined || actual === code);
+}

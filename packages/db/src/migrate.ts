@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import { type Migration, type MigrationProvider, type MigrationResult, Migrator } from 'kysely/migration';
+import type pg from 'pg';
+import { createDb } from './create-db';
+import { MigrationError } from './errors';
+import { MIGRATIONS } from './migrations';
+
+/** Ledger of applied migrations; named after the product so a host app's own Kysely ledger is untouched. */
+export const MIGRATION_TABLE = 'stello_migration';
+
+/** Lock table Kysely's Migrator keeps next to the ledger. */
+export const MIGRATION_LOCK_TABLE = 'stello_migration_lock';
+
+/**
+ * Brings the database schema up to date, applying every migration not yet in the ledger.
+ *
+ * It runs Kysely's `Migrator`: on PostgreSQL it holds a session-level advisory lock while it works,
+ * so two processes starting at once are safe (the second waits, then finds nothing to do), and it
+ * applies all pending migrations in one transaction, so a failure leaves the schema as it was.
+ * The ledger is the table `stello_migration`. Running it again is a no-op. The pool is borrowed,
+ * not ended.
+ *
+ * @throws MigrationError `MIGRATION_FAILED` when a migration or the ledger fails; `details.results`
+ * tells which migrations ran, failed or were skipped
+ * @example
+ * ```ts
+ * const pool = createPool({ connectionString: process.env.DATABASE_URL! });
+ * await migrate(pool);
+ * ```
+ */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  await runMigrations(pool, MIGRATIONS);
+}
+
+/**
+ * Runs the given migrations with the same ledger and error handling as `migrate`.
+ *
+ * @internal Exposed to the package's tests only, to exercise failures with a broken migration.
+ */
+export async function runMigrations(
+  pool: pg.Pool,
+  migrations: Readonly<Record<string, Migration>>,
+): Promise<readonly MigrationResult[]> {
+  const db = createDb(pool) as unknown as Kysely<any>;
+  const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+  // Kysely never throws from migrateToLatest: it reports failures in the result set.
+  const { error, results = [] } = await migrator.migrateToLatest();
+  await db.destroy();
+  if (error !== undefined) {
+    const failed = results.find((result) => result.status === 'Error');
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = failed
+      ? `migration "${failed.migrationName}" failed: ${reason}`
+      : `migrating the database failed: ${reason}`;
+    throw new MigrationError(message, { failedMigration: failed?.migrationName ?? null, results }, error);
+  }
+  return results;
+}

@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely/migration';
+import * as m0001 from './2026_11_22_0001_initial_schema';
+
+/**
+ * Every migration of the schema, by name, in the order they run.
+ *
+ * Imported statically (no directory scan), so a bundled build carries its migrations. A new
+ * migration is a new `YYYY_MM_DD_NNNN_verb_noun.ts` file registered here, after the last one;
+ * applied migrations are never edited.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '2026_11_22_0001_initial_schema': m0001,
+});

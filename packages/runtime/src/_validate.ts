@@ -1,0 +1,55 @@
+import { RuntimeError } from './errors';
+
+// Canonical 8-4-4-4-12 form. Checked before any query so that a malformed id never reaches
+// PostgreSQL (where the uuid cast would fail with 22P02 instead of meaning "not found").
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `value` is a UUID string in canonical form. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+function invalid(field: string, message: string): RuntimeError {
+  return new RuntimeError('INVALID_ARGUMENT', message, { details: { field } });
+}
+
+/** Throws `INVALID_ARGUMENT` unless `value` is a string PostgreSQL `text` can store (no NUL). */
+export function assertText(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw invalid(field, `${field} must be a string`);
+  // PostgreSQL text cannot hold U+0000; rejecting it here keeps a 4xx from becoming a 5xx.
+  if (value.includes('\u0000')) throw invalid(field, `${field} must not contain NUL characters`);
+}
+
+/** Throws `INVALID_ARGUMENT` unless `value` is a storable string with a non-blank character. */
+export function assertNonBlank(field: string, value: unknown): asserts value is string {
+  assertText(field, value);
+  if (value.trim().length === 0) throw invalid(field, `${field} must not be empty`);
+}
+
+/** Throws `INVALID_ARGUMENT` unless `value` is a storable string or `null`. */
+export function assertNullableText(field: string, value: unknown): asserts value is string | null {
+  if (value !== null) assertText(field, value);
+}
+
+/**
+ * Returns the JSON text of a plain object for a `jsonb` column.
+ * @throws RuntimeError `INVALID_ARGUMENT` when it is not a plain object or cannot be stored as jsonb
+ */
+export function toJsonObjectText(field: string, value: unknown): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(field, `${field} must be a JSON object`);
+  }
+  let hasNul = false;
+  let text: string;
+  try {
+    text = JSON.stringify(value, (key, item: unknown) => {
+      // jsonb rejects U+0000 in strings and keys (22P05).
+      if (key.includes('\u0000') || (typeof item === 'string' && item.includes('\u0000'))) hasNul = true;
+      return item;
+    });
+  } catch {
+    throw invalid(field, `${field} must be serializable as JSON`);
+  }
+  if (hasNul) throw invalid(field, `${field} must not contain NUL characters`);
+  return text;
+}

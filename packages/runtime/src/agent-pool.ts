@@ -1,0 +1,418 @@
+import { createStelloAgent, type StelloAgent, type StelloAgentConfig } from '@stello-ai/core';
+import type { LLMAdapter, LLMCallFn } from '@stello-ai/session';
+import { PgMainStorage, PgMemoryEngine, PgSessionStorage, PgSessionTree } from '@stello-ai/storage';
+import type pg from 'pg';
+import { RuntimeError, spaceNotFound } from './errors';
+import { type Logger, silentLogger } from './logger';
+import { type Space, SpaceManager } from './space-manager';
+
+/** What `buildConfig` receives: the space and the PostgreSQL adapters bound to it. */
+export interface AgentBuildContext {
+  /** The space's id. */
+  spaceId: string;
+  /** The space at build time (prompts and config included). */
+  space: Space;
+  /** The pool the adapters use. */
+  pool: pg.Pool;
+  /** Sessions, records and slots of the space. */
+  sessionStorage: PgSessionStorage;
+  /** `sessionStorage` plus integration inputs and space-wide data. */
+  mainStorage: PgMainStorage;
+  /** The space's session tree (becomes the agent's `sessions`). */
+  sessionTree: PgSessionTree;
+  /** The space's memory access (becomes the agent's `memory`). */
+  memoryEngine: PgMemoryEngine;
+}
+
+/** What `buildConfig` returns: an agent config without `sessions` and `memory`, which the pool provides. */
+export type AgentBuildConfig = Omit<StelloAgentConfig, 'sessions' | 'memory'>;
+
+/** Options of `AgentPool`. */
+export interface AgentPoolOptions {
+  /**
+   * Builds the agent config of a space. The pool adds `sessions` and `memory`, and fills what
+   * the result leaves out: `storage` (the space's `mainStorage`), `llm` (`model`),
+   * `session.llmCall` (`llm`), `session.consolidatePrompt` / `integratePrompt` (the space's
+   * prompts) and the memory schedule of the space's `config`. Anything the result sets wins,
+   * explicit `consolidateFn` / `integrateFn` included. Without it, every space gets the
+   * default agent on `model`.
+   */
+  buildConfig?: (ctx: AgentBuildContext) => AgentBuildConfig | Promise<AgentBuildConfig>;
+  /** The text-in/text-out call of the built-in consolidate and integrate functions (default: from the model). */
+  llm?: LLMCallFn;
+  /** The server's chat model; required when `buildConfig` is absent. */
+  model?: LLMAdapter;
+  /** Evict a space's agent after this long without use, unless it is busy (default 5 min). */
+  idleTtlMs?: number;
+  /** Receives evictions and the agents' background failures (default: silent). */
+  logger?: Logger;
+}
+
+/** Idle time after which an unused, non-busy agent is evicted, unless configured. */
+export const DEFAULT_AGENT_IDLE_TTL_MS = 5 * 60_000;
+/** Longest pause between two eviction sweeps. */
+const MAX_SWEEP_INTERVAL_MS = 60_000;
+/** How long a space loaded for a request (with no pooled agent) is reused. */
+const SPACE_CACHE_TTL_MS = 5_000;
+/** Most spaces cached without an agent; the oldest go first. */
+const SPACE_CACHE_MAX_ENTRIES = 1_000;
+
+/** The settings of a space's `config` that tune the agent's memory schedule. */
+const SPACE_SCHEDULE_KEYS = ['consolidateEveryNTurns', 'consolidateOnLeave', 'integrateAfterConsolidate'] as const;
+
+type SessionConfig = NonNullable<StelloAgentConfig['session']>;
+type OrchestrationConfig = NonNullable<StelloAgentConfig['orchestration']>;
+
+/** The latest known state of a space, shared with the agent's live prompt getters. */
+interface SpaceRef {
+  space: Space;
+}
+
+interface PooledAgent {
+  ref: SpaceRef;
+  agent: StelloAgent;
+  /** Built from older space data: rebuilt by the next `getAgent` that finds it not busy. */
+  stale: boolean;
+  lastUsedAt: number;
+}
+
+interface Creation {
+  promise: Promise<StelloAgent>;
+  /** A change notified while creating; it wins over what was loaded. */
+  latest: Space | null;
+  stale: boolean;
+  /** The space was deleted, or the pool disposed, while creating. */
+  cancelled: 'deleted' | 'disposed' | null;
+}
+
+function frozenCopy(space: Space): Space {
+  return Object.freeze({ ...space, config: Object.freeze({ ...space.config }) });
+}
+
+/** The memory-schedule settings of a space's config that have a valid value. */
+function scheduleFromSpace(config: Record<string, unknown>): OrchestrationConfig {
+  const schedule: OrchestrationConfig = {};
+  const every = config.consolidateEveryNTurns;
+  if (typeof every === 'number' && Number.isInteger(every) && every >= 0) schedule.consolidateEveryNTurns = every;
+  if (typeof config.consolidateOnLeave === 'boolean') schedule.consolidateOnLeave = config.consolidateOnLeave;
+  if (typeof config.integrateAfterConsolidate === 'boolean') {
+    schedule.integrateAfterConsolidate = config.integrateAfterConsolidate;
+  }
+  return schedule;
+}
+
+/**
+ * Lazily creates and caches one `StelloAgent` per space, on PostgreSQL adapters bound to it.
+ *
+ * - **One agent per space.** Concurrent first calls share one creation; a failed creation is not
+ *   cached (the next call tries again).
+ * - **Fresh settings.** A space update (through any `SpaceManager` on the same pool, in this
+ *   process) replaces the cached `Space` at once. The default prompts are read from it live, so
+ *   a new consolidate or integrate prompt applies to the very next consolidation, even on a busy
+ *   agent. The agent itself is marked stale and rebuilt by the next `getAgent` that finds it not
+ *   busy, so settings captured at build time (`buildConfig`'s closures, the memory schedule)
+ *   follow too; until then the old agent keeps serving, so a space never has two live agents.
+ *   A deleted space's agent is evicted.
+ * - **Idle eviction.** An unref'd timer evicts agents unused for `idleTtlMs`, except busy ones
+ *   (attached sessions, running turns or pending memory work: `agent.isBusy()`). Evicted agents
+ *   are disposed once their background work has settled.
+ *
+ * @example
+ * ```ts
+ * const agents = new AgentPool(pool, { model: createOfflineAdapter() }, spaceManager);
+ * const agent = await agents.getAgent(spaceId);
+ * const { turn } = await agent.turn(rootId, 'Hello');
+ * ```
+ */
+export class AgentPool {
+  readonly #pool: pg.Pool;
+  readonly #options: AgentPoolOptions;
+  readonly #spaces: SpaceManager;
+  readonly #logger: Logger;
+  readonly #idleTtlMs: number;
+  readonly #agents = new Map<string, PooledAgent>();
+  readonly #creations = new Map<string, Creation>();
+  readonly #spaceCache = new Map<string, { space: Space; expiresAt: number }>();
+  readonly #unsubscribe: () => void;
+  #timer: NodeJS.Timeout | null = null;
+  // Bumped by every space change, so a load that raced with one is not cached.
+  #changeSeq = 0;
+  #disposed = false;
+
+  /**
+   * @param pool the pool the agents' adapters use
+   * @param options see `AgentPoolOptions`
+   * @param spaceManager the manager whose changes refresh the pool (default: a new one on `pool`,
+   *   which hears changes made through any manager on the same pool)
+   * @throws RuntimeError `INVALID_ARGUMENT` without `model` nor `buildConfig`, or with a bad `idleTtlMs`
+   */
+  constructor(pool: pg.Pool, options: AgentPoolOptions, spaceManager?: SpaceManager) {
+    if (!options?.buildConfig && !options?.model) {
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        'agent pool needs a chat model (options.model) or options.buildConfig to build agents',
+        { details: { field: 'model' } },
+      );
+    }
+    const idleTtlMs = options.idleTtlMs ?? DEFAULT_AGENT_IDLE_TTL_MS;
+    if (typeof idleTtlMs !== 'number' || Number.isNaN(idleTtlMs) || idleTtlMs <= 0) {
+      throw new RuntimeError('INVALID_ARGUMENT', 'idleTtlMs must be a positive number of milliseconds', {
+        details: { field: 'idleTtlMs' },
+      });
+    }
+    this.#pool = pool;
+    this.#options = options;
+    this.#idleTtlMs = idleTtlMs;
+    this.#logger = options.logger ?? silentLogger;
+    this.#spaces = spaceManager ?? new SpaceManager(pool);
+    this.#unsubscribe = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
+  }
+
+  /** Number of cached agents (creations under way not included). */
+  get size(): number {
+    return this.#agents.size;
+  }
+
+  /**
+   * Returns the space's agent, creating it on first use (once, however many callers wait).
+   * @throws RuntimeError `SPACE_NOT_FOUND`; `INVALID_ARGUMENT` once the pool is disposed; or
+   *   what `buildConfig`, the agent's constructor or its root creation threw
+   */
+  async getAgent(spaceId: string): Promise<StelloAgent> {
+    if (this.#disposed) throw disposedError();
+    const pooled = this.#agents.get(spaceId);
+    if (pooled) {
+      if (!pooled.stale || pooled.agent.isBusy()) {
+        pooled.lastUsedAt = Date.now();
+        return pooled.agent;
+      }
+      // Stale and idle: replace it. Its latest space data seeds the rebuild (no query).
+      this.#agents.delete(spaceId);
+      this.#retire(spaceId, pooled.agent, 'stale');
+      return this.#startCreation(spaceId, pooled.ref.space);
+    }
+    return this.#creations.get(spaceId)?.promise ?? this.#startCreation(spaceId, null);
+  }
+
+  /**
+   * Returns the space: the pooled agent's copy when there is one (no query), else a copy loaded
+   * a moment ago, else a fresh load. `null` when the space does not exist.
+   */
+  async getSpace(spaceId: string): Promise<Space | null> {
+    const pooled = this.#agents.get(spaceId);
+    if (pooled) {
+      pooled.lastUsedAt = Date.now();
+      return pooled.ref.space;
+    }
+    return this.#findSpace(spaceId);
+  }
+
+  /**
+   * Drops the space's agent now, busy or not, and disposes it once its background work has
+   * settled (running turns finish; later calls on it fail with `AGENT_DISPOSED`).
+   */
+  evict(spaceId: string): void {
+    this.#spaceCache.delete(spaceId);
+    const pooled = this.#agents.get(spaceId);
+    if (!pooled) return;
+    this.#agents.delete(spaceId);
+    this.#retire(spaceId, pooled.agent, 'manual');
+  }
+
+  /**
+   * Stops the eviction timer, stops listening to space changes and evicts every agent. The pool
+   * is unusable afterwards (`getAgent` rejects); creations under way are discarded.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#stopTimer();
+    this.#unsubscribe();
+    for (const creation of this.#creations.values()) creation.cancelled = 'disposed';
+    for (const [spaceId, pooled] of this.#agents) this.#retire(spaceId, pooled.agent, 'dispose');
+    this.#agents.clear();
+    this.#spaceCache.clear();
+  }
+
+  #startCreation(spaceId: string, known: Space | null): Promise<StelloAgent> {
+    const creation = { latest: null, stale: false, cancelled: null } as Omit<Creation, 'promise'> as Creation;
+    creation.promise = this.#create(spaceId, known, creation).finally(() => {
+      if (this.#creations.get(spaceId) === creation) this.#creations.delete(spaceId);
+    });
+    this.#creations.set(spaceId, creation);
+    return creation.promise;
+  }
+
+  async #create(spaceId: string, known: Space | null, creation: Creation): Promise<StelloAgent> {
+    const loaded = known ?? (await this.#findSpace(spaceId));
+    if (!loaded) throw spaceNotFound(spaceId);
+    this.#throwIfCancelled(spaceId, creation);
+    const ref: SpaceRef = { space: creation.latest ?? loaded };
+    const ctx: AgentBuildContext = {
+      spaceId,
+      space: ref.space,
+      pool: this.#pool,
+      sessionStorage: new PgSessionStorage(this.#pool, spaceId),
+      mainStorage: new PgMainStorage(this.#pool, spaceId),
+      sessionTree: new PgSessionTree(this.#pool, spaceId),
+      memoryEngine: new PgMemoryEngine(this.#pool, spaceId),
+    };
+    const built = this.#options.buildConfig ? await this.#options.buildConfig(ctx) : {};
+    const agent = createStelloAgent(this.#complete(ctx, ref, built));
+    agent.on('error', (event) => {
+      this.#logger.error('agent.background_failed', {
+        spaceId,
+        phase: event.phase,
+        sessionId: event.sessionId,
+        error: event.error,
+      });
+    });
+    try {
+      // The root normally exists (createSpace writes it); this repairs spaces created otherwise.
+      await agent.createRoot(ref.space.label);
+      this.#throwIfCancelled(spaceId, creation);
+    } catch (error) {
+      agent.dispose();
+      throw error;
+    }
+    if (creation.latest) ref.space = creation.latest;
+    this.#agents.set(spaceId, { ref, agent, stale: creation.stale, lastUsedAt: Date.now() });
+    this.#startTimer();
+    this.#logger.info('agent.created', { spaceId });
+    return agent;
+  }
+
+  /** The full agent config: `built` plus what the pool provides and the defaults it fills. */
+  #complete(ctx: AgentBuildContext, ref: SpaceRef, built: AgentBuildConfig): StelloAgentConfig {
+    const config: StelloAgentConfig = { ...built, sessions: ctx.sessionTree, memory: ctx.memoryEngine };
+    if (config.storage === undefined) config.storage = ctx.mainStorage;
+    if (config.llm === undefined && this.#options.model) config.llm = this.#options.model;
+
+    const session: SessionConfig = { ...built.session };
+    if (session.llmCall === undefined && this.#options.llm) session.llmCall = this.#options.llm;
+    // Getters, read by the agent at each consolidation/integration: a PATCHed space prompt applies
+    // to the next one without rebuilding the agent.
+    if (session.consolidatePrompt === undefined) {
+      Object.defineProperty(session, 'consolidatePrompt', {
+        enumerable: true,
+        configurable: true,
+        get: () => ref.space.consolidatePrompt ?? undefined,
+      });
+    }
+    if (session.integratePrompt === undefined) {
+      Object.defineProperty(session, 'integratePrompt', {
+        enumerable: true,
+        configurable: true,
+        get: () => ref.space.integratePrompt ?? undefined,
+      });
+    }
+    config.session = session;
+
+    const orchestration: OrchestrationConfig = { ...built.orchestration };
+    const schedule = scheduleFromSpace(ctx.space.config);
+    for (const key of SPACE_SCHEDULE_KEYS) {
+      if (orchestration[key] === undefined && schedule[key] !== undefined) {
+        (orchestration as Record<string, unknown>)[key] = schedule[key];
+      }
+    }
+    config.orchestration = orchestration;
+    return config;
+  }
+
+  #throwIfCancelled(spaceId: string, creation: Creation): void {
+    if (creation.cancelled === 'deleted') throw spaceNotFound(spaceId);
+    if (creation.cancelled === 'disposed') throw disposedError();
+  }
+
+  /** Loads a space through the short cache; caches what it loads unless a change raced with it. */
+  async #findSpace(spaceId: string): Promise<Space | null> {
+    const cached = this.#spaceCache.get(spaceId);
+    if (cached) {
+      if (cached.expiresAt > Date.now()) return cached.space;
+      this.#spaceCache.delete(spaceId);
+    }
+    const seq = this.#changeSeq;
+    const loaded = await this.#spaces.getSpace(spaceId);
+    if (!loaded) return null;
+    const space = frozenCopy(loaded);
+    if (seq === this.#changeSeq && !this.#disposed) this.#cacheSpace(space);
+    return space;
+  }
+
+  #cacheSpace(space: Space): void {
+    this.#spaceCache.delete(space.id);
+    this.#spaceCache.set(space.id, { space, expiresAt: Date.now() + SPACE_CACHE_TTL_MS });
+    while (this.#spaceCache.size > SPACE_CACHE_MAX_ENTRIES) {
+      const oldest = this.#spaceCache.keys().next().value;
+      if (oldest === undefined) break;
+      this.#spaceCache.delete(oldest);
+    }
+  }
+
+  #onSpaceChange(spaceId: string, changed: Space | null): void {
+    this.#changeSeq += 1;
+    const creation = this.#creations.get(spaceId);
+    if (changed === null) {
+      if (creation) creation.cancelled = 'deleted';
+      this.evict(spaceId);
+      return;
+    }
+    const space = frozenCopy(changed);
+    if (this.#spaceCache.has(spaceId)) this.#cacheSpace(space);
+    if (creation) {
+      creation.latest = space;
+      creation.stale = true;
+    }
+    const pooled = this.#agents.get(spaceId);
+    if (pooled) {
+      pooled.ref.space = space;
+      pooled.stale = true;
+    }
+  }
+
+  #retire(spaceId: string, agent: StelloAgent, reason: 'idle' | 'stale' | 'manual' | 'dispose'): void {
+    this.#logger.info('agent.evicted', { spaceId, reason });
+    const dispose = () => {
+      try {
+        agent.dispose();
+      } catch (error) {
+        this.#logger.error('agent.dispose_failed', { spaceId, error });
+      }
+    };
+    agent.idle().then(dispose, (error: unknown) => {
+      this.#logger.error('agent.dispose_failed', { spaceId, error });
+      dispose();
+    });
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [spaceId, pooled] of this.#agents) {
+      if (now - pooled.lastUsedAt >= this.#idleTtlMs && !pooled.agent.isBusy()) {
+        this.#agents.delete(spaceId);
+        this.#retire(spaceId, pooled.agent, 'idle');
+      }
+    }
+    for (const [spaceId, cached] of this.#spaceCache) {
+      if (cached.expiresAt <= now) this.#spaceCache.delete(spaceId);
+    }
+    if (this.#agents.size === 0) this.#stopTimer();
+  }
+
+  /** Starts the sweep (only while agents are cached); unref'd so it never keeps the process alive. */
+  #startTimer(): void {
+    if (this.#timer || this.#disposed) return;
+    const intervalMs = Math.max(1, Math.min(this.#idleTtlMs, MAX_SWEEP_INTERVAL_MS));
+    this.#timer = setInterval(() => this.#sweep(), intervalMs);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+}
+
+function disposedError(): RuntimeError {
+  return new RuntimeError('INVALID_ARGUMENT', 'agent pool is disposed');
+}

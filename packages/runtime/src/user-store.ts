@@ -1,0 +1,310 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createDb, type Database, type UserRow } from '@stello-ai/db';
+import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
+import { assertNonBlank, isUuid } from './_validate';
+import { RuntimeError } from './errors';
+
+/** A user as the store shows it: never the key, only its display prefix. Timestamps are ISO-8601. */
+export interface User {
+  id: string;
+  name: string;
+  /** The first characters of the current key, for display; `null` when the user has no key. */
+  keyPrefix: string | null;
+  createdAt: string;
+  /** When the last key was revoked; `null` while a key is active (or none was ever revoked). */
+  keyRevokedAt: string | null;
+}
+
+/** Options of the `UserStore` constructor. */
+export interface UserStoreOptions {
+  /** How long a successful `authenticate` is remembered (default 30 s; 0 disables the cache). */
+  cacheTtlMs?: number;
+  /** Most keys remembered at once; the oldest are dropped first (default 10 000). */
+  cacheMaxEntries?: number;
+}
+
+/** Options of `UserStore.createUser`. */
+export interface CreateUserOptions {
+  /**
+   * Use this key instead of generating one (e.g. `STELLO_API_KEY`): 8 to 512 characters, no
+   * whitespace. Prefer generated keys: only they carry 256 bits of entropy.
+   */
+  apiKey?: string;
+}
+
+/** Prefix of every generated key, so leaked keys are easy to recognise (and to scan for). */
+export const API_KEY_PREFIX = 'stello_';
+
+const DEFAULT_CACHE_TTL_MS = 30_000;
+const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
+const KEY_BYTES = 32;
+const DISPLAY_PREFIX_LENGTH = 12;
+const MIN_KEY_LENGTH = 8;
+const MAX_KEY_LENGTH = 512;
+// PostgreSQL SQLSTATE 23505 unique_violation.
+const UNIQUE_VIOLATION = '23505';
+
+interface CacheEntry {
+  userId: string;
+  expiresAt: number;
+}
+
+/** Generates a new API key: `stello_` + 32 random bytes in base64url (50 characters). */
+function generateKey(): string {
+  return API_KEY_PREFIX + randomBytes(KEY_BYTES).toString('base64url');
+}
+
+/**
+ * SHA-256 in hex. A fast hash is the right tool here: generated keys have 256 bits of entropy,
+ * so there is nothing to brute-force, and authentication stays one cheap indexed lookup.
+ */
+function hashKey(apiKey: string): string {
+  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
+}
+
+/**
+ * The part of a key kept for display. A quarter of the key at most, so that a short seeded key
+ * is never stored in full.
+ */
+function displayPrefix(apiKey: string): string {
+  return apiKey.slice(0, Math.min(DISPLAY_PREFIX_LENGTH, Math.floor(apiKey.length / 4)));
+}
+
+function isWellFormedKey(apiKey: unknown): apiKey is string {
+  return (
+    typeof apiKey === 'string' &&
+    apiKey.length >= MIN_KEY_LENGTH &&
+    apiKey.length <= MAX_KEY_LENGTH &&
+    !/\s/.test(apiKey)
+  );
+}
+
+function toIso(value: Date | string | null): string | null {
+  if (value === null) return null;
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function toUser(row: Pick<UserRow, 'id' | 'name' | 'api_key_prefix' | 'created_at' | 'key_revoked_at'>): User {
+  return {
+    id: row.id,
+    name: row.name,
+    keyPrefix: row.api_key_prefix,
+    createdAt: toIso(row.created_at) as string,
+    keyRevokedAt: toIso(row.key_revoked_at),
+  };
+}
+
+function userNotFound(userId: string): RuntimeError {
+  return new RuntimeError('USER_NOT_FOUND', `user "${userId}" not found`, { details: { userId } });
+}
+
+/**
+ * Users and their API keys. A user has at most one active key. Keys are shown once, when created,
+ * and stored only as a SHA-256 hash plus a short display prefix: the database never holds a key
+ * in clear, and neither does this object (its cache is keyed by hash).
+ *
+ * `authenticate` remembers successful lookups for `cacheTtlMs`, so a warm request costs no query.
+ * Revoking or rotating a key clears this process's cache at once; other processes sharing the
+ * database keep accepting the old key until their cache entry expires (at most `cacheTtlMs`).
+ *
+ * @example
+ * ```ts
+ * const users = new UserStore(pool);
+ * const { user, apiKey } = await users.createUser('alice'); // show apiKey once
+ * const auth = await users.authenticate(apiKey); // { userId: user.id }
+ * ```
+ */
+export class UserStore {
+  readonly #db: Kysely<Database>;
+  readonly #cacheTtlMs: number;
+  readonly #cacheMaxEntries: number;
+  // Keyed by key hash (never by the key), insertion-ordered for oldest-first eviction.
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #lookups = new Map<string, Promise<string | null>>();
+  // Bumped by every revoke and rotation: a lookup that started before one is not cached.
+  #generation = 0;
+
+  constructor(pool: pg.Pool, options: UserStoreOptions = {}) {
+    const { cacheTtlMs = DEFAULT_CACHE_TTL_MS, cacheMaxEntries = DEFAULT_CACHE_MAX_ENTRIES } = options;
+    if (!Number.isFinite(cacheTtlMs) || cacheTtlMs < 0) {
+      throw new RuntimeError('INVALID_ARGUMENT', 'cacheTtlMs must be a finite number >= 0');
+    }
+    if (!Number.isInteger(cacheMaxEntries) || cacheMaxEntries < 1) {
+      throw new RuntimeError('INVALID_ARGUMENT', 'cacheMaxEntries must be a positive integer');
+    }
+    this.#db = createDb(pool);
+    this.#cacheTtlMs = cacheTtlMs;
+    this.#cacheMaxEntries = cacheMaxEntries;
+  }
+
+  /**
+   * Creates a user with a new API key and returns the key (the only time it is available).
+   * @throws RuntimeError `INVALID_ARGUMENT` for a blank name, a malformed `apiKey`, or an
+   * `apiKey` that another user already has
+   */
+  async createUser(name: string, options: CreateUserOptions = {}): Promise<{ user: User; apiKey: string }> {
+    assertNonBlank('name', name);
+    if (options.apiKey !== undefined && !isWellFormedKey(options.apiKey)) {
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        `apiKey must be ${MIN_KEY_LENGTH} to ${MAX_KEY_LENGTH} characters without whitespace`,
+        { details: { field: 'apiKey' } },
+      );
+    }
+    const apiKey = options.apiKey ?? generateKey();
+    try {
+      const row = await this.#db
+        .insertInto('users')
+        .values({
+          name,
+          api_key_hash: hashKey(apiKey),
+          api_key_prefix: displayPrefix(apiKey),
+          key_created_at: sql<Date>`now()`,
+        })
+        .returning(['id', 'name', 'api_key_prefix', 'created_at', 'key_revoked_at'])
+        .executeTakeFirstOrThrow();
+      return { user: toUser(row), apiKey };
+    } catch (error) {
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) {
+        // Only reachable with a seeded key: a generated one never collides.
+        throw new RuntimeError('INVALID_ARGUMENT', 'apiKey is already assigned to a user', {
+          details: { field: 'apiKey' },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Resolves an API key to its user, or `null` when the key is unknown, revoked or malformed.
+   * One indexed lookup by hash, compared in constant time; successful results are cached.
+   */
+  async authenticate(apiKey: string): Promise<{ userId: string } | null> {
+    if (!isWellFormedKey(apiKey)) return null;
+    const hash = hashKey(apiKey);
+    const cached = this.#cache.get(hash);
+    if (cached) {
+      if (cached.expiresAt > Date.now()) return { userId: cached.userId };
+      this.#cache.delete(hash);
+    }
+    // Concurrent first requests with one key share a single query.
+    let lookup = this.#lookups.get(hash);
+    if (!lookup) {
+      const started: Promise<string | null> = this.#lookup(hash).finally(() => {
+        if (this.#lookups.get(hash) === started) this.#lookups.delete(hash);
+      });
+      this.#lookups.set(hash, started);
+      lookup = started;
+    }
+    const userId = await lookup;
+    return userId === null ? null : { userId };
+  }
+
+  /**
+   * Issues a new key for the user, replacing (and so invalidating) the previous one.
+   * @throws RuntimeError `USER_NOT_FOUND`
+   */
+  async issueKey(userId: string): Promise<string> {
+    if (!isUuid(userId)) throw userNotFound(userId);
+    const apiKey = generateKey();
+    const row = await this.#db
+      .updateTable('users')
+      .set({
+        api_key_hash: hashKey(apiKey),
+        api_key_prefix: displayPrefix(apiKey),
+        key_created_at: sql<Date>`now()`,
+        key_revoked_at: null,
+      })
+      .where('id', '=', userId)
+      .returning('id')
+      .executeTakeFirst();
+    if (!row) throw userNotFound(userId);
+    this.#forget(userId);
+    return apiKey;
+  }
+
+  /**
+   * Revokes the active key of a user, given the user id or the key's display prefix. Returns
+   * `false` when there is no such user or no active key.
+   * @throws RuntimeError `INVALID_ARGUMENT` when a prefix matches the keys of several users
+   */
+  async revokeKey(userIdOrPrefix: string): Promise<boolean> {
+    if (typeof userIdOrPrefix !== 'string' || userIdOrPrefix.length === 0) return false;
+    let userId: string;
+    if (isUuid(userIdOrPrefix)) {
+      userId = userIdOrPrefix;
+    } else {
+      const matches = await this.#db
+        .selectFrom('users')
+        .select('id')
+        .where('api_key_prefix', '=', userIdOrPrefix)
+        .where('api_key_hash', 'is not', null)
+        .limit(2)
+        .execute();
+      if (matches.length === 0) return false;
+      if (matches.length > 1) {
+        throw new RuntimeError('INVALID_ARGUMENT', 'key prefix matches several users; revoke by user id', {
+          details: { field: 'prefix' },
+        });
+      }
+      userId = matches[0]!.id;
+    }
+    const row = await this.#db
+      .updateTable('users')
+      .set({ api_key_hash: null, key_revoked_at: sql<Date>`now()` })
+      .where('id', '=', userId)
+      .where('api_key_hash', 'is not', null)
+      .returning('id')
+      .executeTakeFirst();
+    this.#forget(userId);
+    return row !== undefined;
+  }
+
+  /** Lists every user, oldest first, with key prefixes but never keys or hashes. */
+  async listUsers(): Promise<User[]> {
+    const rows = await this.#db
+      .selectFrom('users')
+      .select(['id', 'name', 'api_key_prefix', 'created_at', 'key_revoked_at'])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toUser);
+  }
+
+  async #lookup(hash: string): Promise<string | null> {
+    const generation = this.#generation;
+    const row = await this.#db
+      .selectFrom('users')
+      .select(['id', 'api_key_hash'])
+      .where('api_key_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row?.api_key_hash) return null;
+    // The index lookup already matched; the constant-time comparison is defence in depth.
+    const expected = Buffer.from(hash, 'hex');
+    const actual = Buffer.from(row.api_key_hash, 'hex');
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return null;
+    if (generation === this.#generation) this.#remember(hash, row.id);
+    return row.id;
+  }
+
+  #remember(hash: string, userId: string): void {
+    if (this.#cacheTtlMs === 0) return;
+    this.#cache.delete(hash);
+    this.#cache.set(hash, { userId, expiresAt: Date.now() + this.#cacheTtlMs });
+    while (this.#cache.size > this.#cacheMaxEntries) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.#cache.delete(oldest);
+    }
+  }
+
+  #forget(userId: string): void {
+    this.#generation += 1;
+    // Lookups already under way may predate the change; later callers must not join them.
+    this.#lookups.clear();
+    for (const [hash, entry] of this.#cache) {
+      if (entry.userId === userId) this.#cache.delete(hash);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createPool } from '@stello-ai/db';
+import type pg from 'pg';
+
+/** Exit code of a successful command. */
+export const EXIT_OK = 0;
+/** Exit code of a command that failed (database unreachable, unknown user…). */
+export const EXIT_FAILURE = 1;
+/** Exit code of a command line that cannot be understood (unknown flag, missing argument). */
+export const EXIT_USAGE = 2;
+
+/** Where a command reads its configuration and writes its output; `cli.ts` binds it to the process. */
+export interface CliContext {
+  /** Environment variables (`DATABASE_URL`, `PORT`, …). */
+  env: Record<string, string | undefined>;
+  /** Writes one line of normal output (no trailing newline needed). */
+  stdout: (line: string) => void;
+  /** Writes one line of diagnostics. */
+  stderr: (line: string) => void;
+  /** Aborted when the process should shut down (SIGINT/SIGTERM); long-running commands stop then. */
+  signal?: AbortSignal;
+}
+
+/** A command line that cannot be understood; printed with a hint to `--help`, exit code 2. */
+export class CliUsageError extends Error {
+  readonly code = 'CLI_USAGE';
+  constructor(
+    message: string,
+    /** The command whose help the hint names, e.g. `users create`. */
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+
+/** A command that failed for a reason the user can act on; printed without a stack, exit code 1. */
+export class CliFailure extends Error {
+  readonly code = 'CLI_FAILURE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliFailure';
+  }
+}
+
+/** Options shared by every command that opens the database. */
+export const DATABASE_OPTIONS = {
+  'database-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** `parseArgs` with strict flags, turning its errors into {@link CliUsageError}s of `command`. */
+export function parseCommandArgs<TOptions extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: TOptions,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new CliUsageError(error instanceof Error ? error.message : String(error), command);
+  }
+}
+
+/** The database URL from `--database-url`, else `DATABASE_URL`. */
+export function resolveDatabaseUrl(command: string, flag: string | undefined, ctx: CliContext): string {
+  const url = flag ?? ctx.env.DATABASE_URL;
+  if (url === undefined || url.trim() === '') {
+    throw new CliUsageError('no database: pass --database-url or set DATABASE_URL', command);
+  }
+  return url;
+}
+
+/** Runs `fn` with a pool on `url` and always ends the pool afterwards. */
+export async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = createPool({ connectionString: url, max: 2 });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,191 @@
+import { createTestDatabase, type TestDatabase } from '@internal/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type E2EHarness, startHarness } from '../_e2e-harness';
+import { runCli } from './run-cli';
+
+interface CliRun {
+  code: number;
+  stdout: string[];
+  stderr: string[];
+}
+
+async function cli(argv: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCli(argv, {
+    env,
+    stdout: (line) => stdout.push(...line.split('\n')),
+    stderr: (line) => stderr.push(...line.split('\n')),
+  });
+  return { code, stdout, stderr };
+}
+
+describe('runCli', () => {
+  let db: TestDatabase;
+  let h: E2EHarness;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    h = await startHarness(db.pool);
+    env = { DATABASE_URL: db.url };
+  });
+  afterAll(async () => {
+    await h?.close();
+    await db?.drop();
+  });
+
+  it('creates a user whose printed key authenticates', async () => {
+    const run = await cli(['users', 'create', '--name', 'bob'], env);
+    expect(run.code).toBe(0);
+    const key = run.stdout.at(-1)!;
+    expect(key).toMatch(/^stello_\S+$/);
+    expect((await h.api('GET', '/spaces', undefined, key)).status).toBe(200);
+  });
+
+  it('prints JSON with --json', async () => {
+    const run = await cli(['users', 'create', '--name', 'carol', '--json'], env);
+    expect(run.code).toBe(0);
+    const created = JSON.parse(run.stdout.join('\n'));
+    expect(created).toMatchObject({ name: 'carol', apiKey: expect.stringMatching(/^stello_/) });
+    expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(200);
+  });
+
+  it('lists users with key prefixes only', async () => {
+    const created = JSON.parse((await cli(['users', 'create', '--name', 'dave', '--json'], env)).stdout.join(''));
+    const run = await cli(['users', 'list'], env);
+    expect(run.code).toBe(0);
+    const line = run.stdout.find((l) => l.includes(created.id));
+    expect(line).toContain('dave');
+    expect(line).toContain('active');
+    expect(line).toContain(created.apiKey.slice(0, 12));
+    expect(run.stdout.join('\n')).not.toContain(created.apiKey);
+
+    const json = await cli(['users', 'list', '--json'], env);
+    const dave = JSON.parse(json.stdout.join('')).find((u: { id: string }) => u.id === created.id);
+    expect(dave).toMatchObject({ name: 'dave', keyPrefix: created.apiKey.slice(0, 12), keyStatus: 'active' });
+  });
+
+  it('revokes a key by prefix so that it no longer authenticates', async () => {
+    const created = JSON.parse((await cli(['users', 'create', '--name', 'erin', '--json'], env)).stdout.join(''));
+    expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(200);
+
+    const run = await cli(['keys', 'revoke', created.apiKey.slice(0, 12)], env);
+    expect(run.code).toBe(0);
+    expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(401);
+
+    const listed = await cli(['users', 'list', '--json'], env);
+    const erin = JSON.parse(listed.stdout.join('')).find((u: { id: string }) => u.id === created.id);
+    expect(erin.keyStatus).toBe('revoked');
+  });
+
+  it('issues a new key that replaces the old one', async () => {
+    const created = JSON.parse((await cli(['users', 'create', '--name', 'frank', '--json'], env)).stdout.join(''));
+    const run = await cli(['keys', 'issue', created.id], env);
+    expect(run.code).toBe(0);
+    const newKey = run.stdout.at(-1)!;
+    expect(newKey).not.toBe(created.apiKey);
+    expect((await h.api('GET', '/spaces', undefined, newKey)).status).toBe(200);
+    expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(401);
+  });
+
+  it('revokes by user id and fails when nothing matches', async () => {
+    const created = JSON.parse((await cli(['users', 'create', '--name', 'gina', '--json'], env)).stdout.join(''));
+    expect((await cli(['keys', 'revoke', created.id], env)).code).toBe(0);
+    const again = await cli(['keys', 'revoke', 'stello_nomatch'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr.join('\n')).toContain('no active key matches');
+  });
+
+  it('fails with exit code 1 when issuing a key for an unknown user', async () => {
+    const run = await cli(['keys', 'issue', '00000000-0000-4000-8000-000000000000'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr.join('\n')).toMatch(/^stello: error: /);
+  });
+
+  it('migrates an empty database and says so', async () => {
+    const empty = await createTestDatabase({ migrated: false });
+    try {
+      const before = await cli(['users', 'list'], { DATABASE_URL: empty.url });
+      expect(before.code).toBe(1);
+      expect(before.stderr.join('\n')).toContain('run `stello migrate` first');
+
+      const run = await cli(['migrate'], { DATABASE_URL: empty.url });
+      expect(run.code).toBe(0);
+      expect(run.stdout.join('\n')).toContain('up to date');
+      expect((await cli(['users', 'list', '--database-url', empty.url])).code).toBe(0);
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  it('prints help for the whole CLI and for each command', async () => {
+    const all = await cli(['--help']);
+    expect(all.code).toBe(0);
+    expect(all.stdout.join('\n')).toContain('Usage: stello <command>');
+    for (const command of ['serve', 'migrate', 'users', 'keys']) {
+      const run = await cli([command, '--help']);
+      expect(run.code).toBe(0);
+      expect(run.stdout.join('\n')).toContain(`Usage: stello ${command}`);
+    }
+    expect((await cli(['users', 'create', '--help'])).stdout.join('\n')).toContain('--name NAME');
+    expect((await cli(['help', 'serve'])).stdout.join('\n')).toContain('Usage: stello serve');
+  });
+
+  it('prints the version', async () => {
+    const run = await cli(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout[0]).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('exits with 2 on a bad command line', async () => {
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.join('\n')).toContain('unknown command "frobnicate"');
+
+    const badFlag = await cli(['users', 'list', '--bogus'], env);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr.join('\n')).toContain('stello users list --help');
+
+    expect((await cli(['users', 'create'], env)).code).toBe(2);
+    expect((await cli(['keys', 'revoke'], env)).code).toBe(2);
+    expect((await cli(['keys', 'revoke', 'a', 'b'], env)).code).toBe(2);
+    expect((await cli([])).code).toBe(2);
+    expect((await cli(['serve', '--port', 'eighty'], env)).code).toBe(2);
+  });
+
+  it('exits with 2 when no database is configured', async () => {
+    const run = await cli(['users', 'list'], {});
+    expect(run.code).toBe(2);
+    expect(run.stderr.join('\n')).toContain('DATABASE_URL');
+  });
+
+  it('serves until its signal aborts, seeding STELLO_API_KEY', async () => {
+    const controller = new AbortController();
+    const stdout: string[] = [];
+    const apiKey = 'stello_cli-serve-seeded-key-0001';
+    const running = runCli(['serve', '--port', '0'], {
+      env: { DATABASE_URL: db.url, STELLO_API_KEY: apiKey },
+      stdout: (line) => stdout.push(line),
+      stderr: () => {},
+      signal: controller.signal,
+    });
+    const deadline = Date.now() + 15_000;
+    let ready: { url: string; model: string } | undefined;
+    while (ready === undefined && Date.now() < deadline) {
+      const line = stdout.map((l) => JSON.parse(l)).find((entry) => entry.event === 'server.ready');
+      if (line) ready = line;
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(ready?.model).toContain('offline');
+    const spaces = await fetch(`${ready!.url}/spaces`, { headers: { 'X-API-Key': apiKey } });
+    expect(spaces.status).toBe(200);
+    expect(stdout.some((l) => JSON.parse(l).event === 'server.offline_model')).toBe(true);
+
+    controller.abort();
+    expect(await running).toBe(0);
+    expect(stdout.some((l) => JSON.parse(l).event === 'server.closed')).toBe(true);
+    // The key never reaches the log.
+    expect(stdout.join('\n')).not.toContain(apiKey);
+  });
+});

@@ -1,0 +1,93 @@
+import { createPool } from '@stello-ai/db';
+import { createJsonLogger } from '@stello-ai/runtime';
+import { createModelFromEnv } from '../create-model-from-env';
+import { createStelloServer } from '../create-stello-server';
+import { seedApiKey } from '../seed-api-key';
+import {
+  type CliContext,
+  CliUsageError,
+  DATABASE_OPTIONS,
+  EXIT_OK,
+  parseCommandArgs,
+  resolveDatabaseUrl,
+} from './_context';
+
+/** Port `stello serve` listens on when neither `--port` nor `PORT` is given. */
+export const DEFAULT_PORT = 3000;
+/** Host `stello serve` binds when neither `--host` nor `HOST` is given (use 0.0.0.0 in containers). */
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Help text of `stello serve`. */
+export const SERVE_HELP = `Usage: stello serve [--port N] [--host HOST] [--database-url URL]
+
+Migrates the database, then serves the REST API and the WebSocket gateway until SIGINT/SIGTERM,
+when it shuts down gracefully (running turns finish first). Logs are JSON lines on stdout.
+
+Options:
+  --port N             port to listen on (default: $PORT, else ${DEFAULT_PORT}; 0 picks a free one)
+  --host HOST          address to bind (default: $HOST, else ${DEFAULT_HOST}; 0.0.0.0 in containers)
+  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; required)
+  -h, --help           show this help
+
+Environment:
+  DATABASE_URL, PORT, HOST      as above
+  STELLO_API_KEY                makes sure a user with this API key exists (idempotent)
+  ANTHROPIC_API_KEY             use Claude (model: $STELLO_MODEL, default claude-sonnet-4-5)
+  OPENAI_API_KEY                use an OpenAI-compatible endpoint (model: $STELLO_MODEL, default gpt-4o-mini)
+  OPENAI_BASE_URL               endpoint of an OpenAI-compatible server (Ollama, vLLM, DeepSeek…)
+  STELLO_MODEL                  model name for the provider above
+  With no LLM key the server runs the offline model, which answers locally without a network.`;
+
+function parsePort(raw: string): number {
+  const port = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(port) || port > 65_535) {
+    throw new CliUsageError(`invalid port "${raw}": expected an integer from 0 to 65535`, 'serve');
+  }
+  return port;
+}
+
+function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** `stello serve`: runs the server until `ctx.signal` aborts. */
+export async function runServe(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseCommandArgs('serve', args, {
+    ...DATABASE_OPTIONS,
+    port: { type: 'string' },
+    host: { type: 'string' },
+  });
+  if (values.help) {
+    ctx.stdout(SERVE_HELP);
+    return EXIT_OK;
+  }
+  const url = resolveDatabaseUrl('serve', values['database-url'], ctx);
+  const port = parsePort(values.port ?? ctx.env.PORT ?? String(DEFAULT_PORT));
+  const host = values.host ?? ctx.env.HOST ?? DEFAULT_HOST;
+  const logger = createJsonLogger({ write: ctx.stdout });
+  const { model, provider, description } = createModelFromEnv(ctx.env);
+
+  const pool = createPool({ connectionString: url });
+  try {
+    const server = await createStelloServer({ pool, agentPoolOptions: { model }, logger });
+    const apiKey = ctx.env.STELLO_API_KEY?.trim();
+    if (apiKey) {
+      const seeded = await seedApiKey(server.userStore, apiKey);
+      logger.info('server.api_key_seeded', { userId: seeded.userId, created: seeded.created });
+    }
+    const listening = await server.listen(port, host);
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    logger.info('server.ready', { url: `http://${shownHost}:${listening.port}`, model: description });
+    if (provider === 'offline') logger.warn('server.offline_model', { message: description });
+    await waitForAbort(ctx.signal);
+    logger.info('server.shutdown_requested', {});
+    await listening.close();
+  } finally {
+    await pool.end();
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,269 @@
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import type { StelloAgent } from '@stello-ai/core';
+import { migrate } from '@stello-ai/db';
+import { type AgentPool, type AgentPoolOptions, type Logger, SpaceManager, silentLogger, UserStore } from '@stello-ai/runtime';
+import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
+import type { Hono } from 'hono';
+import type pg from 'pg';
+import { TrackingAgentPool } from './_tracking-agent-pool';
+import { StelloServerError } from './errors';
+
+/** How long `close()` waits for running turns by default. */
+export const DEFAULT_TURN_DRAIN_TIMEOUT_MS = 10_000;
+/** How long `close()` waits for background consolidation/integration by default. */
+export const DEFAULT_MEMORY_DRAIN_TIMEOUT_MS = 5_000;
+/** How long `/readyz` waits for `SELECT 1` before it reports not ready. */
+export const READINESS_TIMEOUT_MS = 2_000;
+
+// Polling is the only contract-level way to observe `activeTurnCount`; 25 ms costs nothing.
+const DRAIN_POLL_INTERVAL_MS = 25;
+// After the drain, connections still open (a slow client reading its reply) get this long.
+const HTTP_CLOSE_GRACE_MS = 1_000;
+
+/** Size limits applied to requests and WebSocket frames. */
+export interface StelloServerLimits {
+  /** Largest accepted REST body, in bytes (default 1 MiB); larger bodies get 413. */
+  bodyBytes?: number;
+  /** Largest accepted WebSocket frame, in bytes (default 1 MiB). */
+  wsFrameBytes?: number;
+}
+
+/** Bounds of the graceful shutdown run by `close()`. */
+export interface StelloServerShutdownOptions {
+  /** Longest wait for running turns to finish (default 10 s); later they are left to the process exit. */
+  turnTimeoutMs?: number;
+  /** Longest wait for background consolidation and integration (default 5 s). */
+  memoryTimeoutMs?: number;
+}
+
+/** Options of {@link createStelloServer}. */
+export interface StelloServerOptions {
+  /** The PostgreSQL pool every component uses. The caller owns it: `close()` never ends it. */
+  pool: pg.Pool;
+  /** How each space's agent is built (model, tools, prompts) and how long idle agents stay cached. */
+  agentPoolOptions: AgentPoolOptions;
+  /** Skips `migrate(pool)` at start-up (the schema is managed elsewhere). */
+  skipMigrate?: boolean;
+  /** Structured logger of the server, the gateway and the agent pool (default: silent). */
+  logger?: Logger;
+  /** Request body and WebSocket frame limits. */
+  limits?: StelloServerLimits;
+  /** The users and API keys store (default: `new UserStore(pool)`). */
+  userStore?: UserStore;
+  /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
+  heartbeatIntervalMs?: number;
+  /** Bounds of the graceful shutdown. */
+  shutdown?: StelloServerShutdownOptions;
+}
+
+/** What `listen()` resolves to. */
+export interface ListeningServer {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /**
+   * Shuts down gracefully: stops accepting, closes WebSockets (code 1001), lets running turns
+   * finish and background memory work settle (both bounded), disposes the agent pool and waits
+   * for the HTTP server to close. It does not end the `pg.Pool`. Idempotent.
+   */
+  close: () => Promise<void>;
+}
+
+/** A Stello server: the Hono app, its components, and `listen`. */
+export interface StelloServer {
+  /** The Hono application (REST + `/healthz` + `/readyz`); `app.request()` works without listening. */
+  app: Hono<AuthEnv>;
+  /**
+   * Starts HTTP and the WebSocket gateway on one `http.Server`; resolves once listening.
+   * @throws StelloServerError `ALREADY_LISTENING` / `SERVER_CLOSED`
+   */
+  listen(port?: number, host?: string): Promise<ListeningServer>;
+  /** Space CRUD; the same instance the agent pool listens to for refreshes. */
+  spaceManager: SpaceManager;
+  /** One agent per space, built lazily and evicted when idle. */
+  agentPool: AgentPool;
+  /** The pool passed in. */
+  pool: pg.Pool;
+  /** Users and API keys. */
+  userStore: UserStore;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) {
+    throw new StelloServerError('INVALID_OPTIONS', `${name} must be a non-negative number, got ${String(value)}`);
+  }
+  return value;
+}
+
+async function waitForTurns(agents: StelloAgent[], timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = agents.reduce((sum, agent) => sum + agent.activeTurnCount, 0);
+    if (running === 0 || Date.now() >= deadline) return running;
+    await delay(DRAIN_POLL_INTERVAL_MS);
+  }
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+/**
+ * Creates a Stello server on a PostgreSQL pool: migrates the schema (unless `skipMigrate`), then
+ * wires one `SpaceManager`, the `AgentPool`, the `UserStore` and the Hono app. Nothing listens
+ * until `listen()`.
+ *
+ * @example
+ * ```ts
+ * const pool = createPool({ connectionString: process.env.DATABASE_URL! });
+ * const server = await createStelloServer({ pool, agentPoolOptions: { model: createOfflineAdapter() } });
+ * const { port, close } = await server.listen(3000);
+ * ```
+ * @throws StelloServerError `INVALID_OPTIONS`; the errors of `migrate()` when the schema cannot be applied
+ */
+export async function createStelloServer(options: StelloServerOptions): Promise<StelloServer> {
+  const { pool } = options;
+  if (pool === null || typeof pool !== 'object' || typeof pool.query !== 'function') {
+    throw new StelloServerError('INVALID_OPTIONS', 'pool must be a pg.Pool');
+  }
+  if (options.agentPoolOptions === null || typeof options.agentPoolOptions !== 'object') {
+    throw new StelloServerError('INVALID_OPTIONS', 'agentPoolOptions must be an object');
+  }
+  const turnTimeoutMs = nonNegative(
+    options.shutdown?.turnTimeoutMs,
+    DEFAULT_TURN_DRAIN_TIMEOUT_MS,
+    'shutdown.turnTimeoutMs',
+  );
+  const memoryTimeoutMs = nonNegative(
+    options.shutdown?.memoryTimeoutMs,
+    DEFAULT_MEMORY_DRAIN_TIMEOUT_MS,
+    'shutdown.memoryTimeoutMs',
+  );
+  const logger = options.logger ?? silentLogger;
+
+  if (!options.skipMigrate) await migrate(pool);
+
+  // One SpaceManager for the app and the pool, so a PATCH refreshes the cached agent at once.
+  const spaceManager = new SpaceManager(pool);
+  const agentPool = new TrackingAgentPool(pool, options.agentPoolOptions, spaceManager);
+  const userStore = options.userStore ?? new UserStore(pool);
+
+  let closing = false;
+  const readiness = async (): Promise<boolean> => {
+    if (closing) return false;
+    try {
+      const result = await withTimeout(pool.query('SELECT 1'), READINESS_TIMEOUT_MS);
+      return result !== 'timeout';
+    } catch {
+      return false;
+    }
+  };
+
+  const deps = {
+    spaceManager,
+    agentPool,
+    userStore,
+    logger,
+    ...(options.limits !== undefined && { limits: options.limits }),
+    readiness,
+  };
+  const app = createApp(deps);
+
+  let active: { httpServer: Server; gateway: WebSocketGateway } | null = null;
+  let closed = false;
+
+  async function shutdown(httpServer: Server, gateway: WebSocketGateway): Promise<void> {
+    closing = true;
+    logger.info('server.closing', {});
+    const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
+    await gateway.close();
+
+    const agents = agentPool.liveAgents();
+    const stillRunning = await waitForTurns(agents, turnTimeoutMs);
+    if (stillRunning > 0) logger.warn('server.turn_drain_timeout', { runningTurns: stillRunning, turnTimeoutMs });
+    const memory = await withTimeout(
+      Promise.allSettled(agents.map((agent) => agent.idle())),
+      memoryTimeoutMs,
+    );
+    if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
+    agentPool.dispose();
+
+    // Replies of drained turns are being written now; then only idle keep-alive sockets remain.
+    httpServer.closeIdleConnections();
+    if ((await withTimeout(httpClosed, HTTP_CLOSE_GRACE_MS)) === 'timeout') {
+      httpServer.closeAllConnections();
+      await httpClosed;
+    }
+    closed = true;
+    active = null;
+    logger.info('server.closed', {});
+  }
+
+  async function listen(port = 0, host = '127.0.0.1'): Promise<ListeningServer> {
+    if (closed || closing) throw new StelloServerError('SERVER_CLOSED', 'the server was closed');
+    if (active !== null) throw new StelloServerError('ALREADY_LISTENING', 'the server already listens');
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new StelloServerError('INVALID_OPTIONS', `port must be an integer from 0 to 65535, got ${String(port)}`);
+    }
+    const httpServer = createAdaptorServer({
+      fetch: (request, env) => {
+        if (closing) {
+          return Response.json(
+            { error: 'server is shutting down', code: 'SERVER_CLOSING' },
+            { status: 503, headers: { connection: 'close' } },
+          );
+        }
+        return app.fetch(request, env);
+      },
+    }) as Server;
+    const gateway = attachWebSocketGateway(httpServer, {
+      ...deps,
+      ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+    });
+    active = { httpServer, gateway };
+    let boundPort: number;
+    try {
+      boundPort = await listenOn(httpServer, port, host);
+    } catch (error) {
+      active = null;
+      await gateway.close();
+      throw error;
+    }
+    logger.info('server.listening', { host, port: boundPort });
+
+    let closePromise: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closePromise ??= shutdown(httpServer, gateway);
+      return closePromise;
+    };
+    return { port: boundPort, close };
+  }
+
+  return { app, listen, spaceManager, agentPool, pool, userStore };
+}

@@ -1,0 +1,201 @@
+import type { Message, SessionRole } from './types';
+
+/** Share of the model's context window a prompt may fill when no ratio is configured. */
+export const DEFAULT_BUDGET_RATIO = 0.8;
+/** Records read for the history window of a turn when no limit is configured. */
+export const DEFAULT_MAX_HISTORY_RECORDS = 400;
+
+/** Fixed per-message overhead of the token estimate (role, separators). */
+const MESSAGE_OVERHEAD_TOKENS = 4;
+const CHARS_PER_TOKEN = 4;
+
+const INSIGHT_PREFIX =
+  'Insight from the main session, which oversees every branch of this conversation (use it if relevant):';
+const SYNTHESIS_PREFIX = 'Synthesis of every branch of this conversation, maintained by you as the main session:';
+const MEMORY_PREFIX = 'Summary of the earlier part of this session (older messages are not shown):';
+
+/**
+ * Estimates the tokens of one message: `ceil(chars / 4) + 4`, where chars counts the content and
+ * the serialized tool calls. Cheap and provider-independent; it only has to be roughly right.
+ */
+export function estimateMessageTokens(message: Message): number {
+  let chars = message.content.length;
+  if (message.toolCalls && message.toolCalls.length > 0) chars += JSON.stringify(message.toolCalls).length;
+  if (message.toolCallId) chars += message.toolCallId.length;
+  return Math.ceil(chars / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS;
+}
+
+/** Estimates the tokens of a list of messages: the sum of `estimateMessageTokens`. */
+export function estimateTokens(messages: readonly Message[]): number {
+  let total = 0;
+  for (const message of messages) total += estimateMessageTokens(message);
+  return total;
+}
+
+/**
+ * Splits records into units that must stay together in a prompt: an assistant message with tool
+ * calls plus the tool messages right after it form one unit; every other message is its own unit.
+ * Orphans (tool messages that answer no call of the unit they follow) become single-message units
+ * marked incomplete, so callers can drop them.
+ */
+export function groupToolCalls(records: readonly Message[]): { messages: Message[]; complete: boolean }[] {
+  const units: { messages: Message[]; complete: boolean }[] = [];
+  let i = 0;
+  while (i < records.length) {
+    const message = records[i]!;
+    i += 1;
+    if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
+      const callIds = new Set(message.toolCalls.map((call) => call.id));
+      const answered = new Set<string>();
+      const messages: Message[] = [message];
+      const orphans: Message[] = [];
+      while (i < records.length && records[i]!.role === 'tool') {
+        const tool = records[i]!;
+        i += 1;
+        if (tool.toolCallId !== undefined && callIds.has(tool.toolCallId) && !answered.has(tool.toolCallId)) {
+          answered.add(tool.toolCallId);
+          messages.push(tool);
+        } else {
+          orphans.push(tool);
+        }
+      }
+      units.push({ messages, complete: answered.size === callIds.size });
+      for (const orphan of orphans) units.push({ messages: [orphan], complete: false });
+    } else if (message.role === 'tool') {
+      units.push({ messages: [message], complete: false });
+    } else {
+      units.push({ messages: [message], complete: true });
+    }
+  }
+  return units;
+}
+
+/**
+ * Removes what a provider would reject: assistant tool calls without all their results (the whole
+ * group goes) and tool messages whose call is not right before them.
+ */
+export function removeIncompleteToolCallGroups(records: readonly Message[]): Message[] {
+  return groupToolCalls(records)
+    .filter((unit) => unit.complete)
+    .flatMap((unit) => unit.messages);
+}
+
+/**
+ * Returns the newest suffix of `records` whose estimate fits in `budgetTokens`, starting at a unit
+ * boundary (a tool-call group is kept whole or left out). Expects records without orphans.
+ */
+export function selectHistoryByBudget(records: readonly Message[], budgetTokens: number): Message[] {
+  const units = groupToolCalls(records);
+  let used = 0;
+  let start = units.length;
+  while (start > 0) {
+    const cost = estimateTokens(units[start - 1]!.messages);
+    if (used + cost > budgetTokens) break;
+    used += cost;
+    start -= 1;
+  }
+  return units.slice(start).flatMap((unit) => unit.messages);
+}
+
+/** The line that tells a child session's model where it is. */
+export function identityLine(label: string): string {
+  return `You are in the session "${label}", a branch of a larger conversation tree.`;
+}
+
+/** Input of `assembleTurnPrompt`: the stored material of a turn plus what the turn added so far. */
+export interface TurnPromptInput {
+  /** `main` gets its synthesis and no identity line, insight or L2; `standard` gets all three. */
+  role: SessionRole;
+  label: string;
+  systemPrompt: string | null;
+  insight: string | null;
+  /** L2 for a standard session, the synthesis for the main session. */
+  memory: string | null;
+  /** The history window, oldest first. */
+  records: readonly Message[];
+  /** True when older records exist beyond `records` (the window was cut by its size limit). */
+  hasOlderRecords: boolean;
+  /** The new user message. */
+  user: Message;
+  /** Records of this turn after the user message (assistant tool calls, tool results). */
+  pending: readonly Message[];
+  maxContextTokens: number;
+  /** Share of `maxContextTokens` the prompt may fill (default 0.8). */
+  budgetRatio?: number;
+}
+
+/** An assembled prompt and what it contains. */
+export interface TurnPrompt {
+  messages: Message[];
+  /** The insight text shown to the model, or `null` when none was shown. */
+  insightShown: string | null;
+  /** True when the L2 memory was included. */
+  memoryShown: boolean;
+  /** How many history records the prompt carries. */
+  historyCount: number;
+  /** True when history was left out (by budget or beyond the read window). */
+  trimmed: boolean;
+  /** Tokens the history could use after everything else was counted. */
+  historyBudget: number;
+}
+
+function hasText(value: string | null | undefined): value is string {
+  return typeof value === 'string' && value.trim().length > 0;
+}
+
+function system(content: string): Message {
+  return { role: 'system', content };
+}
+
+/**
+ * Builds the prompt of a turn, in this order: system prompt → identity line (standard) → insight
+ * (standard) or synthesis (main) → L2 memory when history was trimmed (standard) → the newest
+ * history that fits the budget, never splitting a tool-call group → the user message → the
+ * turn's pending records. Pure: it reads nothing and writes nothing.
+ *
+ * The budget is `floor(budgetRatio × maxContextTokens)` minus the estimate of everything that is
+ * not history; the history gets what remains (never less than zero).
+ */
+export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
+  const ratio = input.budgetRatio ?? DEFAULT_BUDGET_RATIO;
+  const isMain = input.role === 'main';
+  const prefix: Message[] = [];
+  if (hasText(input.systemPrompt)) prefix.push(system(input.systemPrompt));
+  if (!isMain) prefix.push(system(identityLine(input.label)));
+  let insightShown: string | null = null;
+  if (isMain) {
+    if (hasText(input.memory)) prefix.push(system(`${SYNTHESIS_PREFIX}\n${input.memory}`));
+  } else if (hasText(input.insight)) {
+    prefix.push(system(`${INSIGHT_PREFIX}\n${input.insight}`));
+    insightShown = input.insight;
+  }
+
+  const tail: Message[] = [input.user, ...input.pending];
+  const total = Math.floor(ratio * input.maxContextTokens);
+  const historyBudget = Math.max(0, total - estimateTokens(prefix) - estimateTokens(tail));
+  const history = removeIncompleteToolCallGroups(input.records);
+
+  let memoryShown = false;
+  let selected = history;
+  let trimmed = false;
+  if (input.hasOlderRecords || estimateTokens(history) > historyBudget) {
+    trimmed = true;
+    let budget = historyBudget;
+    if (!isMain && hasText(input.memory)) {
+      const memoryMessage = system(`${MEMORY_PREFIX}\n${input.memory}`);
+      prefix.push(memoryMessage);
+      memoryShown = true;
+      budget = Math.max(0, budget - estimateMessageTokens(memoryMessage));
+    }
+    selected = selectHistoryByBudget(history, budget);
+  }
+
+  return {
+    messages: [...prefix, ...selected, ...tail],
+    insightShown,
+    memoryShown,
+    historyCount: selected.length,
+    trimmed,
+    historyBudget,
+  };
+}

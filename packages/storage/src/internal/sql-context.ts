@@ -1,0 +1,30 @@
+import { createDb, type Database } from '@stello-ai/db';
+import { SessionError } from '@stello-ai/session';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import { isUuid } from './validate';
+
+/** What every statement needs: the Kysely instance over the caller's pool or client, and the space it is scoped to. */
+export interface SqlContext {
+  readonly db: Kysely<Database>;
+  readonly spaceId: string;
+}
+
+/**
+ * Builds the context of one adapter instance.
+ *
+ * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid (no space could match it)
+ */
+export function createSqlContext(client: pg.Pool | pg.PoolClient, spaceId: string): SqlContext {
+  if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
+    throw new SessionError('INVALID_ARGUMENT', 'client must be a pg.Pool or a pg.PoolClient', {
+      details: { field: 'client' },
+    });
+  }
+  if (!isUuid(spaceId)) {
+    throw new SessionError('INVALID_ARGUMENT', `space id "${String(spaceId)}" is not a uuid`, {
+      details: { field: 'spaceId' },
+    });
+  }
+  return { db: createDb(client), spaceId };
+}

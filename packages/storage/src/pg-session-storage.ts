@@ -1,0 +1,390 @@
+import type {
+  ChildSessionSpec,
+  ListRecordsOptions,
+  Message,
+  SessionMeta,
+  SessionRow,
+  SessionStorage,
+  SlotKey,
+  TurnCommit,
+  TurnCommitResult,
+  TurnContextData,
+} from '@stello-ai/session';
+import { SessionError } from '@stello-ai/session';
+import { sql } from 'kysely';
+import type pg from 'pg';
+import { toIso, toMessage, toSessionMeta, toSessionRow, type RecordDbRow, type SessionDbRow } from './mappers';
+import { withPgErrors } from './pg-errors';
+import { appendRecords, insertRecordsFrom, listRecords, RECORD_COLUMNS } from './internal/records-sql';
+import { insertChild, insertRoot, SESSION_COLUMNS, selectSession } from './internal/sessions-sql';
+import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
+import { createSqlContext, type SqlContext } from './internal/sql-context';
+import { runInTransaction } from './internal/transaction';
+import {
+  assertCount,
+  assertJsonObject,
+  assertSlotKey,
+  assertTags,
+  assertText,
+  isUuid,
+  sessionNotFound,
+  toJsonParam,
+  toRecordsParam,
+} from './internal/validate';
+
+const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
+const MESSAGE_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
+
+/** A turn-context row: the session, its three prompt slots and the newest records window. */
+interface TurnContextDbRow extends SessionDbRow {
+  system_prompt: string | null;
+  insight: string | null;
+  memory: string | null;
+  records: RecordDbRow[];
+}
+
+/**
+ * `SessionStorage` over PostgreSQL for one space: sessions, L3 records and named slots.
+ *
+ * Every statement filters by the space: an id of another space (or any string that is not a
+ * uuid) reads as missing and is refused by writes with `SESSION_NOT_FOUND`; nothing is written.
+ * A turn costs two statements: `loadTurnContext` and `commitTurn`, whatever the history length.
+ * PostgreSQL failures surface as `StorageError`s with stable codes (see `pg-errors.ts`).
+ *
+ * @example
+ * ```ts
+ * const storage = new PgSessionStorage(pool, spaceId);
+ * const ctx = await storage.loadTurnContext(sessionId, { maxRecords: 50 });
+ * await storage.commitTurn(sessionId, { records: [user, assistant], countTurn: true });
+ * ```
+ */
+export class PgSessionStorage implements SessionStorage {
+  readonly #client: pg.Pool | pg.PoolClient;
+  readonly #ctx: SqlContext;
+
+  /**
+   * Binds the storage to a pool (each call borrows a connection) or to one checked-out client
+   * (every call runs on it, inside whatever transaction the caller opened).
+   *
+   * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid
+   */
+  constructor(client: pg.Pool | pg.PoolClient, spaceId: string) {
+    this.#client = client;
+    this.#ctx = createSqlContext(client, spaceId);
+  }
+
+  /** The space every statement of this instance is scoped to. */
+  get spaceId(): string {
+    return this.#ctx.spaceId;
+  }
+
+  /** Reads a session's meta; `null` when it is not in this space. */
+  getSession(id: string): Promise<SessionMeta | null> {
+    return withPgErrors(async () => {
+      const row = await selectSession(this.#ctx, id);
+      return row ? toSessionMeta(row) : null;
+    });
+  }
+
+  /**
+   * Updates an existing session's label, status, tags and metadata. For an unknown id it creates
+   * the root when `meta.role` is `main` and the space has no root yet.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND` for any other unknown id, `INVALID_ARGUMENT` for bad fields
+   */
+  putSession(meta: SessionMeta): Promise<void> {
+    return withPgErrors(async () => {
+      assertJsonObject(meta, 'meta');
+      assertText(meta.label, 'label');
+      if (!SESSION_STATUSES.has(meta.status)) {
+        throw new SessionError('INVALID_ARGUMENT', 'status must be active or archived', { details: { field: 'status' } });
+      }
+      assertTags(meta.tags, 'tags');
+      assertJsonObject(meta.metadata, 'metadata');
+      const metadataJson = toJsonParam(meta.metadata, 'metadata');
+      if (!isUuid(meta.id)) {
+        if (meta.role === 'main') {
+          throw new SessionError('INVALID_ARGUMENT', `session id "${String(meta.id)}" is not a uuid`, {
+            details: { field: 'id' },
+          });
+        }
+        throw sessionNotFound(String(meta.id));
+      }
+      const updated = await this.#ctx.db
+        .updateTable('sessions')
+        .set({
+          label: meta.label,
+          status: meta.status,
+          tags: meta.tags,
+          metadata: metadataJson,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', meta.id)
+        .where('space_id', '=', this.#ctx.spaceId)
+        .returning('id')
+        .executeTakeFirst();
+      if (updated) return;
+      if (meta.role === 'main') {
+        const root = await insertRoot(this.#ctx, {
+          id: meta.id,
+          label: meta.label,
+          status: meta.status,
+          tags: meta.tags,
+          metadata: meta.metadata,
+        });
+        if (root?.id === meta.id) return;
+      }
+      throw sessionNotFound(meta.id);
+    });
+  }
+
+  /**
+   * Appends one record after the session's newest.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `INVALID_ARGUMENT` (bad role, NUL characters…)
+   */
+  appendRecord(sessionId: string, record: Message): Promise<void> {
+    return withPgErrors(async () => {
+      const recordsJson = toRecordsParam([record], 'record');
+      if (!isUuid(sessionId) || !(await appendRecords(this.#ctx, sessionId, recordsJson))) {
+        throw sessionNotFound(sessionId);
+      }
+    });
+  }
+
+  /** Records oldest first; the role filter applies before `limit` and `offset`. `[]` for an unknown session. */
+  listRecords(sessionId: string, options: ListRecordsOptions = {}): Promise<Message[]> {
+    return withPgErrors(async () => {
+      if (options.limit !== undefined) assertCount(options.limit, 'limit');
+      if (options.offset !== undefined) assertCount(options.offset, 'offset');
+      if (options.role !== undefined && !MESSAGE_ROLES.has(options.role)) {
+        throw new SessionError('INVALID_ARGUMENT', 'role must be system, user, assistant or tool', {
+          details: { field: 'role' },
+        });
+      }
+      if (!isUuid(sessionId)) return [];
+      return (await listRecords(this.#ctx, sessionId, options)).map(toMessage);
+    });
+  }
+
+  /**
+   * Deletes all but the newest `keepRecent` records, in one statement.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `INVALID_ARGUMENT`
+   */
+  trimRecords(sessionId: string, keepRecent: number): Promise<void> {
+    return withPgErrors(async () => {
+      assertCount(keepRecent, 'keepRecent');
+      if (!isUuid(sessionId)) throw sessionNotFound(sessionId);
+      const { rows } = await sql<{ found: boolean }>`
+        WITH target AS (SELECT id, space_id FROM sessions WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId}),
+        kept AS (
+          SELECT r.id FROM records r JOIN target ON r.session_id = target.id AND r.space_id = target.space_id
+          ORDER BY r.id DESC LIMIT ${keepRecent}
+        ),
+        removed AS (
+          DELETE FROM records r USING target
+          WHERE r.session_id = target.id AND r.space_id = target.space_id
+            AND (NOT EXISTS (SELECT 1 FROM kept) OR r.id < (SELECT min(kept.id) FROM kept))
+          RETURNING 1
+        )
+        SELECT EXISTS (SELECT 1 FROM target) AS found`.execute(this.#ctx.db);
+      if (rows[0]?.found !== true) throw sessionNotFound(sessionId);
+    });
+  }
+
+  /** The `system_prompt` slot; `null` when unset. */
+  getSystemPrompt(sessionId: string): Promise<string | null> {
+    return this.getSlot(sessionId, 'system_prompt');
+  }
+
+  /** Sets the `system_prompt` slot. @throws SessionError `SESSION_NOT_FOUND` */
+  putSystemPrompt(sessionId: string, content: string): Promise<void> {
+    return this.putSlot(sessionId, 'system_prompt', content);
+  }
+
+  /** The `insight` slot (the one-shot inbox written by integration); `null` when empty. */
+  getInsight(sessionId: string): Promise<string | null> {
+    return this.getSlot(sessionId, 'insight');
+  }
+
+  /** Sets (replaces) the `insight` slot. @throws SessionError `SESSION_NOT_FOUND` */
+  putInsight(sessionId: string, content: string): Promise<void> {
+    return this.putSlot(sessionId, 'insight', content);
+  }
+
+  /** Deletes the `insight` slot. @throws SessionError `SESSION_NOT_FOUND` */
+  clearInsight(sessionId: string): Promise<void> {
+    return withPgErrors(async () => {
+      if (!isUuid(sessionId) || !(await deleteSlot(this.#ctx, sessionId, 'insight'))) {
+        throw sessionNotFound(sessionId);
+      }
+    });
+  }
+
+  /** The `memory` slot (L2 of a standard session, synthesis of the main one); `null` when unset. */
+  getMemory(sessionId: string): Promise<string | null> {
+    return this.getSlot(sessionId, 'memory');
+  }
+
+  /** Sets the `memory` slot. @throws SessionError `SESSION_NOT_FOUND` */
+  putMemory(sessionId: string, content: string): Promise<void> {
+    return this.putSlot(sessionId, 'memory', content);
+  }
+
+  /** Any named slot; `null` when unset or when the session is not in this space. */
+  getSlot(sessionId: string, key: SlotKey): Promise<string | null> {
+    return withPgErrors(async () => {
+      assertSlotKey(key);
+      if (!isUuid(sessionId)) return null;
+      return getSlot(this.#ctx, sessionId, key);
+    });
+  }
+
+  /** Upserts any named slot in one statement. @throws SessionError `SESSION_NOT_FOUND`, `INVALID_ARGUMENT` */
+  putSlot(sessionId: string, key: SlotKey, content: string): Promise<void> {
+    return withPgErrors(async () => {
+      assertSlotKey(key);
+      assertText(content, 'content');
+      if (!isUuid(sessionId) || !(await putSlot(this.#ctx, sessionId, key, content))) {
+        throw sessionNotFound(sessionId);
+      }
+    });
+  }
+
+  /**
+   * Reads everything a turn needs in ONE statement: the session row, its system prompt, insight
+   * and memory slots, and the newest `maxRecords` records (oldest first). The window is read
+   * backwards on the `(session_id, id)` index, so the cost does not grow with the history.
+   * `null` when the session is not in this space.
+   */
+  loadTurnContext(sessionId: string, options: { maxRecords: number }): Promise<TurnContextData | null> {
+    return withPgErrors(async () => {
+      assertCount(options?.maxRecords, 'maxRecords');
+      if (!isUuid(sessionId)) return null;
+      const { rows } = await sql<TurnContextDbRow>`
+        SELECT ${SESSION_COLUMNS},
+          (SELECT d.content FROM session_data d
+           WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'system_prompt') AS system_prompt,
+          (SELECT d.content FROM session_data d
+           WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'insight') AS insight,
+          (SELECT d.content FROM session_data d
+           WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'memory') AS memory,
+          (SELECT coalesce(json_agg(w ORDER BY w.id), '[]'::json) FROM (
+             SELECT ${RECORD_COLUMNS} FROM records r
+             WHERE r.session_id = s.id AND r.space_id = s.space_id
+             ORDER BY r.id DESC LIMIT ${options.maxRecords + 1}
+           ) w) AS records
+        FROM sessions s
+        WHERE s.id = ${sessionId} AND s.space_id = ${this.#ctx.spaceId}`.execute(this.#ctx.db);
+      const row = rows[0];
+      if (!row) return null;
+      // One extra row was read to learn whether older records exist; it is the oldest, so drop it.
+      const hasOlderRecords = row.records.length > options.maxRecords;
+      const window = hasOlderRecords ? row.records.slice(1) : row.records;
+      return {
+        meta: toSessionMeta(row),
+        turnCount: row.turn_count,
+        systemPrompt: row.system_prompt,
+        insight: row.insight,
+        memory: row.memory,
+        records: window.map(toMessage),
+        hasOlderRecords,
+      };
+    });
+  }
+
+  /**
+   * Writes a turn in ONE statement (data-modifying CTEs commit or fail together): bumps the
+   * turn counter of the active session (guarded by `expectedTurnCount` when given), inserts the
+   * records in order, and deletes the insight slot when it still holds `consumeInsight`. The
+   * records and the insight only depend on the counter update, so nothing is written when it
+   * matched no row; a second query then tells why.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `TURN_CONFLICT`, `INVALID_ARGUMENT`
+   */
+  commitTurn(sessionId: string, commit: TurnCommit): Promise<TurnCommitResult> {
+    return withPgErrors(async () => {
+      assertJsonObject(commit, 'commit');
+      const recordsJson = toRecordsParam(commit.records);
+      const consume = commit.consumeInsight ?? null;
+      if (consume !== null) assertText(consume, 'consumeInsight');
+      if (commit.expectedTurnCount !== undefined) assertCount(commit.expectedTurnCount, 'expectedTurnCount');
+      if (!isUuid(sessionId)) throw sessionNotFound(sessionId);
+      const counted = commit.countTurn === true;
+
+      const { rows } = await sql<{ turn_count: number; last_active_at: Date }>`
+        WITH turn AS (
+          UPDATE sessions
+          SET turn_count = turn_count + ${counted ? 1 : 0}::int,
+              last_active_at = ${counted ? sql`now()` : sql`last_active_at`},
+              updated_at = ${counted ? sql`now()` : sql`updated_at`}
+          WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId} AND status = 'active'
+            ${commit.expectedTurnCount === undefined ? sql`` : sql`AND turn_count = ${commit.expectedTurnCount}`}
+          RETURNING id, space_id, turn_count, last_active_at
+        ),
+        written AS (${insertRecordsFrom(sql`turn`, recordsJson)} RETURNING 1)
+        ${
+          consume === null
+            ? sql``
+            : sql`, consumed AS (
+                DELETE FROM session_data d USING turn
+                WHERE d.session_id = turn.id AND d.space_id = turn.space_id AND d.key = 'insight'
+                  AND d.content = ${consume}::text
+                RETURNING 1
+              )`
+        }
+        SELECT turn_count, last_active_at FROM turn`.execute(this.#ctx.db);
+      const row = rows[0];
+      if (row) return { turnCount: row.turn_count, lastActiveAt: toIso(row.last_active_at) };
+
+      const current = await this.#ctx.db
+        .selectFrom('sessions')
+        .select(['status', 'turn_count'])
+        .where('id', '=', sessionId)
+        .where('space_id', '=', this.#ctx.spaceId)
+        .executeTakeFirst();
+      if (!current) throw sessionNotFound(sessionId);
+      if (current.status === 'archived') {
+        throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`, { details: { sessionId } });
+      }
+      throw new SessionError(
+        'TURN_CONFLICT',
+        `session "${sessionId}" has turn count ${current.turn_count}, expected ${String(commit.expectedTurnCount)}`,
+        { details: { sessionId, expected: commit.expectedTurnCount, actual: current.turn_count } },
+      );
+    });
+  }
+
+  /**
+   * Creates a child of `parentId` in ONE statement: index taken under the parent's row lock (safe
+   * under concurrent forks), depth + 1, system prompt (given, inherited, or none for `null`) and
+   * seed records.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `INVALID_ARGUMENT`
+   */
+  createChild(parentId: string, spec: ChildSessionSpec): Promise<SessionRow> {
+    return withPgErrors(async () => toSessionRow(await insertChild(this.#ctx, parentId, spec)));
+  }
+
+  /** The full stored row, tree fields included; `null` when not in this space. */
+  getSessionRow(id: string): Promise<SessionRow | null> {
+    return withPgErrors(async () => {
+      const row = await selectSession(this.#ctx, id);
+      return row ? toSessionRow(row) : null;
+    });
+  }
+
+  /**
+   * Runs `fn` atomically with a storage of the same class bound to the transaction's connection.
+   *
+   * Built on a pool: checks out a client, `BEGIN`, `COMMIT` (or `ROLLBACK` and rethrow), release.
+   * Built on a `PoolClient`: `fn` runs inside a `SAVEPOINT` of the caller's transaction (opening
+   * one with `BEGIN` when the client has none), so a failure undoes only `fn`'s writes and the
+   * caller's own `COMMIT` stays in charge.
+   */
+  transaction<T>(fn: (tx: this) => Promise<T>): Promise<T> {
+    const Self = this.constructor as new (client: pg.Pool | pg.PoolClient, spaceId: string) => this;
+    return runInTransaction(this.#client, (connection) => fn(new Self(connection, this.#ctx.spaceId)));
+  }
+}

@@ -1,0 +1,41 @@
+import type { Hono } from 'hono';
+import type { AuthEnv } from '../types';
+
+/** A REST response with its body parsed as JSON (`null` when empty). */
+export interface RestResponse {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary fields of the JSON body
+  body: any;
+  text: string;
+}
+
+/** Options of one request: the API key, a JSON body or a raw body, extra headers. */
+export interface RestRequestOptions {
+  key?: string;
+  json?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+/** Sends a request to the app in process (`app.request`) and parses the answer. */
+export async function rest(
+  app: Hono<AuthEnv>,
+  method: string,
+  path: string,
+  options: RestRequestOptions = {},
+): Promise<RestResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key !== undefined) headers['x-api-key'] = options.key;
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] = 'application/json';
+  } else if (options.raw !== undefined) {
+    body = options.raw;
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await app.request(path, { method, headers, ...(body !== undefined && { body }) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null, text };
+}

@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { createTestDatabase, type TestDatabase } from '@internal/testing';
+import type { Tool } from '@stello-ai/core';
+import { AgentPool, type AgentPoolOptions, type Logger, SpaceManager, UserStore } from '@stello-ai/runtime';
+import { createOfflineAdapter, type LLMAdapter } from '@stello-ai/session';
+import type { Hono } from 'hono';
+import { createApp } from '../create-app';
+import type { AuthEnv, TransportLimits } from '../types';
+import { attachWebSocketGateway, type WebSocketGateway } from '../ws/attach-web-socket-gateway';
+
+/** One structured log event captured by the test logger. */
+export interface LogEntry {
+  level: 'info' | 'warn' | 'error';
+  event: string;
+  fields: Record<string, unknown>;
+}
+
+/** A user with a working key. */
+export interface TestUser {
+  userId: string;
+  apiKey: string;
+}
+
+/** A listening HTTP + WebSocket server on 127.0.0.1 (random port). */
+export interface TestServer {
+  /** `http://127.0.0.1:PORT`. */
+  httpUrl: string;
+  /** `ws://127.0.0.1:PORT`. */
+  wsUrl: string;
+  gateway: WebSocketGateway;
+  close(): Promise<void>;
+}
+
+/** A real stack on a fresh database: runtime objects, the REST app and helpers. */
+export interface TestStack {
+  db: TestDatabase;
+  spaceManager: SpaceManager;
+  agentPool: AgentPool;
+  userStore: UserStore;
+  app: Hono<AuthEnv>;
+  logs: LogEntry[];
+  logger: Logger;
+  createUser(name?: string): Promise<TestUser>;
+  /** Starts an HTTP server with the app and the WebSocket gateway on port 0. */
+  listen(options?: { heartbeatIntervalMs?: number }): Promise<TestServer>;
+  close(): Promise<void>;
+}
+
+/** Options of `createTestStack`. */
+export interface TestStackOptions {
+  /** The chat model of every space (default: the offline model). */
+  model?: LLMAdapter;
+  /** Tools of every space's agent (default: none, the pool's default agent). */
+  tools?: Tool[];
+  limits?: TransportLimits;
+}
+
+/**
+ * Builds a real stack for transport tests: a fresh PostgreSQL database, the runtime's
+ * SpaceManager / AgentPool / UserStore, and the REST app, with a logger that records events.
+ */
+export async function createTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const db = await createTestDatabase();
+  const logs: LogEntry[] = [];
+  const record =
+    (level: LogEntry['level']) =>
+    (event: string, fields: Record<string, unknown> = {}): void => {
+      logs.push({ level, event, fields });
+    };
+  const logger: Logger = { info: record('info'), warn: record('warn'), error: record('error') };
+  const spaceManager = new SpaceManager(db.pool);
+  const model = options.model ?? createOfflineAdapter();
+  const poolOptions: AgentPoolOptions = { model };
+  const tools = options.tools;
+  if (tools) {
+    poolOptions.buildConfig = (ctx) => ({ storage: ctx.mainStorage, llm: model, capabilities: { tools } });
+  }
+  const agentPool = new AgentPool(db.pool, poolOptions, spaceManager);
+  const userStore = new UserStore(db.pool);
+  const deps = { spaceManager, agentPool, userStore, logger, ...(options.limits && { limits: options.limits }) };
+  const app = createApp(deps);
+  const servers: TestServer[] = [];
+  let users = 0;
+
+  return {
+    db,
+    spaceManager,
+    agentPool,
+    userStore,
+    app,
+    logs,
+    logger,
+    async createUser(name) {
+      users += 1;
+      const { user, apiKey } = await userStore.createUser(name ?? `user-${users}`);
+      return { userId: user.id, apiKey };
+    },
+    async listen(listenOptions = {}) {
+      const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+      const gateway = attachWebSocketGateway(server, { ...deps, ...listenOptions });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const testServer: TestServer = {
+        httpUrl: `http://127.0.0.1:${port}`,
+        wsUrl: `ws://127.0.0.1:${port}`,
+        gateway,
+        async close() {
+          await gateway.close();
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        },
+      };
+      servers.push(testServer);
+      return testServer;
+    },
+    async close() {
+      for (const server of servers) await server.close();
+      // Let background work (turns of departed clients, consolidations) settle before the pool ends.
+      agentPool.dispose();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { silentLogger } from '@stello-ai/runtime';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { errorBody, toPublicError } from './error-mapping';
+import { TransportError } from './errors';
+import { apiKeyAuth } from './middleware/auth';
+import { requestContext } from './middleware/request-context';
+import { type SpaceEnv, spaceAccess } from './middleware/space-access';
+import { registerSessionDataRoutes } from './routes/session-data';
+import { registerSessionRoutes } from './routes/sessions';
+import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
+import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
+
+/**
+ * Builds the REST app: every route of the seeds under `/spaces` (behind the `X-API-Key`
+ * header), `GET /healthz` and `GET /readyz` (no key). Order of checks: key (401), space
+ * ownership (404/403), then the request (400/413). Errors are JSON `{ error, code, details? }`
+ * with statuses from one code table; unknown faults are a generic 500, logged with the request id.
+ *
+ * @example
+ * const app = createApp({ spaceManager, agentPool, userStore, logger });
+ * serve({ fetch: app.fetch, port: 3000 });
+ */
+export function createApp(deps: TransportDeps): Hono<AuthEnv> {
+  const logger = deps.logger ?? silentLogger;
+  const app = new Hono<AuthEnv>();
+
+  app.use('*', requestContext(logger));
+
+  app.onError((error, c) => {
+    const publicError = toPublicError(error);
+    if (publicError.status >= 500) {
+      logger.error('http.error', { requestId: c.get('requestId'), code: publicError.code, error });
+    }
+    return c.json(errorBody(publicError), publicError.status as 500);
+  });
+
+  app.notFound((c) => c.json(errorBody(toPublicError(new TransportError('NOT_FOUND', 'no such route'))), 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', async (c) => {
+    let ready = true;
+    try {
+      ready = deps.readiness ? await deps.readiness() : true;
+    } catch (error) {
+      logger.warn('readiness.failed', { requestId: c.get('requestId'), error });
+      ready = false;
+    }
+    if (ready) return c.json({ status: 'ready' });
+    return c.json({ status: 'not_ready', error: 'the server is not ready', code: 'NOT_READY' }, 503);
+  });
+
+  const auth = apiKeyAuth(deps.userStore);
+  const limit = bodyLimit({
+    maxSize: deps.limits?.bodyBytes ?? DEFAULT_BODY_BYTES,
+    onError: () => {
+      throw new TransportError('PAYLOAD_TOO_LARGE', 'request body is too large');
+    },
+  });
+  // Hono's `/spaces/*` matches `/spaces` itself too.
+  app.use('/spaces/*', auth, limit);
+  registerSpaceListRoutes(app, deps);
+
+  const space = new Hono<SpaceEnv>();
+  space.use('*', spaceAccess(deps.agentPool));
+  registerSpaceRoutes(space, deps);
+  registerSessionRoutes(space, deps, logger);
+  registerSessionDataRoutes(space, deps);
+  app.route('/spaces/:spaceId', space);
+
+  return app;
+}

@@ -1,0 +1,110 @@
+import type { EngineForkOptions, StelloAgent, TurnRecord } from '@stello-ai/core';
+import type { Logger } from '@stello-ai/runtime';
+import type { Context, Hono } from 'hono';
+import { TransportError } from '../errors';
+import type { SpaceEnv } from '../middleware/space-access';
+import type { TransportDeps } from '../types';
+import { forkOptions, listSessionsQuery, messagesQuery, readJsonBody, turnBody, uuidParam, validate } from '../validation';
+import { NEXT_CURSOR_HEADER } from './spaces';
+import { runLoggedTurn } from '../turn-log';
+
+/** A stored record as `GET …/messages` returns it; optional fields are absent when unset. */
+export interface RecordView {
+  role: TurnRecord['role'];
+  content: string;
+  timestamp: string;
+  metadata?: Record<string, unknown>;
+  toolCalls?: NonNullable<TurnRecord['toolCalls']>;
+  toolCallId?: string;
+}
+
+/** Copies only the public fields of a record, so storage internals never reach the wire. */
+export function toRecordView(record: TurnRecord): RecordView {
+  const view: RecordView = { role: record.role, content: record.content, timestamp: record.timestamp };
+  if (record.metadata && Object.keys(record.metadata).length > 0) view.metadata = record.metadata;
+  if (record.toolCalls && record.toolCalls.length > 0) view.toolCalls = record.toolCalls;
+  if (record.toolCallId) view.toolCallId = record.toolCallId;
+  return view;
+}
+
+/** Converts validated fork input to the agent's options (a `null` scope means none). */
+export function toForkOptions(input: {
+  label: string;
+  scope?: string | null | undefined;
+  systemPrompt?: string | undefined;
+  context?: 'none' | 'inherit' | undefined;
+}): EngineForkOptions {
+  const options: EngineForkOptions = { label: input.label };
+  if (input.scope != null) options.scope = input.scope;
+  if (input.systemPrompt !== undefined) options.systemPrompt = input.systemPrompt;
+  if (input.context !== undefined) options.context = input.context;
+  return options;
+}
+
+function agentOf(c: Context<SpaceEnv>, deps: TransportDeps): Promise<StelloAgent> {
+  return deps.agentPool.getAgent(c.get('space').id);
+}
+
+function notFound(sessionId: string): TransportError {
+  return new TransportError('SESSION_NOT_FOUND', `session "${sessionId}" not found`);
+}
+
+/**
+ * Registers the session routes on the space-scoped sub-app: list (flat or `?view=tree`), one
+ * session, its messages (whole or paged), turn, fork and archive. Session lookups go through the
+ * space's agent, so a session of another space is a 404.
+ */
+export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, logger: Logger): void {
+  app.get('/sessions', async (c) => {
+    const query = validate(listSessionsQuery, c.req.query(), 'query');
+    const agent = await agentOf(c, deps);
+    return c.json(query.view === 'tree' ? await agent.sessions.getTree() : await agent.sessions.listInfo());
+  });
+
+  app.get('/sessions/:id', async (c) => {
+    const sessionId = uuidParam(c, 'id');
+    const info = await (await agentOf(c, deps)).sessions.getInfo(sessionId);
+    if (!info) throw notFound(sessionId);
+    return c.json(info);
+  });
+
+  app.get('/sessions/:id/messages', async (c) => {
+    const sessionId = uuidParam(c, 'id');
+    const query = validate(messagesQuery, c.req.query(), 'query');
+    const agent = await agentOf(c, deps);
+    if (!(await agent.sessions.get(sessionId))) throw notFound(sessionId);
+    if (query.limit === undefined && query.after === undefined) {
+      return c.json((await agent.memory.readRecords(sessionId)).map(toRecordView));
+    }
+    const page = await agent.memory.readRecordPage(sessionId, { limit: query.limit ?? 100, after: query.after ?? null });
+    if (page.nextCursor) c.header(NEXT_CURSOR_HEADER, page.nextCursor);
+    return c.json(page.records.map(toRecordView));
+  });
+
+  app.post('/sessions/:id/turn', async (c) => {
+    const sessionId = uuidParam(c, 'id');
+    const { input } = await readJsonBody(c, turnBody);
+    const agent = await agentOf(c, deps);
+    // No existence check here: the agent's turn reads the session anyway and throws SESSION_NOT_FOUND.
+    const result = await runLoggedTurn(logger, { transport: 'rest', requestId: c.get('requestId'), spaceId: c.get('space').id, sessionId }, () =>
+      agent.turn(sessionId, input),
+    );
+    return c.json(result);
+  });
+
+  app.post('/sessions/:id/fork', async (c) => {
+    const sessionId = uuidParam(c, 'id');
+    const body = await readJsonBody(c, forkOptions);
+    const agent = await agentOf(c, deps);
+    return c.json(await agent.forkSession(sessionId, toForkOptions(body)), 201);
+  });
+
+  app.post('/sessions/:id/archive', async (c) => {
+    const sessionId = uuidParam(c, 'id');
+    const agent = await agentOf(c, deps);
+    const { sessionId: archivedId } = await agent.archiveSession(sessionId);
+    const info = await agent.sessions.getInfo(archivedId);
+    if (!info) throw notFound(sessionId);
+    return c.json({ ...info, sessionId: archivedId });
+  });
+}

@@ -1,0 +1,61 @@
+import type { SpaceConfig, SpaceUpdate } from '@stello-ai/runtime';
+import type { Hono } from 'hono';
+import type { SpaceEnv } from '../middleware/space-access';
+import type { AuthEnv, TransportDeps } from '../types';
+import { createSpaceBody, listSpacesQuery, readJsonBody, updateSpaceBody, validate } from '../validation';
+
+/** Header carrying the cursor of the next page on paged list routes; absent on the last page. */
+export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
+
+/** Registers `POST /spaces` and `GET /spaces` (the caller's spaces, oldest first). */
+export function registerSpaceListRoutes(app: Hono<AuthEnv>, deps: TransportDeps): void {
+  app.post('/spaces', async (c) => {
+    const body = await readJsonBody(c, createSpaceBody);
+    const config: SpaceConfig = { label: body.label };
+    if (body.systemPrompt != null) config.systemPrompt = body.systemPrompt;
+    if (body.consolidatePrompt != null) config.consolidatePrompt = body.consolidatePrompt;
+    if (body.integratePrompt != null) config.integratePrompt = body.integratePrompt;
+    if (body.config !== undefined) config.config = body.config;
+    const space = await deps.spaceManager.createSpace(c.get('userId'), config);
+    return c.json(space, 201);
+  });
+
+  app.get('/spaces', async (c) => {
+    const query = validate(listSpacesQuery, c.req.query(), 'query');
+    if (query.limit === undefined && query.after === undefined) {
+      return c.json(await deps.spaceManager.listSpaces(c.get('userId')));
+    }
+    const limit = query.limit ?? 100;
+    const options: { limit: number; after?: string } = { limit };
+    if (query.after !== undefined) options.after = query.after;
+    const spaces = await deps.spaceManager.listSpaces(c.get('userId'), options);
+    const last = spaces.at(-1);
+    if (last && spaces.length === limit) c.header(NEXT_CURSOR_HEADER, last.id);
+    return c.json(spaces);
+  });
+}
+
+/** Registers `GET`, `PATCH` and `DELETE /spaces/:spaceId` on the space-scoped sub-app. */
+export function registerSpaceRoutes(app: Hono<SpaceEnv>, deps: TransportDeps): void {
+  app.get('/', (c) => c.json(c.get('space')));
+
+  app.patch('/', async (c) => {
+    const body = await readJsonBody(c, updateSpaceBody);
+    const updates: SpaceUpdate = {};
+    if (body.label !== undefined) updates.label = body.label;
+    if (body.systemPrompt !== undefined) updates.systemPrompt = body.systemPrompt;
+    if (body.consolidatePrompt !== undefined) updates.consolidatePrompt = body.consolidatePrompt;
+    if (body.integratePrompt !== undefined) updates.integratePrompt = body.integratePrompt;
+    if (body.config !== undefined) updates.config = body.config;
+    if (Object.keys(updates).length === 0) return c.json(c.get('space'));
+    return c.json(await deps.spaceManager.updateSpace(c.get('space').id, updates));
+  });
+
+  app.delete('/', async (c) => {
+    const spaceId = c.get('space').id;
+    await deps.spaceManager.deleteSpace(spaceId);
+    // The manager notifies the pool too; evicting here keeps a pool wired to another manager correct.
+    deps.agentPool.evict(spaceId);
+    return c.body(null, 204);
+  });
+}

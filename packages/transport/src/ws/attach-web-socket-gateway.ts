@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ConnectionManager, silentLogger } from '@stello-ai/runtime';
+import { WebSocket, WebSocketServer } from 'ws';
+import { toPublicError } from '../error-mapping';
+import { TransportError } from '../errors';
+import { DEFAULT_WS_FRAME_BYTES, type TransportDeps } from '../types';
+import { startKeepAlive } from './keep-alive';
+import { WS_CLOSE_GOING_AWAY, WS_SUBPROTOCOL } from './protocol';
+import { authorizeUpgrade, rejectUpgrade, type UpgradeIdentity } from './upgrade';
+import { WsConnection } from './ws-connection';
+
+/** Default interval of the heartbeat ping: 30 s. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
+// How long close() waits for clients to answer the close handshake before cutting them off.
+const CLOSE_GRACE_MS = 2_000;
+
+/** Options of `attachWebSocketGateway`: the transport deps plus the WebSocket settings. */
+export interface WebSocketGatewayOptions extends TransportDeps {
+  /** Connection state (default: a new `ConnectionManager`). */
+  connections?: ConnectionManager;
+  /** Interval of the heartbeat ping; a peer that missed the previous pong is terminated (default 30 s). */
+  heartbeatIntervalMs?: number;
+}
+
+/** The running WebSocket gateway. */
+export interface WebSocketGateway {
+  /** The connection state of every open socket. */
+  readonly connections: ConnectionManager;
+  /** Number of open sockets. */
+  readonly size: number;
+  /** Closes every socket (code 1001), refuses new upgrades (503) and stops the heartbeat. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the WebSocket protocol on `GET /spaces/:spaceId/ws` of an `http.Server` (`ws` in
+ * `noServer` mode on the `upgrade` event). The key comes from the `X-API-Key` header, or for
+ * browsers from a `stello.key.<KEY>` subprotocol offered with `stello.v1` (the server selects
+ * `stello.v1` and never echoes the key). Refused upgrades get a plain HTTP response with the REST
+ * status and `{ error, code }` body; no failure during an upgrade escapes.
+ *
+ * @example
+ * const server = serve({ fetch: app.fetch, port: 3000 });
+ * const gateway = attachWebSocketGateway(server, { spaceManager, agentPool, userStore });
+ */
+export function attachWebSocketGateway(server: Server, options: WebSocketGatewayOptions): WebSocketGateway {
+  const logger = options.logger ?? silentLogger;
+  const connections = options.connections ?? new ConnectionManager();
+  const live = new Map<WebSocket, WsConnection>();
+  const keepAlive = startKeepAlive(options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
+  let closing: Promise<void> | null = null;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.limits?.wsFrameBytes ?? DEFAULT_WS_FRAME_BYTES,
+    perMessageDeflate: false,
+    clientTracking: false,
+    // Select stello.v1 when offered; the key entry is never echoed back.
+    handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+  });
+  wss.on('error', (error) => logger.error('ws.server_error', { error }));
+
+  const onConnection = (socket: WebSocket, identity: UpgradeIdentity): void => {
+    socket.on('error', (error) => logger.warn('ws.socket_error', { error: error.message }));
+    if (closing) {
+      socket.close(WS_CLOSE_GOING_AWAY, 'server shutting down');
+      return;
+    }
+    const connection = new WsConnection(socket, {
+      connectionId: randomUUID(),
+      userId: identity.userId,
+      spaceId: identity.spaceId,
+      agentPool: options.agentPool,
+      connections,
+      logger,
+    });
+    live.set(socket, connection);
+    keepAlive.track(socket);
+    logger.info('ws.connect', { connectionId: connection.id, userId: identity.userId, spaceId: identity.spaceId });
+    socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
+    socket.on('close', (code) => {
+      live.delete(socket);
+      keepAlive.untrack(socket);
+      logger.info('ws.disconnect', { connectionId: connection.id, code });
+      void connection.close();
+    });
+  };
+
+  const handleUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const onSocketError = (error: Error) => logger.warn('ws.upgrade_socket_error', { error: error.message });
+    socket.on('error', onSocketError);
+    let identity: UpgradeIdentity;
+    try {
+      if (closing) throw new TransportError('UNAVAILABLE', 'server shutting down');
+      identity = await authorizeUpgrade(request, options);
+    } catch (error) {
+      const publicError = toPublicError(error);
+      const fields = { status: publicError.status, code: publicError.code, error };
+      if (publicError.status >= 500) logger.error('ws.upgrade_rejected', fields);
+      else logger.info('ws.upgrade_rejected', { status: publicError.status, code: publicError.code });
+      rejectUpgrade(socket, publicError);
+      return;
+    }
+    // The client may have gone while we checked its key.
+    if (socket.destroyed) return;
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      socket.off('error', onSocketError);
+      onConnection(ws, identity);
+    });
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    handleUpgrade(request, socket, head).catch((error: unknown) => {
+      logger.error('ws.upgrade_failed', { error });
+      socket.destroy();
+    });
+  };
+  server.on('upgrade', onUpgrade);
+
+  const closeAll = async (): Promise<void> => {
+    keepAlive.stop();
+    const sockets = [...live.keys()];
+    const closed = sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (socket.readyState === WebSocket.CLOSED) return resolve();
+          socket.once('close', () => resolve());
+          socket.close(WS_CLOSE_GOING_AWAY, 'server shutting down');
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(closed), grace]);
+    clearTimeout(timer);
+    for (const socket of sockets) {
+      if (socket.readyState !== WebSocket.CLOSED) socket.terminate();
+    }
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+
+  return {
+    connections,
+    get size() {
+      return live.size;
+    },
+    close() {
+      closing ??= closeAll();
+      return closing;
+    },
+  };
+}

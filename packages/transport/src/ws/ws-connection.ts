@@ -1,0 +1,300 @@
+import type { StelloAgent } from '@stello-ai/core';
+import type { AgentPool, ConnectionManager, Logger } from '@stello-ai/runtime';
+import { type RawData, WebSocket } from 'ws';
+import { toPublicError } from '../error-mapping';
+import { toForkOptions } from '../routes/sessions';
+import { runLoggedTurn, type TurnLogContext } from '../turn-log';
+import { toValidationIssues } from '../validation';
+import {
+  CLIENT_MESSAGE_SCHEMAS,
+  type ClientMessage,
+  isClientMessageType,
+  type ServerFrame,
+  type WsErrorCode,
+} from './protocol';
+
+/** Messages that may wait behind a running one on a connection; more are refused with `TOO_MANY_MESSAGES`. */
+export const MAX_PENDING_MESSAGES = 32;
+/** Above this many unsent bytes, stream deltas are coalesced until the peer catches up. */
+export const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
+const TYPE_ECHO_MAX_CHARS = 64;
+
+/** What one connection needs from the gateway. */
+export interface WsConnectionOptions {
+  connectionId: string;
+  userId: string;
+  spaceId: string;
+  agentPool: AgentPool;
+  connections: ConnectionManager;
+  logger: Logger;
+}
+
+// A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
+class ProtocolFailure extends Error {
+  constructor(
+    readonly code: WsErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+function frameText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+/**
+ * One WebSocket connection of the gateway: it handles the client's messages strictly in the
+ * order received (a per-connection promise queue: a long stream delays only this connection),
+ * tracks the entered session, and on disconnect detaches without leaving. A running turn is
+ * never cancelled by a disconnect; messages still queued behind it are dropped.
+ */
+export class WsConnection {
+  readonly #socket: WebSocket;
+  readonly #options: WsConnectionOptions;
+  #queue: Promise<void> = Promise.resolve();
+  #pending = 0;
+  #closed = false;
+  // The agent that holds this connection's attachment; detach goes to the same instance.
+  #agent: StelloAgent | null = null;
+  #sessionId: string | null = null;
+  #pendingDelta = '';
+
+  constructor(socket: WebSocket, options: WsConnectionOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    options.connections.bind(options.connectionId, options.userId, options.spaceId);
+  }
+
+  /** The connection id (a random UUID). */
+  get id(): string {
+    return this.#options.connectionId;
+  }
+
+  /** Resolves when every queued message has been handled (and, after close, cleaned up). */
+  idle(): Promise<void> {
+    return this.#queue;
+  }
+
+  /** Queues one incoming frame. */
+  receive(data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (this.#pending >= MAX_PENDING_MESSAGES) {
+      this.#sendError('TOO_MANY_MESSAGES', 'too many messages are waiting on this connection');
+      return;
+    }
+    this.#pending += 1;
+    this.#enqueue(async () => {
+      try {
+        if (!this.#closed) await this.#handle(data, isBinary);
+      } finally {
+        this.#pending -= 1;
+      }
+    });
+  }
+
+  /**
+   * Marks the connection closed: queued messages that have not started are dropped, the running
+   * one completes, then the session is detached (not left) and the connection unbound.
+   */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#enqueue(() => this.#release());
+    }
+    return this.#queue;
+  }
+
+  #enqueue(task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(task).catch((error: unknown) => {
+      this.#options.logger.error('ws.task_failed', { connectionId: this.id, error });
+    });
+  }
+
+  async #release(): Promise<void> {
+    const { connections, connectionId, logger } = this.#options;
+    const sessionId = this.#sessionId;
+    const agent = this.#agent;
+    this.#sessionId = null;
+    this.#agent = null;
+    if (sessionId && agent) {
+      try {
+        await agent.detachSession(sessionId, connectionId);
+      } catch (error) {
+        logger.warn('ws.detach_failed', { connectionId, sessionId, error });
+      }
+    }
+    connections.unbind(connectionId);
+  }
+
+  async #handle(data: RawData, isBinary: boolean): Promise<void> {
+    try {
+      await this.#dispatch(this.#parse(data, isBinary));
+    } catch (error) {
+      this.#sendFailure(error);
+    }
+  }
+
+  #parse(data: RawData, isBinary: boolean): ClientMessage {
+    if (isBinary) throw new ProtocolFailure('INVALID_MESSAGE', 'binary frames are not supported; send JSON text');
+    let value: unknown;
+    try {
+      value = JSON.parse(frameText(data));
+    } catch {
+      throw new ProtocolFailure('PARSE_ERROR', 'invalid json');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ProtocolFailure('INVALID_MESSAGE', 'a message must be a JSON object');
+    }
+    const type = (value as { type?: unknown }).type;
+    if (typeof type !== 'string') throw new ProtocolFailure('INVALID_MESSAGE', 'type: must be a string');
+    if (!isClientMessageType(type)) {
+      throw new ProtocolFailure('UNKNOWN_TYPE', `unknown message type "${type.slice(0, TYPE_ECHO_MAX_CHARS)}"`);
+    }
+    const result = CLIENT_MESSAGE_SCHEMAS[type].safeParse(value);
+    if (!result.success) {
+      const issues = toValidationIssues(result.error);
+      const first = issues[0];
+      const summary = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'invalid message';
+      throw new ProtocolFailure('INVALID_MESSAGE', `invalid ${type}: ${summary}`, issues);
+    }
+    return result.data as ClientMessage;
+  }
+
+  async #dispatch(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'session.enter':
+        return this.#enter(message.sessionId);
+      case 'session.leave':
+        return this.#leave();
+      case 'session.message': {
+        const { agent, sessionId } = this.#entered();
+        const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
+          agent.turn(sessionId, message.input),
+        );
+        this.#send({ type: 'turn.complete', result });
+        return;
+      }
+      case 'session.stream':
+        return this.#stream(message.input);
+      case 'session.fork': {
+        const { agent, sessionId } = this.#entered();
+        const child = await agent.forkSession(sessionId, toForkOptions(message.options));
+        this.#send({ type: 'session.forked', child });
+        return;
+      }
+    }
+  }
+
+  #entered(): { agent: StelloAgent; sessionId: string } {
+    if (!this.#sessionId || !this.#agent) throw new ProtocolFailure('NOT_ENTERED', 'not in a session');
+    return { agent: this.#agent, sessionId: this.#sessionId };
+  }
+
+  #turnContext(sessionId: string, stream: boolean): TurnLogContext {
+    return { transport: 'ws', connectionId: this.id, spaceId: this.#options.spaceId, sessionId, stream };
+  }
+
+  async #enter(sessionId: string): Promise<void> {
+    if (this.#sessionId) throw new ProtocolFailure('ALREADY_ENTERED', 'already in a session, leave first');
+    const { agentPool, spaceId, connectionId, connections, logger } = this.#options;
+    const agent = await agentPool.getAgent(spaceId);
+    // Awaited: an unknown (or other space's) session rejects here, before any holder exists.
+    await agent.attachSession(sessionId, connectionId);
+    let bootstrap: Awaited<ReturnType<StelloAgent['enterSession']>>;
+    try {
+      bootstrap = await agent.enterSession(sessionId);
+    } catch (error) {
+      await agent.detachSession(sessionId, connectionId).catch((detachError: unknown) => {
+        logger.warn('ws.detach_failed', { connectionId, sessionId, error: detachError });
+      });
+      throw error;
+    }
+    this.#agent = agent;
+    this.#sessionId = sessionId;
+    connections.attachSession(connectionId, sessionId);
+    this.#send({ type: 'session.entered', sessionId, bootstrap });
+  }
+
+  async #leave(): Promise<void> {
+    const { agent, sessionId } = this.#entered();
+    const { connectionId, connections, logger } = this.#options;
+    try {
+      await agent.leaveSession(sessionId);
+    } catch (error) {
+      // The client is detached either way; a failed leave only loses its consolidation trigger.
+      logger.warn('ws.leave_failed', { connectionId, sessionId, error });
+    }
+    this.#agent = null;
+    this.#sessionId = null;
+    connections.detachSession(connectionId);
+    try {
+      await agent.detachSession(sessionId, connectionId);
+    } catch (error) {
+      logger.warn('ws.detach_failed', { connectionId, sessionId, error });
+    }
+    this.#send({ type: 'session.left', sessionId });
+  }
+
+  async #stream(input: string): Promise<void> {
+    const { agent, sessionId } = this.#entered();
+    await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, true), async () => {
+      const stream = agent.stream(sessionId, input);
+      // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
+      stream.result.catch(() => {});
+      try {
+        // Drained even when the client is gone, so the turn completes and is stored.
+        for await (const chunk of stream) this.#sendDelta(chunk);
+      } finally {
+        this.#flushDelta();
+      }
+      const result = await stream.result;
+      this.#send({ type: 'stream.end', result });
+      return result;
+    });
+  }
+
+  #sendDelta(chunk: string): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#pendingDelta += chunk;
+    // Backpressure: while the peer is slow, deltas are merged into fewer, larger frames.
+    if (this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) return;
+    this.#flushDelta();
+  }
+
+  #flushDelta(): void {
+    if (this.#pendingDelta.length === 0) return;
+    const chunk = this.#pendingDelta;
+    this.#pendingDelta = '';
+    this.#send({ type: 'stream.delta', chunk });
+  }
+
+  #sendFailure(error: unknown): void {
+    if (error instanceof ProtocolFailure) {
+      this.#sendError(error.code, error.message, error.details);
+      return;
+    }
+    const publicError = toPublicError(error);
+    if (publicError.status >= 500) {
+      this.#options.logger.error('ws.handler_error', { connectionId: this.id, code: publicError.code, error });
+    }
+    // Real faults are HANDLER_ERROR; anything with a stable code the client can act on keeps it.
+    if (publicError.status === 500) this.#sendError('HANDLER_ERROR', 'internal error');
+    else this.#sendError(publicError.code, publicError.message, publicError.details);
+  }
+
+  #sendError(code: WsErrorCode, message: string, details?: unknown): void {
+    this.#send(details === undefined ? { type: 'error', message, code } : { type: 'error', message, code, details });
+  }
+
+  #send(frame: ServerFrame): void {
+    // A closed peer is skipped: its turn still completes and is stored.
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#socket.send(JSON.stringify(frame), (error) => {
+      if (error) this.#options.logger.warn('ws.send_failed', { connectionId: this.id, error });
+    });
+  }
+}
