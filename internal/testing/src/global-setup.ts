@@ -22,7 +22,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const teardown = async () => {
     try {
       await withAdminClient(server.adminUrl, async (client) => {
-        for (const name of await listDatabases(client, testDatabasePrefix(runId))) await dropDatabase(client, name);
+        for (const name of await listDatabases(client, testDatabasePrefix(runId)))
+          await dropDatabase(client, name);
         await dropDatabase(client, templateDb);
       });
     } finally {

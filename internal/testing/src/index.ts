@@ -3,9 +3,19 @@
  * Test helpers shared by the workspace's packages (private, consumed from source).
  */
 
-// PostgreSQL: one database per test file, cloned from the template of the global setup.
-export { type CreateTestDatabaseOptions, createTestDatabase, type TestDatabase } from './test-database';
-export type { TestPostgres, TestPostgresSource } from './provided-context';
+export type { ContractFactory, ContractFixture, ContractSpace } from './contracts';
+// Storage contract suites (also importable alone from `@internal/testing/contracts`).
+export {
+  describeMainStorageContract,
+  describeMemoryEngineContract,
+  describeSessionStorageContract,
+  describeSessionTreeContract,
+  describeStorageContracts,
+  expectCode,
+} from './contracts';
 
 // Fake LLM servers speaking the OpenAI and Anthropic wire formats on 127.0.0.1.
 export * from './fake-llm';
+export type { TestPostgres, TestPostgresSource } from './provided-context';
+// PostgreSQL: one database per test file, cloned from the template of the global setup.
+export { type CreateTestDatabaseOptions, createTestDatabase, type TestDatabase } from './test-database';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestPostgresSource } from './provided-context';
@@ -89,7 +89,11 @@ async function startEmbedded(): Promise<TestPostgresServer> {
   const password = randomBytes(16).toString('hex');
   const logTail: string[] = [];
   const remember = (message: unknown) => {
-    logTail.push(...String(message instanceof Error ? message.message : message).split('\n').filter(Boolean));
+    logTail.push(
+      ...String(message instanceof Error ? message.message : message)
+        .split('\n')
+        .filter(Boolean),
+    );
     logTail.splice(0, Math.max(0, logTail.length - LOG_TAIL_LINES));
   };
   const server = new EmbeddedPostgres({
@@ -121,7 +125,9 @@ async function startEmbedded(): Promise<TestPostgresServer> {
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true }).catch(() => {});
     const reason = error instanceof Error ? error.message : 'the server exited during start-up';
-    throw new Error(`embedded postgresql failed to start: ${reason}\n${logTail.join('\n')}`, { cause: error });
+    throw new Error(`embedded postgresql failed to start: ${reason}\n${logTail.join('\n')}`, {
+      cause: error,
+    });
   }
   return {
     adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,

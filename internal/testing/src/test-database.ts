@@ -3,7 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool } from '@stello-ai/db';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { databaseUrl, dropDatabase, hasSqlState, OBJECT_IN_USE, quoteIdent, withAdminClient } from './admin-client';
+import {
+  databaseUrl,
+  dropDatabase,
+  hasSqlState,
+  OBJECT_IN_USE,
+  quoteIdent,
+  withAdminClient,
+} from './admin-client';
 import { testDatabasePrefix } from './database-names';
 import { TEST_POSTGRES_KEY } from './provided-context';
 

@@ -1,4 +1,11 @@
-import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, Message, ToolCall } from '@stello-ai/session';
+import type {
+  LLMAdapter,
+  LLMChunk,
+  LLMCompleteOptions,
+  LLMResult,
+  Message,
+  ToolCall,
+} from '@stello-ai/session';
 
 /** One model call as the scripted model saw it. */
 export interface ScriptedCall {
@@ -58,7 +65,10 @@ export function createScriptedLLM(reply: ScriptedReply, options: { stream?: bool
       for (const [index, toolCall] of (result.toolCalls ?? []).entries()) {
         const args = JSON.stringify(toolCall.input);
         const half = Math.ceil(args.length / 2);
-        yield { delta: '', toolCallDeltas: [{ index, id: toolCall.id, name: toolCall.name, input: args.slice(0, half) }] };
+        yield {
+          delta: '',
+          toolCallDeltas: [{ index, id: toolCall.id, name: toolCall.name, input: args.slice(0, half) }],
+        };
         yield { delta: '', toolCallDeltas: [{ index, input: args.slice(half) }] };
       }
       if (result.usage) yield { delta: '', usage: result.usage };

@@ -78,9 +78,18 @@ export interface EngineLifecycleAdapter {
 /** Observers of the engine. They are awaited in no path of a turn and their errors never break it. */
 export interface EngineHooks {
   onMessageReceived(event: { sessionId: string; input: string }): void | Promise<void>;
-  onAssistantReply(event: { sessionId: string; content: string | null; rawResponse: string }): void | Promise<void>;
+  onAssistantReply(event: {
+    sessionId: string;
+    content: string | null;
+    rawResponse: string;
+  }): void | Promise<void>;
   onToolCall(event: { sessionId: string; toolCall: ToolCall }): void | Promise<void>;
-  onToolResult(event: { sessionId: string; toolCall: ToolCall; result: unknown; isError: boolean }): void | Promise<void>;
+  onToolResult(event: {
+    sessionId: string;
+    toolCall: ToolCall;
+    result: unknown;
+    isError: boolean;
+  }): void | Promise<void>;
   onSessionEnter(event: { sessionId: string }): void | Promise<void>;
   onSessionLeave(event: { sessionId: string }): void | Promise<void>;
   onRoundStart(event: { sessionId: string; round: number }): void | Promise<void>;

@@ -35,7 +35,9 @@ const INTEGRATE_REPLY = z.object({
 /** An `LLMCallFn` over a chat adapter: one `complete` call without tools, its text back. */
 export function llmCallFromAdapter(llm: LLMAdapter): LLMCallFn {
   return async (messages) => {
-    const result = await llm.complete(messages.map((message) => ({ role: message.role, content: message.content })));
+    const result = await llm.complete(
+      messages.map((message) => ({ role: message.role, content: message.content })),
+    );
     return result.content ?? '';
   };
 }
@@ -72,7 +74,9 @@ export function createDefaultConsolidateFn(prompt: string, llm: LLMCallFn): Cons
  */
 export function createDefaultIntegrateFn(prompt: string, llm: LLMCallFn): IntegrateFn {
   return async (children, currentSynthesis) => {
-    const lines = children.map((child) => `- [sessionId=${child.sessionId}] ${oneLine(child.label)}: ${child.l2.trim()}`);
+    const lines = children.map(
+      (child) => `- [sessionId=${child.sessionId}] ${oneLine(child.label)}: ${child.l2.trim()}`,
+    );
     const parts: string[] = [];
     if (currentSynthesis?.trim()) parts.push(`Current synthesis:\n${currentSynthesis.trim()}`);
     parts.push(`Sessions:\n${lines.length > 0 ? lines.join('\n') : '(none)'}`);
@@ -97,14 +101,19 @@ export function createDefaultIntegrateFn(prompt: string, llm: LLMCallFn): Integr
     }
     const parsed = INTEGRATE_REPLY.safeParse(raw);
     if (!parsed.success) {
-      throw new CoreError('INVALID_MODEL_REPLY', `the integration reply is malformed: ${z.prettifyError(parsed.error)}`, {
-        details: { reply: preview(reply) },
-      });
+      throw new CoreError(
+        'INVALID_MODEL_REPLY',
+        `the integration reply is malformed: ${z.prettifyError(parsed.error)}`,
+        {
+          details: { reply: preview(reply) },
+        },
+      );
     }
     const known = new Set(children.map((child) => child.sessionId));
     const seen = new Set<string>();
     const insights = parsed.data.insights.filter((insight) => {
-      const keep = known.has(insight.sessionId) && !seen.has(insight.sessionId) && insight.content.trim() !== '';
+      const keep =
+        known.has(insight.sessionId) && !seen.has(insight.sessionId) && insight.content.trim() !== '';
       if (keep) seen.add(insight.sessionId);
       return keep;
     });

@@ -20,7 +20,11 @@ export class CoreError extends Error {
   readonly code: CoreErrorCode;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: CoreErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: CoreErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CoreError';
     this.code = code;

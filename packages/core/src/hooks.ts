@@ -52,7 +52,12 @@ export class HookDispatcher {
     if (onError) {
       this.#invoke(
         () => onError(event),
-        (error) => this.emit({ error, phase: 'hook:onError', ...(event.sessionId ? { sessionId: event.sessionId } : {}) }),
+        (error) =>
+          this.emit({
+            error,
+            phase: 'hook:onError',
+            ...(event.sessionId ? { sessionId: event.sessionId } : {}),
+          }),
       );
     }
   }
@@ -74,7 +79,12 @@ export class HookDispatcher {
     if (!onError) return;
     this.#invoke(
       () => onError(event),
-      (error) => this.emit({ error, phase: 'hook:onError', ...(event.sessionId ? { sessionId: event.sessionId } : {}) }),
+      (error) =>
+        this.emit({
+          error,
+          phase: 'hook:onError',
+          ...(event.sessionId ? { sessionId: event.sessionId } : {}),
+        }),
     );
   }
 

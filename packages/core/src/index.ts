@@ -24,8 +24,6 @@ export { InMemoryMemoryEngine, InMemorySessionTree, createInMemoryStores } from 
 export type { InMemoryStores } from './in-memory';
 
 // Agent: turns, tools, skills, forks and memory work
-export { StelloAgent, createStelloAgent } from './stello-agent';
-export type { StelloAgentEventMap } from './stello-agent';
 export type {
   ConfirmProtocol,
   EngineForkOptions,
@@ -40,14 +38,6 @@ export type {
   TurnOptions,
   UpdateProposal,
 } from './agent-types';
-export type { AgentErrorEvent, AgentErrorListener } from './hooks';
-export { ToolRegistry, tool, toToolSchema } from './tools';
-export { ACTIVATE_SKILL_TOOL_NAME, SkillRouter, createActivateSkillTool } from './skills';
-export { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
-export type { RunTurnOptions, RunTurnResult, TurnObservers } from './turn-runner';
-export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler';
-export type { MemorySchedulerOptions } from './scheduler';
-export { SerialQueue } from './serial-queue';
 export {
   DEFAULT_CONSOLIDATE_PROMPT,
   DEFAULT_INTEGRATE_PROMPT,
@@ -58,3 +48,13 @@ export {
 } from './defaults';
 export { CoreError } from './errors';
 export type { CoreErrorCode } from './errors';
+export type { AgentErrorEvent, AgentErrorListener } from './hooks';
+export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler';
+export type { MemorySchedulerOptions } from './scheduler';
+export { SerialQueue } from './serial-queue';
+export { ACTIVATE_SKILL_TOOL_NAME, SkillRouter, createActivateSkillTool } from './skills';
+export { StelloAgent, createStelloAgent } from './stello-agent';
+export type { StelloAgentEventMap } from './stello-agent';
+export { ToolRegistry, tool, toToolSchema } from './tools';
+export { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
+export type { RunTurnOptions, RunTurnResult, TurnObservers } from './turn-runner';

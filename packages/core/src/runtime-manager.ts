@@ -56,7 +56,7 @@ export class RuntimeManager<T> {
   /** Removes `holderId`; without holders left the runtime is recycled. Unknown holders are ignored. */
   release(id: string, holderId: string): void {
     const entry = this.#entries.get(id);
-    if (!entry || !entry.holders.delete(holderId) || entry.holders.size > 0) return;
+    if (!entry?.holders.delete(holderId) || entry.holders.size > 0) return;
     if (this.#idleTtlMs === 0) {
       this.#entries.delete(id);
       return;

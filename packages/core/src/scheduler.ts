@@ -1,6 +1,5 @@
 import type { IntegrateResult } from '@stello-ai/session';
 import type { AgentErrorEvent } from './hooks';
-import { SerialQueue } from './serial-queue';
 
 /** Completed turns between automatic consolidations when the config does not say. */
 export const DEFAULT_CONSOLIDATE_EVERY_N_TURNS = 6;
@@ -91,14 +90,12 @@ export class MemoryScheduler {
    */
   consolidate(sessionId: string, options: { force?: boolean } = {}): Promise<string | null> {
     if (options.force) this.#forced.add(`consolidate:${sessionId}`);
-    const run = SerialQueue.detached(() =>
-      this.#consolidations.run(sessionId, async () => {
-        const force = this.#forced.delete(`consolidate:${sessionId}`);
-        const memory = await this.#options.consolidate(sessionId, force);
-        if (memory !== null) this.#consolidatedSinceIntegration = true;
-        return memory;
-      }),
-    );
+    const run = this.#consolidations.run(sessionId, async () => {
+      const force = this.#forced.delete(`consolidate:${sessionId}`);
+      const memory = await this.#options.consolidate(sessionId, force);
+      if (memory !== null) this.#consolidatedSinceIntegration = true;
+      return memory;
+    });
     // Whether it succeeded or not, the end of the last running consolidation may call for an integration.
     this.#track(run.then(settledCheck, settledCheck).then(() => this.#afterConsolidation()));
     return run;
@@ -107,11 +104,10 @@ export class MemoryScheduler {
   /** Integrates (after a run in progress, if any). `force` marks an explicit request. */
   integrate(options: { force?: boolean } = {}): Promise<IntegrateResult | null> {
     if (options.force) this.#forced.add('integrate');
-    const run = SerialQueue.detached(() =>
-      this.#integrations.run('root', () => {
-        this.#consolidatedSinceIntegration = false;
-        return this.#options.integrate(this.#forced.delete('integrate'));
-      }),
+    // Reset now, not when the run starts: the run this call joins reads every memory written so far.
+    this.#consolidatedSinceIntegration = false;
+    const run = this.#integrations.run('root', () =>
+      this.#options.integrate(this.#forced.delete('integrate')),
     );
     this.#track(run.then(settledCheck, settledCheck));
     return run;

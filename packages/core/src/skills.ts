@@ -36,7 +36,9 @@ export class SkillRouter {
   }
 }
 
-const ACTIVATE_SKILL_INPUT = z.object({ name: z.string().min(1).describe('The name of the skill to activate') });
+const ACTIVATE_SKILL_INPUT = z.object({
+  name: z.string().min(1).describe('The name of the skill to activate'),
+});
 
 /**
  * Builds the `activate_skill` tool: the model names a skill and receives its content (the

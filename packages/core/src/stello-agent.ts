@@ -59,9 +59,11 @@ export function createStelloAgent(config: StelloAgentConfig): StelloAgent {
  * The agent of one space: turns with tools on any session of its tree, forks, archive, and the
  * memory work (consolidation of sessions, integration at the root) in the background.
  *
- * Mutating operations on one session (turn, the whole of a stream, archive, putInsight,
- * consolidation) run one at a time; operations on different sessions run in parallel. Session
- * objects ("runtimes") are cached while held (`attachSession`) and recycled when idle.
+ * Mutating operations on one session (turn, the whole of a stream, archive, putInsight) run
+ * one at a time; operations on different sessions run in parallel. Consolidations of one
+ * session never overlap, and neither do integrations; they run beside turns and never delay
+ * them. Session objects ("runtimes") are cached while held (`attachSession`) and recycled when
+ * idle.
  *
  * @throws CoreError `INVALID_TOOL` / `DUPLICATE_TOOL` from the constructor for unusable tools.
  */
@@ -92,7 +94,10 @@ export class StelloAgent {
       throw new SessionError('INVALID_ARGUMENT', 'a stello agent needs `sessions` and `memory`');
     }
     if (!config.storage && !config.session?.sessionResolver) {
-      throw new SessionError('INVALID_ARGUMENT', 'a stello agent needs `storage` or `session.sessionResolver`');
+      throw new SessionError(
+        'INVALID_ARGUMENT',
+        'a stello agent needs `storage` or `session.sessionResolver`',
+      );
     }
     this.config = config;
     this.sessions = config.sessions;
@@ -233,7 +238,9 @@ export class StelloAgent {
     const channel = new TextChannel();
     const result = this.#track(() =>
       abortable(
-        this.#queue.run(sessionId, () => this.#runTurn(sessionId, input, options, (text) => channel.push(text))),
+        this.#queue.run(sessionId, () =>
+          this.#runTurn(sessionId, input, options, (text) => channel.push(text)),
+        ),
         options.signal,
       ),
     );
@@ -309,7 +316,8 @@ export class StelloAgent {
         details: { sessionId },
       });
     }
-    if (meta.status === 'archived') throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`);
+    if (meta.status === 'archived')
+      throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`);
     if (!this.#canConsolidate()) this.#requireLlmCall(sessionId);
     const memory = await this.#scheduler.consolidate(sessionId, { force: true });
     return memory ?? (await this.memory.readMemory(sessionId));
@@ -373,7 +381,13 @@ export class StelloAgent {
           maxToolRounds: this.config.orchestration?.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(onDelta ? { onDelta } : {}),
-          toolContext: (call, signal) => ({ agent: this, sessionId, toolCallId: call.id, toolName: call.name, signal }),
+          toolContext: (call, signal) => ({
+            agent: this,
+            sessionId,
+            toolCallId: call.id,
+            toolName: call.name,
+            signal,
+          }),
           observers: {
             onRoundStart: (round) => this.#hooks.fire('onRoundStart', { sessionId, round }),
             onToolCall: (toolCall) => this.#hooks.fire('onToolCall', { sessionId, toolCall }),
@@ -383,10 +397,15 @@ export class StelloAgent {
         })),
       }));
       const result: EngineTurnResult = { turn };
-      this.#hooks.fire('onAssistantReply', { sessionId, content: turn.finalContent, rawResponse: turn.rawResponse });
+      this.#hooks.fire('onAssistantReply', {
+        sessionId,
+        content: turn.finalContent,
+        rawResponse: turn.rawResponse,
+      });
       this.#hooks.fire('onRoundEnd', { sessionId, turn });
       const afterTurn = this.config.capabilities?.lifecycle?.afterTurn;
-      if (afterTurn) this.#hooks.fireCallback('afterTurn', sessionId, () => afterTurn(sessionId, input, result));
+      if (afterTurn)
+        this.#hooks.fireCallback('afterTurn', sessionId, () => afterTurn(sessionId, input, result));
       // The root never consolidates: it integrates what its children consolidated.
       if (!isMain) this.#scheduler.afterTurn(sessionId, commit.turnCount);
       return result;
@@ -397,22 +416,44 @@ export class StelloAgent {
     }
   }
 
-  /** Consolidation of one session, in its queue; `null` when there is nothing to do. */
-  #consolidate(sessionId: string, force = false): Promise<string | null> {
-    return this.#queue.run(sessionId, async () => {
-      const meta = await this.sessions.get(sessionId);
-      if (!meta || meta.status === 'archived') return null;
-      if (!force && this.#consolidatedAt.get(sessionId) === meta.turnCount) return null;
-      return this.#withRuntime(sessionId, 'consolidate', async (session) => {
-        const [first] = await session.messages({ limit: 1 });
-        if (!first) return null;
-        const fn = this.#consolidateFnFor(sessionId, await this.#slot(sessionId, 'consolidate_prompt'));
-        const memory = await session.consolidate(fn);
-        this.#consolidatedAt.set(sessionId, meta.turnCount);
-        this.#hooks.fire('onConsolidated', { sessionId, memory });
-        return memory;
-      });
+  /**
+   * Consolidation of one session; `null` when there is nothing to do. It does not wait in the
+   * session's queue: it reads committed records (a commit is atomic, so it never sees half a
+   * turn) and writes only the memory slot, which turns never write. Queueing it would hold up
+   * the next turn for a whole LLM call, and deadlock a tool that consolidates its own session.
+   * The scheduler still runs at most one consolidation per session at a time.
+   */
+  async #consolidate(sessionId: string, force: boolean): Promise<string | null> {
+    const meta = await this.sessions.get(sessionId);
+    if (!meta || meta.status === 'archived') return null;
+    if (!force && this.#consolidatedAt.get(sessionId) === meta.turnCount) return null;
+    return this.#withRuntime(sessionId, 'consolidate', async (session) => {
+      if (session.meta.role === 'main') return null;
+      const [current, records] = await Promise.all([session.memory(), session.messages()]);
+      if (records.length === 0) return null;
+      const fn = this.#consolidateFnFor(sessionId, await this.#slot(sessionId, 'consolidate_prompt'));
+      const memory = await fn(current, records);
+      if (typeof memory !== 'string') {
+        throw new CoreError('INVALID_MODEL_REPLY', 'the consolidate function must return a string', {
+          details: { sessionId },
+        });
+      }
+      if (!(await this.#writeMemory(session, memory))) return null;
+      this.#consolidatedAt.set(sessionId, meta.turnCount);
+      this.#hooks.fire('onConsolidated', { sessionId, memory });
+      return memory;
     });
+  }
+
+  /** Stores a consolidated memory unless the session was archived meanwhile; true when written. */
+  async #writeMemory(session: Session, memory: string): Promise<boolean> {
+    const storage = this.config.storage;
+    // Without storage, Session.consolidate does the check and the write (it re-reads the records).
+    if (!storage) return (await session.consolidate(async () => memory)) === memory;
+    const meta = await this.sessions.get(session.id);
+    if (!meta || meta.status === 'archived') return false;
+    await storage.putMemory(session.id, memory);
+    return true;
   }
 
   /** Integration at the root; `null` when the root is archived and the run was not asked for. */
@@ -426,7 +467,9 @@ export class StelloAgent {
     const fn = this.#integrateFnFor(await this.#slot(rootId, 'integrate_prompt'));
     return this.#withRuntime(rootId, 'integrate', async (session) => {
       if (!isMainSession(session)) {
-        throw new CoreError('INVALID_OPERATION', 'the root session cannot integrate', { details: { sessionId: rootId } });
+        throw new CoreError('INVALID_OPERATION', 'the root session cannot integrate', {
+          details: { sessionId: rootId },
+        });
       }
       const result = await session.integrate(fn);
       this.#hooks.fire('onIntegrated', { synthesis: result.synthesis, insightCount: result.insights.length });
@@ -438,7 +481,8 @@ export class StelloAgent {
   #consolidateFnFor(sessionId: string, slotPrompt: string | null): ConsolidateFn {
     const explicit = this.config.session?.consolidateFn;
     if (explicit) return explicit;
-    const prompt = nonEmpty(slotPrompt) ?? nonEmpty(this.config.session?.consolidatePrompt) ?? DEFAULT_CONSOLIDATE_PROMPT;
+    const prompt =
+      nonEmpty(slotPrompt) ?? nonEmpty(this.config.session?.consolidatePrompt) ?? DEFAULT_CONSOLIDATE_PROMPT;
     return createDefaultConsolidateFn(prompt, this.#requireLlmCall(sessionId));
   }
 
@@ -446,7 +490,8 @@ export class StelloAgent {
   #integrateFnFor(slotPrompt: string | null): IntegrateFn {
     const explicit = this.config.session?.integrateFn;
     if (explicit) return explicit;
-    const prompt = nonEmpty(slotPrompt) ?? nonEmpty(this.config.session?.integratePrompt) ?? DEFAULT_INTEGRATE_PROMPT;
+    const prompt =
+      nonEmpty(slotPrompt) ?? nonEmpty(this.config.session?.integratePrompt) ?? DEFAULT_INTEGRATE_PROMPT;
     return createDefaultIntegrateFn(prompt, this.#requireLlmCall());
   }
 
@@ -479,7 +524,10 @@ export class StelloAgent {
         });
       }
     }
-    const forkOptions: ForkOptions = { label: options.label, context: options.context ?? profile?.context ?? 'none' };
+    const forkOptions: ForkOptions = {
+      label: options.label,
+      context: options.context ?? profile?.context ?? 'none',
+    };
     const systemPrompt = options.systemPrompt ?? profile?.systemPrompt;
     if (systemPrompt !== undefined) forkOptions.systemPrompt = systemPrompt;
     const prompt = options.prompt ?? profile?.prompt;
@@ -492,7 +540,11 @@ export class StelloAgent {
   }
 
   /** Holds `sessionId`'s runtime for the duration of `fn`. */
-  async #withRuntime<T>(sessionId: string, purpose: string, fn: (session: Session) => Promise<T>): Promise<T> {
+  async #withRuntime<T>(
+    sessionId: string,
+    purpose: string,
+    fn: (session: Session) => Promise<T>,
+  ): Promise<T> {
     this.#operationSeq += 1;
     const holderId = `agent:${purpose}:${this.#operationSeq}`;
     const session = await this.#runtimes.acquire(sessionId, holderId);
@@ -588,7 +640,9 @@ function isMainSession(session: Session): session is MainSession {
 }
 
 function notFound(sessionId: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, { details: { sessionId } });
+  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, {
+    details: { sessionId },
+  });
 }
 
 function nonEmpty(text: string | null | undefined): string | null {

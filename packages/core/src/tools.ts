@@ -56,12 +56,19 @@ export function toToolSchema(definition: Tool): ToolSchema {
   }
   let schema: Record<string, unknown>;
   try {
-    schema = z.toJSONSchema(definition.inputSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    schema = z.toJSONSchema(definition.inputSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >;
   } catch (cause) {
-    throw new CoreError('INVALID_TOOL', `tool "${definition.name}" has a schema that cannot be expressed in json schema`, {
-      cause,
-      details: { toolName: definition.name },
-    });
+    throw new CoreError(
+      'INVALID_TOOL',
+      `tool "${definition.name}" has a schema that cannot be expressed in json schema`,
+      {
+        cause,
+        details: { toolName: definition.name },
+      },
+    );
   }
   if (schema.type !== 'object') {
     throw new CoreError('INVALID_TOOL', `tool "${definition.name}" must take a json object as input`, {

@@ -6,7 +6,7 @@ import type { ScriptedReply } from './_scripted-llm';
 import { callTool, createScriptedLLM, gate, lastMessage } from './_scripted-llm';
 import type { Tool } from './agent-types';
 import { createInMemoryStores } from './in-memory';
-import { tool, ToolRegistry } from './tools';
+import { ToolRegistry, tool } from './tools';
 import type { RunTurnOptions } from './turn-runner';
 import { runTurn } from './turn-runner';
 
@@ -95,7 +95,11 @@ describe('runTurn', () => {
     expect(turn.finalContent).toBe('results: {"error":"boom"}');
     const stored = await records();
     expect(stored.map((record) => record.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
-    expect(stored[2]).toMatchObject({ toolCallId: 'x', content: '{"error":"boom"}', metadata: { isError: true } });
+    expect(stored[2]).toMatchObject({
+      toolCallId: 'x',
+      content: '{"error":"boom"}',
+      metadata: { isError: true },
+    });
   });
 
   it('answers invalid arguments with an error result without running the tool', async () => {
@@ -187,9 +191,13 @@ describe('runTurn', () => {
   });
 
   it('serializes the final answer as rawResponse', async () => {
-    const { run } = await setup(() => ({ content: 'hi', usage: { promptTokens: 3, completionTokens: 1 } }), [], {
-      stream: false,
-    });
+    const { run } = await setup(
+      () => ({ content: 'hi', usage: { promptTokens: 3, completionTokens: 1 } }),
+      [],
+      {
+        stream: false,
+      },
+    );
 
     const { turn } = await run('hello');
 
@@ -221,7 +229,11 @@ describe('runTurn', () => {
   it('passes the call and the signal to the tool', async () => {
     const seen: unknown[] = [];
     const probe = tool('probe', 'records its context', {}, (_input, context) => {
-      seen.push({ toolCallId: context.toolCallId, toolName: context.toolName, signal: context.signal instanceof AbortSignal });
+      seen.push({
+        toolCallId: context.toolCallId,
+        toolName: context.toolName,
+        signal: context.signal instanceof AbortSignal,
+      });
       return 'ok';
     });
     const { run } = await setup(toolsThenText([callTool('p1', 'probe')]), [probe]);

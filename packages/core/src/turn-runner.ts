@@ -55,7 +55,7 @@ export interface RunTurnResult {
  */
 export async function runTurn(options: RunTurnOptions): Promise<RunTurnResult> {
   const { session, tools, observers = {} } = options;
-  const maxToolRounds = Math.max(0, options.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS);
+  const maxToolRounds = Math.max(0, Math.floor(options.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS));
   const signal = options.signal ?? new AbortController().signal;
   const schemas = tools.schemas();
 
@@ -89,7 +89,9 @@ export async function runTurn(options: RunTurnOptions): Promise<RunTurnResult> {
       break;
     }
     const settled = await guard(signal, () =>
-      Promise.allSettled(calls.map((call) => executeToolCall(call, tools.get(call.name), options, signal, observers))),
+      Promise.allSettled(
+        calls.map((call) => executeToolCall(call, tools.get(call.name), options, signal, observers)),
+      ),
     );
     const results = settled.map((outcome, index) =>
       outcome.status === 'fulfilled' ? outcome.value : failedResult(calls[index] as ToolCall, outcome.reason),
@@ -107,7 +109,11 @@ export async function runTurn(options: RunTurnOptions): Promise<RunTurnResult> {
       finalContent: final.content,
       toolRoundCount,
       toolCallsExecuted,
-      rawResponse: JSON.stringify({ content: final.content, toolCalls: final.toolCalls ?? [], usage: final.usage }),
+      rawResponse: JSON.stringify({
+        content: final.content,
+        toolCalls: final.toolCalls ?? [],
+        usage: final.usage,
+      }),
     },
     commit,
   };
@@ -124,7 +130,12 @@ async function executeToolCall(
   const outcome = await invokeTool(call, definition, options, signal);
   observers.onToolResult?.(call, outcome.isError ? outcome.error : outcome.value, outcome.isError);
   return outcome.isError
-    ? { toolCallId: call.id, toolName: call.name, content: JSON.stringify({ error: outcome.error }), isError: true }
+    ? {
+        toolCallId: call.id,
+        toolName: call.name,
+        content: JSON.stringify({ error: outcome.error }),
+        isError: true,
+      }
     : { toolCallId: call.id, toolName: call.name, content: toolOutputText(outcome.value) };
 }
 
@@ -139,13 +150,18 @@ async function invokeTool(
   if (!definition) return { isError: true, error: `unknown tool "${call.name}"` };
   const parsed = definition.inputSchema.safeParse(call.input ?? {});
   if (!parsed.success) {
-    return { isError: true, error: `invalid arguments for tool "${call.name}": ${z.prettifyError(parsed.error)}` };
+    return {
+      isError: true,
+      error: `invalid arguments for tool "${call.name}": ${z.prettifyError(parsed.error)}`,
+    };
   }
   try {
     const context = options.toolContext(call, signal);
     // Marked as holding the session's queue slot: a tool that acts on its own session must not
     // wait for the turn that is waiting for it.
-    const value = await SerialQueue.runHolding(options.session.id, () => definition.execute(parsed.data, context));
+    const value = await SerialQueue.runHolding(options.session.id, () =>
+      definition.execute(parsed.data, context),
+    );
     return { isError: false, value };
   } catch (error) {
     return { isError: true, error: errorMessage(error) };

@@ -15,8 +15,16 @@ describe('createDb', () => {
 
   it('reads and writes typed rows when given a pool', async () => {
     const db = createDb(database.pool);
-    const user = await db.insertInto('users').values({ name: 'ada' }).returning(['id', 'name']).executeTakeFirstOrThrow();
-    const found = await db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+    const user = await db
+      .insertInto('users')
+      .values({ name: 'ada' })
+      .returning(['id', 'name'])
+      .executeTakeFirstOrThrow();
+    const found = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
     expect(found).toMatchObject({ id: user.id, name: 'ada', api_key_hash: null });
     expect(found.created_at).toBeInstanceOf(Date);
   });
@@ -30,7 +38,11 @@ describe('createDb', () => {
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    const names = await db.selectFrom('users').select('name').where('name', 'in', ['committed', 'rolled back']).execute();
+    const names = await db
+      .selectFrom('users')
+      .select('name')
+      .where('name', 'in', ['committed', 'rolled back'])
+      .execute();
     expect(names).toEqual([{ name: 'committed' }]);
   });
 
@@ -40,12 +52,18 @@ describe('createDb', () => {
       await client.query('BEGIN');
       const db = createDb(client);
       await db.insertInto('users').values({ name: 'in-transaction' }).execute();
-      const seenByClient = await db.selectFrom('users').select('name').where('name', '=', 'in-transaction').execute();
+      const seenByClient = await db
+        .selectFrom('users')
+        .select('name')
+        .where('name', '=', 'in-transaction')
+        .execute();
       const seenByOthers = await database.pool.query("SELECT 1 FROM users WHERE name = 'in-transaction'");
       expect(seenByClient).toHaveLength(1);
       expect(seenByOthers.rowCount).toBe(0);
       await client.query('ROLLBACK');
-      expect(await db.selectFrom('users').select('name').where('name', '=', 'in-transaction').execute()).toEqual([]);
+      expect(
+        await db.selectFrom('users').select('name').where('name', '=', 'in-transaction').execute(),
+      ).toEqual([]);
     } finally {
       client.release();
     }
@@ -82,7 +100,9 @@ describe('createDb', () => {
 
   it('fails the query when an int8 does not fit in a safe integer', async () => {
     const db = createDb(database.pool);
-    const error = await sql`SELECT 9007199254740993::int8 AS n`.execute(db).catch((caught: unknown) => caught);
+    const error = await sql`SELECT 9007199254740993::int8 AS n`
+      .execute(db)
+      .catch((caught: unknown) => caught);
     expect(isDbError(error, 'INT8_OUT_OF_RANGE')).toBe(true);
     // The connection went back to the pool in a usable state.
     await expect(sql`SELECT 1 AS one`.execute(db)).resolves.toMatchObject({ rows: [{ one: 1 }] });

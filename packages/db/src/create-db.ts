@@ -1,4 +1,10 @@
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+} from 'kysely';
 import type pg from 'pg';
 import { pgTypeParsers } from './pg-type-parsers';
 import type { Database } from './schema';
@@ -56,13 +62,20 @@ function toKyselyPool(client: pg.Pool | pg.PoolClient): PostgresPool {
 }
 
 function wrapClient(client: pg.PoolClient, release: (destroy?: boolean) => void): PostgresPoolClient {
-  const query = (sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>): Promise<PostgresQueryResult<unknown>> => {
+  const query = (
+    sqlOrCursor: unknown,
+    parameters?: ReadonlyArray<unknown>,
+  ): Promise<PostgresQueryResult<unknown>> => {
     if (typeof sqlOrCursor !== 'string') {
       // Only reachable when a cursor constructor is configured, which createDb never does.
       throw new TypeError('streaming queries are not supported by createDb');
     }
     // Per-query parsers win over the client's, so a caller's pool need not be created by createPool.
-    const config: pg.QueryConfig = { text: sqlOrCursor, values: [...(parameters ?? [])], types: pgTypeParsers };
+    const config: pg.QueryConfig = {
+      text: sqlOrCursor,
+      values: [...(parameters ?? [])],
+      types: pgTypeParsers,
+    };
     return client.query(config) as unknown as Promise<PostgresQueryResult<unknown>>;
   };
   return {

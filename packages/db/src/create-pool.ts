@@ -43,7 +43,10 @@ export function createPool(options: PoolOptions): pg.Pool {
   }
   // pg reads 0 as "never close idle connections"; negative values make no sense.
   if (!Number.isFinite(idleTimeoutMillis) || idleTimeoutMillis < 0) {
-    throw new DbError('INVALID_OPTIONS', `idleTimeoutMillis must be a non-negative number, got ${String(idleTimeoutMillis)}`);
+    throw new DbError(
+      'INVALID_OPTIONS',
+      `idleTimeoutMillis must be a non-negative number, got ${String(idleTimeoutMillis)}`,
+    );
   }
   const pool = new pg.Pool({
     connectionString,

@@ -4,7 +4,10 @@ import { DbError, isDbError, MigrationError } from './errors';
 describe('isDbError', () => {
   it('recognises DbError and MigrationError by code when given one', () => {
     const dbError = new DbError('INVALID_OPTIONS', 'bad');
-    const migrationError = new MigrationError('migration "x" failed: boom', { failedMigration: 'x', results: [] });
+    const migrationError = new MigrationError('migration "x" failed: boom', {
+      failedMigration: 'x',
+      results: [],
+    });
     expect(isDbError(dbError)).toBe(true);
     expect(isDbError(dbError, 'INVALID_OPTIONS')).toBe(true);
     expect(isDbError(dbError, 'MIGRATION_FAILED')).toBe(false);

@@ -10,7 +10,11 @@ export class DbError extends Error {
   /** Structured context for logs; never shown to end users as is. */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: DbErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: DbErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DbError';
     this.code = code;

@@ -4,16 +4,15 @@
  * It knows tables, not agents: the SQL against them lives in `@stello-ai/storage`.
  */
 
+export { createDb } from './create-db';
 // Connections
 export { createPool, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_MAX, type PoolOptions } from './create-pool';
-export { createDb } from './create-db';
-export { pgTypeParsers } from './pg-type-parsers';
+// Errors
+export { DbError, type DbErrorCode, isDbError, MigrationError, type MigrationErrorDetails } from './errors';
 
 // Migrations
 export { migrate } from './migrate';
-
-// Errors
-export { DbError, type DbErrorCode, isDbError, MigrationError, type MigrationErrorDetails } from './errors';
+export { pgTypeParsers } from './pg-type-parsers';
 
 // Schema
 export {

@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { type Kysely, sql } from 'kysely';
-import { Migrator, NO_MIGRATIONS } from 'kysely/migration';
+import { type Migration, Migrator, NO_MIGRATIONS } from 'kysely/migration';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from './create-db';
 import { createPool } from './create-pool';
@@ -61,7 +61,10 @@ describe('migrate', () => {
     // A second pool is a second server session, as a second replica would have.
     const other = createPool({ connectionString: database.url, max: 2 });
     try {
-      await expect(Promise.all([migrate(database.pool), migrate(other)])).resolves.toEqual([undefined, undefined]);
+      await expect(Promise.all([migrate(database.pool), migrate(other)])).resolves.toEqual([
+        undefined,
+        undefined,
+      ]);
     } finally {
       await other.end();
     }
@@ -71,10 +74,10 @@ describe('migrate', () => {
 
   it('throws MigrationError and applies nothing when a migration fails', async () => {
     const database = await emptyDatabase();
-    const broken = {
+    const broken: Record<string, Migration> = {
       ...MIGRATIONS,
       '2999_01_01_0001_broken': {
-        async up(db: Kysely<any>) {
+        async up(db) {
           await sql`ALTER TABLE no_such_table ADD COLUMN x int`.execute(db);
         },
       },
@@ -98,7 +101,7 @@ describe('migrate', () => {
   it('drops every table when the migrations are reverted with down', async () => {
     const database = await emptyDatabase();
     await migrate(database.pool);
-    const db = createDb(database.pool) as unknown as Kysely<any>;
+    const db = createDb(database.pool);
     const migrator = new Migrator({
       db,
       provider: { getMigrations: async () => ({ ...MIGRATIONS }) },
@@ -161,7 +164,10 @@ describe('migrate: constraints of the initial schema', () => {
     return row.id;
   }
 
-  async function countRows(table: Exclude<keyof Database, 'users' | 'spaces'>, spaceId: string): Promise<number> {
+  async function countRows(
+    table: Exclude<keyof Database, 'users' | 'spaces'>,
+    spaceId: string,
+  ): Promise<number> {
     const { rows } = await sql<{ n: number }>`
       SELECT count(*) AS n FROM ${sql.table(table)} WHERE space_id = ${spaceId}`.execute(db);
     return rows[0]!.n;
@@ -169,8 +175,16 @@ describe('migrate: constraints of the initial schema', () => {
 
   it('fills the documented defaults when optional columns are omitted', async () => {
     const { spaceId, rootId } = await newSpace();
-    const space = await db.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirstOrThrow();
-    const root = await db.selectFrom('sessions').selectAll().where('id', '=', rootId).executeTakeFirstOrThrow();
+    const space = await db
+      .selectFrom('spaces')
+      .selectAll()
+      .where('id', '=', spaceId)
+      .executeTakeFirstOrThrow();
+    const root = await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', rootId)
+      .executeTakeFirstOrThrow();
     expect(space.config).toEqual({});
     expect(space.created_at).toBeInstanceOf(Date);
     expect(root).toMatchObject({
@@ -258,7 +272,10 @@ describe('migrate: constraints of the initial schema', () => {
     const second = await newSpace();
     const secondChild = await newChild(second.spaceId, second.rootId, 0);
     await expect(
-      db.insertInto('records').values({ space_id: second.spaceId, session_id: first.rootId, role: 'user' }).execute(),
+      db
+        .insertInto('records')
+        .values({ space_id: second.spaceId, session_id: first.rootId, role: 'user' })
+        .execute(),
     ).rejects.toMatchObject({ code: '23503', constraint: 'records_session_fkey' });
     await expect(
       db
@@ -267,7 +284,10 @@ describe('migrate: constraints of the initial schema', () => {
         .execute(),
     ).rejects.toMatchObject({ code: '23503', constraint: 'session_data_session_fkey' });
     await expect(
-      db.insertInto('session_refs').values({ space_id: second.spaceId, from_id: secondChild, to_id: first.rootId }).execute(),
+      db
+        .insertInto('session_refs')
+        .values({ space_id: second.spaceId, from_id: secondChild, to_id: first.rootId })
+        .execute(),
     ).rejects.toMatchObject({ code: '23503', constraint: 'session_refs_to_fkey' });
   });
 
@@ -289,7 +309,9 @@ describe('migrate: constraints of the initial schema', () => {
 
   it('rejects an empty space label, non-object config and non-array tool_calls', async () => {
     const userId = await newUser();
-    await expect(db.insertInto('spaces').values({ user_id: userId, label: '' }).execute()).rejects.toMatchObject({
+    await expect(
+      db.insertInto('spaces').values({ user_id: userId, label: '' }).execute(),
+    ).rejects.toMatchObject({
       code: '23514',
       constraint: 'spaces_label_check',
     });
@@ -309,7 +331,10 @@ describe('migrate: constraints of the initial schema', () => {
     await newUser('a'.repeat(64));
     await newUser(null);
     await newUser(null);
-    await expect(newUser('a'.repeat(64))).rejects.toMatchObject({ code: '23505', constraint: 'users_api_key_hash_key' });
+    await expect(newUser('a'.repeat(64))).rejects.toMatchObject({
+      code: '23505',
+      constraint: 'users_api_key_hash_key',
+    });
   });
 
   it('deletes the subtree with its records, slots and refs when a session is deleted', async () => {
@@ -341,7 +366,14 @@ describe('migrate: constraints of the initial schema', () => {
       .execute();
     const fork = await db
       .insertInto('sessions')
-      .values({ space_id: spaceId, parent_id: rootId, label: 'fork', index: 2, depth: 1, source_session_id: child })
+      .values({
+        space_id: spaceId,
+        parent_id: rootId,
+        label: 'fork',
+        index: 2,
+        depth: 1,
+        source_session_id: child,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
 
@@ -349,12 +381,12 @@ describe('migrate: constraints of the initial schema', () => {
 
     const remaining = await db.selectFrom('sessions').select('id').where('space_id', '=', spaceId).execute();
     expect(remaining.map((row) => row.id).sort()).toEqual([rootId, sibling, fork.id].sort());
-    expect(await db.selectFrom('records').select('content').where('space_id', '=', spaceId).execute()).toEqual([
-      { content: 'kept' },
-    ]);
-    expect(await db.selectFrom('session_data').select('content').where('space_id', '=', spaceId).execute()).toEqual([
-      { content: 'kept' },
-    ]);
+    expect(
+      await db.selectFrom('records').select('content').where('space_id', '=', spaceId).execute(),
+    ).toEqual([{ content: 'kept' }]);
+    expect(
+      await db.selectFrom('session_data').select('content').where('space_id', '=', spaceId).execute(),
+    ).toEqual([{ content: 'kept' }]);
     expect(await countRows('session_refs', spaceId)).toBe(0);
     const forked = await db
       .selectFrom('sessions')
@@ -369,9 +401,18 @@ describe('migrate: constraints of the initial schema', () => {
     const { spaceId, rootId } = await newSpace(userId);
     const child = await newChild(spaceId, rootId, 0);
     await db.insertInto('records').values({ space_id: spaceId, session_id: child, role: 'user' }).execute();
-    await db.insertInto('session_data').values({ space_id: spaceId, session_id: rootId, key: 'insight', content: 'i' }).execute();
-    await db.insertInto('session_refs').values({ space_id: spaceId, from_id: child, to_id: rootId }).execute();
-    await db.insertInto('core_data').values({ space_id: spaceId, path: 'profile.name', value: '"Ada"' }).execute();
+    await db
+      .insertInto('session_data')
+      .values({ space_id: spaceId, session_id: rootId, key: 'insight', content: 'i' })
+      .execute();
+    await db
+      .insertInto('session_refs')
+      .values({ space_id: spaceId, from_id: child, to_id: rootId })
+      .execute();
+    await db
+      .insertInto('core_data')
+      .values({ space_id: spaceId, path: 'profile.name', value: '"Ada"' })
+      .execute();
     const survivor = await newSpace();
 
     await db.deleteFrom('spaces').where('id', '=', spaceId).execute();
@@ -390,7 +431,14 @@ describe('migrate: constraints of the initial schema', () => {
     const { spaceId, rootId } = await newSpace();
     const inserted = await db
       .insertInto('records')
-      .values(['a', 'b', 'c'].map((content) => ({ space_id: spaceId, session_id: rootId, role: 'user' as const, content })))
+      .values(
+        ['a', 'b', 'c'].map((content) => ({
+          space_id: spaceId,
+          session_id: rootId,
+          role: 'user' as const,
+          content,
+        })),
+      )
       .returning(['id', 'content'])
       .execute();
     expect(inserted.every((row) => typeof row.id === 'number')).toBe(true);

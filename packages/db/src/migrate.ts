@@ -1,4 +1,3 @@
-import type { Kysely } from 'kysely';
 import { type Migration, type MigrationProvider, type MigrationResult, Migrator } from 'kysely/migration';
 import type pg from 'pg';
 import { createDb } from './create-db';
@@ -41,7 +40,7 @@ export async function runMigrations(
   pool: pg.Pool,
   migrations: Readonly<Record<string, Migration>>,
 ): Promise<readonly MigrationResult[]> {
-  const db = createDb(pool) as unknown as Kysely<any>;
+  const db = createDb(pool);
   const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
   const migrator = new Migrator({
     db,

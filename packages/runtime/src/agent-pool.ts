@@ -58,7 +58,11 @@ const SPACE_CACHE_TTL_MS = 5_000;
 const SPACE_CACHE_MAX_ENTRIES = 1_000;
 
 /** The settings of a space's `config` that tune the agent's memory schedule. */
-const SPACE_SCHEDULE_KEYS = ['consolidateEveryNTurns', 'consolidateOnLeave', 'integrateAfterConsolidate'] as const;
+const SPACE_SCHEDULE_KEYS = [
+  'consolidateEveryNTurns',
+  'consolidateOnLeave',
+  'integrateAfterConsolidate',
+] as const;
 
 type SessionConfig = NonNullable<StelloAgentConfig['session']>;
 type OrchestrationConfig = NonNullable<StelloAgentConfig['orchestration']>;
@@ -93,7 +97,8 @@ function frozenCopy(space: Space): Space {
 function scheduleFromSpace(config: Record<string, unknown>): OrchestrationConfig {
   const schedule: OrchestrationConfig = {};
   const every = config.consolidateEveryNTurns;
-  if (typeof every === 'number' && Number.isInteger(every) && every >= 0) schedule.consolidateEveryNTurns = every;
+  if (typeof every === 'number' && Number.isInteger(every) && every >= 0)
+    schedule.consolidateEveryNTurns = every;
   if (typeof config.consolidateOnLeave === 'boolean') schedule.consolidateOnLeave = config.consolidateOnLeave;
   if (typeof config.integrateAfterConsolidate === 'boolean') {
     schedule.integrateAfterConsolidate = config.integrateAfterConsolidate;
@@ -273,6 +278,8 @@ export class AgentPool {
       this.#throwIfCancelled(spaceId, creation);
     } catch (error) {
       agent.dispose();
+      // A root insert that failed because the space was deleted meanwhile is a missing space.
+      this.#throwIfCancelled(spaceId, creation);
       throw error;
     }
     if (creation.latest) ref.space = creation.latest;

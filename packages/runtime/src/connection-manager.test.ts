@@ -6,7 +6,12 @@ describe('ConnectionManager', () => {
   it('binds a connection with no entered session', () => {
     const connections = new ConnectionManager();
     connections.bind('c1', 'u1', 's1');
-    expect(connections.getState('c1')).toEqual({ connectionId: 'c1', userId: 'u1', spaceId: 's1', sessionId: null });
+    expect(connections.getState('c1')).toEqual({
+      connectionId: 'c1',
+      userId: 'u1',
+      spaceId: 's1',
+      sessionId: null,
+    });
     expect(connections.size).toBe(1);
   });
 
@@ -77,7 +82,12 @@ describe('ConnectionManager', () => {
     connections.bind('c1', 'u1', 's1');
     connections.attachSession('c1', 'session-a');
     connections.bind('c1', 'u1', 's2');
-    expect(connections.getState('c1')).toEqual({ connectionId: 'c1', userId: 'u1', spaceId: 's2', sessionId: null });
+    expect(connections.getState('c1')).toEqual({
+      connectionId: 'c1',
+      userId: 'u1',
+      spaceId: 's2',
+      sessionId: null,
+    });
     expect(connections.size).toBe(1);
   });
 });

@@ -1,5 +1,9 @@
 /** Stable codes of `RuntimeError`. */
-export type RuntimeErrorCode = 'SPACE_NOT_FOUND' | 'CONNECTION_NOT_BOUND' | 'USER_NOT_FOUND' | 'INVALID_ARGUMENT';
+export type RuntimeErrorCode =
+  | 'SPACE_NOT_FOUND'
+  | 'CONNECTION_NOT_BOUND'
+  | 'USER_NOT_FOUND'
+  | 'INVALID_ARGUMENT';
 
 /**
  * Error of the runtime layer (spaces, the agent pool, connections, users). Identify it by `code`

@@ -5,33 +5,35 @@
  * (`UserStore`), and structured logging.
  */
 
-// Spaces
-export { SpaceManager } from './space-manager';
-export type {
-  ListSpacesOptions,
-  Space,
-  SpaceChangeListener,
-  SpaceConfig,
-  SpaceManagerOptions,
-  SpaceUpdate,
-} from './space-manager';
-
-// Agents
-export { AgentPool, DEFAULT_AGENT_IDLE_TTL_MS } from './agent-pool';
-export type { AgentBuildConfig, AgentBuildContext, AgentPoolOptions } from './agent-pool';
-
-// WebSocket connections
-export { ConnectionManager } from './connection-manager';
-export type { ConnectionState } from './connection-manager';
-
-// Users and API keys
-export { API_KEY_PREFIX, UserStore } from './user-store';
-export type { CreateUserOptions, User, UserStoreOptions } from './user-store';
-
+// Agents: one cached StelloAgent per space
+export {
+  type AgentBuildConfig,
+  type AgentBuildContext,
+  AgentPool,
+  type AgentPoolOptions,
+  DEFAULT_AGENT_IDLE_TTL_MS,
+} from './agent-pool';
+// WebSocket connection state
+export { ConnectionManager, type ConnectionState } from './connection-manager';
 // Errors
-export { RuntimeError } from './errors';
-export type { RuntimeErrorCode } from './errors';
-
+export { RuntimeError, type RuntimeErrorCode } from './errors';
 // Logging
-export { createJsonLogger, silentLogger } from './logger';
-export type { JsonLoggerOptions, Logger, LogLevel } from './logger';
+export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel, silentLogger } from './logger';
+// Spaces
+export {
+  type ListSpacesOptions,
+  type Space,
+  type SpaceChangeListener,
+  type SpaceConfig,
+  SpaceManager,
+  type SpaceManagerOptions,
+  type SpaceUpdate,
+} from './space-manager';
+// Users and API keys
+export {
+  API_KEY_PREFIX,
+  type CreateUserOptions,
+  type User,
+  UserStore,
+  type UserStoreOptions,
+} from './user-store';

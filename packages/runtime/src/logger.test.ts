@@ -44,7 +44,11 @@ describe('createJsonLogger', () => {
   it('expands errors with their code when an error is a field', () => {
     const { logger, parsed } = capture();
     logger.error('job.failed', { error: new RuntimeError('SPACE_NOT_FOUND', 'space "x" not found') });
-    expect(parsed()[0]?.error).toMatchObject({ name: 'RuntimeError', message: 'space "x" not found', code: 'SPACE_NOT_FOUND' });
+    expect(parsed()[0]?.error).toMatchObject({
+      name: 'RuntimeError',
+      message: 'space "x" not found',
+      code: 'SPACE_NOT_FOUND',
+    });
   });
 
   it('never writes an API key when one is passed in a field or in text', () => {

@@ -82,7 +82,12 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
     try {
       line = JSON.stringify(entry, replacer);
     } catch {
-      line = JSON.stringify({ time: entry.time, level, event: redactText(event), logError: 'unserializable fields' });
+      line = JSON.stringify({
+        time: entry.time,
+        level,
+        event: redactText(event),
+        logError: 'unserializable fields',
+      });
     }
     write(line);
   };

@@ -14,7 +14,9 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 async function newUser(name = 'alice'): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>('insert into users (name) values ($1) returning id', [name]);
+  const { rows } = await db.pool.query<{ id: string }>('insert into users (name) values ($1) returning id', [
+    name,
+  ]);
   return rows[0]!.id;
 }
 
@@ -26,9 +28,10 @@ async function rootOf(spaceId: string) {
     depth: number;
     index: number;
     updated_at: Date;
-  }>('select id, label, role, depth, "index", updated_at from sessions where space_id = $1 and parent_id is null', [
-    spaceId,
-  ]);
+  }>(
+    'select id, label, role, depth, "index", updated_at from sessions where space_id = $1 and parent_id is null',
+    [spaceId],
+  );
   return rows;
 }
 
@@ -39,6 +42,30 @@ async function rootPrompt(spaceId: string): Promise<string | null> {
     [spaceId],
   );
   return rows[0]?.content ?? null;
+}
+
+/** Counts the statements sent on pooled clients while `fn` runs (BEGIN and COMMIT included). */
+async function countStatements(fn: () => Promise<unknown>): Promise<number> {
+  let count = 0;
+  const wrapped = new WeakSet<object>();
+  const onAcquire = (client: { query: (...args: unknown[]) => unknown }) => {
+    if (wrapped.has(client)) return;
+    wrapped.add(client);
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => {
+      if (counting) count += 1;
+      return query(...args);
+    };
+  };
+  let counting = true;
+  db.pool.on('acquire', onAcquire as never);
+  try {
+    await fn();
+  } finally {
+    counting = false;
+    db.pool.off('acquire', onAcquire as never);
+  }
+  return count;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -86,23 +113,36 @@ describe('SpaceManager', () => {
     it('creates no prompt slot and null prompts when none are given', async () => {
       const userId = await newUser();
       const space = await spaces.createSpace(userId, { label: 'Bare' });
-      expect(space).toMatchObject({ systemPrompt: null, consolidatePrompt: null, integratePrompt: null, config: {} });
+      expect(space).toMatchObject({
+        systemPrompt: null,
+        consolidatePrompt: null,
+        integratePrompt: null,
+        config: {},
+      });
       expect(await rootOf(space.id)).toHaveLength(1);
       expect(await rootPrompt(space.id)).toBeNull();
     });
 
     it('writes nothing and throws USER_NOT_FOUND when the user does not exist', async () => {
-      const before = await Promise.all([countRows('spaces'), countRows('sessions'), countRows('session_data')]);
+      const before = await Promise.all([
+        countRows('spaces'),
+        countRows('sessions'),
+        countRows('session_data'),
+      ]);
       const error = await rejection(spaces.createSpace(randomUUID(), { label: 'Orphan', systemPrompt: 'p' }));
       expect(isCodedError(error, 'USER_NOT_FOUND')).toBe(true);
-      const after = await Promise.all([countRows('spaces'), countRows('sessions'), countRows('session_data')]);
+      const after = await Promise.all([
+        countRows('spaces'),
+        countRows('sessions'),
+        countRows('session_data'),
+      ]);
       expect(after).toEqual(before);
     });
 
     it('throws USER_NOT_FOUND without a query when the user id is malformed', async () => {
-      expect(isCodedError(await rejection(spaces.createSpace('not-a-uuid', { label: 'x' })), 'USER_NOT_FOUND')).toBe(
-        true,
-      );
+      expect(
+        isCodedError(await rejection(spaces.createSpace('not-a-uuid', { label: 'x' })), 'USER_NOT_FOUND'),
+      ).toBe(true);
     });
 
     it('throws INVALID_ARGUMENT when the label is blank or a field has the wrong type', async () => {
@@ -123,6 +163,23 @@ describe('SpaceManager', () => {
         expect(isCodedError(error, 'INVALID_ARGUMENT'), JSON.stringify(config)).toBe(true);
       }
       expect(await countRows('spaces')).toBe(before);
+    });
+  });
+
+  describe('round trips', () => {
+    it('creates and updates a space with one statement each', async () => {
+      const userId = await newUser();
+      let spaceId = '';
+      expect(
+        await countStatements(async () => {
+          spaceId = (await spaces.createSpace(userId, { label: 'One', systemPrompt: 'p' })).id;
+        }),
+      ).toBe(1);
+      expect(
+        await countStatements(() =>
+          spaces.updateSpace(spaceId, { label: 'Two', systemPrompt: null, config: { x: 1 } }),
+        ),
+      ).toBe(1);
     });
   });
 
@@ -169,7 +226,11 @@ describe('SpaceManager', () => {
 
     it('clears the prompt and deletes the root slot when systemPrompt is null', async () => {
       const userId = await newUser();
-      const space = await spaces.createSpace(userId, { label: 'S', systemPrompt: 'p', consolidatePrompt: 'c' });
+      const space = await spaces.createSpace(userId, {
+        label: 'S',
+        systemPrompt: 'p',
+        consolidatePrompt: 'c',
+      });
       const updated = await spaces.updateSpace(space.id, { systemPrompt: null, consolidatePrompt: null });
       expect(updated).toMatchObject({ systemPrompt: null, consolidatePrompt: null, label: 'S' });
       expect(await rootPrompt(space.id)).toBeNull();
@@ -177,7 +238,11 @@ describe('SpaceManager', () => {
 
     it('leaves the other fields and the root alone when only one field is given', async () => {
       const userId = await newUser();
-      const space = await spaces.createSpace(userId, { label: 'Keep', systemPrompt: 'keep me', config: { k: true } });
+      const space = await spaces.createSpace(userId, {
+        label: 'Keep',
+        systemPrompt: 'keep me',
+        config: { k: true },
+      });
       const rootBefore = (await rootOf(space.id))[0]!;
       const updated = await spaces.updateSpace(space.id, { integratePrompt: 'only this' });
       expect(updated).toMatchObject({ label: 'Keep', systemPrompt: 'keep me', config: { k: true } });
@@ -224,21 +289,29 @@ describe('SpaceManager', () => {
         create trigger session_data_explode before insert or update on session_data
           for each row execute function fail_on_explode();`);
       try {
-        await expect(spaces.updateSpace(space.id, { label: 'After', systemPrompt: 'explode' })).rejects.toThrow(/boom/);
+        await expect(
+          spaces.updateSpace(space.id, { label: 'After', systemPrompt: 'explode' }),
+        ).rejects.toThrow(/boom/);
         expect(await spaces.getSpace(space.id)).toEqual(space);
         expect((await rootOf(space.id))[0]?.label).toBe('Atomic');
         expect(await rootPrompt(space.id)).toBe('before');
       } finally {
-        await db.pool.query('drop trigger session_data_explode on session_data; drop function fail_on_explode();');
+        await db.pool.query(
+          'drop trigger session_data_explode on session_data; drop function fail_on_explode();',
+        );
       }
     });
 
     it('throws SPACE_NOT_FOUND when the space does not exist or the id is malformed', async () => {
-      expect(isCodedError(await rejection(spaces.updateSpace(randomUUID(), { label: 'x' })), 'SPACE_NOT_FOUND')).toBe(
+      expect(
+        isCodedError(await rejection(spaces.updateSpace(randomUUID(), { label: 'x' })), 'SPACE_NOT_FOUND'),
+      ).toBe(true);
+      expect(
+        isCodedError(await rejection(spaces.updateSpace('bad-id', { label: 'x' })), 'SPACE_NOT_FOUND'),
+      ).toBe(true);
+      expect(isCodedError(await rejection(spaces.updateSpace(randomUUID(), {})), 'SPACE_NOT_FOUND')).toBe(
         true,
       );
-      expect(isCodedError(await rejection(spaces.updateSpace('bad-id', { label: 'x' })), 'SPACE_NOT_FOUND')).toBe(true);
-      expect(isCodedError(await rejection(spaces.updateSpace(randomUUID(), {})), 'SPACE_NOT_FOUND')).toBe(true);
     });
   });
 
@@ -279,7 +352,9 @@ describe('SpaceManager', () => {
     it('throws INVALID_ARGUMENT when limit or after is malformed', async () => {
       const userId = await newUser();
       for (const options of [{ limit: 0 }, { limit: 1.5 }, { limit: 1001 }, { after: 'nope' }]) {
-        expect(isCodedError(await rejection(spaces.listSpaces(userId, options)), 'INVALID_ARGUMENT')).toBe(true);
+        expect(isCodedError(await rejection(spaces.listSpaces(userId, options)), 'INVALID_ARGUMENT')).toBe(
+          true,
+        );
       }
     });
   });
@@ -289,10 +364,10 @@ describe('SpaceManager', () => {
       const userId = await newUser();
       const space = await spaces.createSpace(userId, { label: 'Doomed', systemPrompt: 'p' });
       const root = (await rootOf(space.id))[0]!;
-      await db.pool.query(`insert into records (space_id, session_id, role, content) values ($1, $2, 'user', 'hi')`, [
-        space.id,
-        root.id,
-      ]);
+      await db.pool.query(
+        `insert into records (space_id, session_id, role, content) values ($1, $2, 'user', 'hi')`,
+        [space.id, root.id],
+      );
       await spaces.deleteSpace(space.id);
       expect(await spaces.getSpace(space.id)).toBeNull();
       for (const table of ['sessions', 'session_data', 'records']) {

@@ -1,13 +1,7 @@
 import { createDb, type Database, type SpaceRow } from '@stello-ai/db';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import {
-  assertNonBlank,
-  assertNullableText,
-  assertText,
-  isUuid,
-  toJsonObjectText,
-} from './_validate';
+import { assertNonBlank, assertNullableText, assertText, isUuid, toJsonObjectText } from './_validate';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
 
@@ -157,7 +151,9 @@ export class SpaceManager {
         db
           .insertInto('sessions')
           .columns(['space_id', 'label', 'role'])
-          .expression((eb) => eb.selectFrom('space').select(['space.id', 'space.label', sql.lit('main').as('role')]))
+          .expression((eb) =>
+            eb.selectFrom('space').select(['space.id', 'space.label', sql.lit('main').as('role')]),
+          )
           .returning(['sessions.id', 'sessions.space_id']),
       );
     const query =

@@ -85,7 +85,9 @@ function toIso(value: Date | string | null): string | null {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
-function toUser(row: Pick<UserRow, 'id' | 'name' | 'api_key_prefix' | 'created_at' | 'key_revoked_at'>): User {
+function toUser(
+  row: Pick<UserRow, 'id' | 'name' | 'api_key_prefix' | 'created_at' | 'key_revoked_at'>,
+): User {
   return {
     id: row.id,
     name: row.name,

@@ -69,8 +69,21 @@ describe('removeIncompleteToolCallGroups', () => {
   });
 
   it('drops tool messages whose call is not right before them', () => {
-    const records = [result('lost'), user('q'), assistant('a'), result('a'), callMsg('k'), result('k'), result('zz')];
-    expect(removeIncompleteToolCallGroups(records)).toEqual([user('q'), assistant('a'), callMsg('k'), result('k')]);
+    const records = [
+      result('lost'),
+      user('q'),
+      assistant('a'),
+      result('a'),
+      callMsg('k'),
+      result('k'),
+      result('zz'),
+    ];
+    expect(removeIncompleteToolCallGroups(records)).toEqual([
+      user('q'),
+      assistant('a'),
+      callMsg('k'),
+      result('k'),
+    ]);
   });
 });
 
@@ -99,7 +112,9 @@ describe('assembleTurnPrompt', () => {
   it('orders system, identity, insight, history, user and pending for a standard session', () => {
     const history = [user('old q'), assistant('old a')];
     const pending = [callMsg('p1'), result('p1')];
-    const prompt = assembleTurnPrompt(input({ insight: 'look at X', memory: 'L2 text', records: history, pending }));
+    const prompt = assembleTurnPrompt(
+      input({ insight: 'look at X', memory: 'L2 text', records: history, pending }),
+    );
     expect(prompt.messages.map((m) => m.role)).toEqual([
       'system',
       'system',
@@ -127,7 +142,10 @@ describe('assembleTurnPrompt', () => {
 
   it('skips an empty system prompt and an empty insight', () => {
     const prompt = assembleTurnPrompt(input({ systemPrompt: '  ', insight: '' }));
-    expect(prompt.messages).toEqual([{ role: 'system', content: identityLine('Research') }, user('new question')]);
+    expect(prompt.messages).toEqual([
+      { role: 'system', content: identityLine('Research') },
+      user('new question'),
+    ]);
     expect(prompt.insightShown).toBeNull();
   });
 
@@ -144,7 +162,9 @@ describe('assembleTurnPrompt', () => {
   });
 
   it('adds the L2 and the newest history that fits when the history exceeds the budget', () => {
-    const history = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? user(`q${i} ${'x'.repeat(36)}`) : assistant(`a${i} ${'y'.repeat(36)}`)));
+    const history = Array.from({ length: 20 }, (_, i) =>
+      i % 2 === 0 ? user(`q${i} ${'x'.repeat(36)}`) : assistant(`a${i} ${'y'.repeat(36)}`),
+    );
     const base = input({ memory: 'summary of old stuff', records: history, maxContextTokens: 200 });
     const prompt = assembleTurnPrompt(base);
     const total = Math.floor(0.8 * 200);
@@ -182,7 +202,11 @@ describe('assembleTurnPrompt', () => {
 
   it('never gives the history a negative budget', () => {
     const prompt = assembleTurnPrompt(
-      input({ systemPrompt: 'x'.repeat(4000), records: [user('h1'), assistant('h2')], maxContextTokens: 100 }),
+      input({
+        systemPrompt: 'x'.repeat(4000),
+        records: [user('h1'), assistant('h2')],
+        maxContextTokens: 100,
+      }),
     );
     expect(prompt.historyBudget).toBe(0);
     expect(prompt.historyCount).toBe(0);
@@ -190,7 +214,9 @@ describe('assembleTurnPrompt', () => {
   });
 
   it('shows the L2 when older records exist beyond the window even if the window fits', () => {
-    const prompt = assembleTurnPrompt(input({ memory: 'older summary', records: [user('h')], hasOlderRecords: true }));
+    const prompt = assembleTurnPrompt(
+      input({ memory: 'older summary', records: [user('h')], hasOlderRecords: true }),
+    );
     expect(prompt.memoryShown).toBe(true);
     expect(prompt.messages.map((m) => m.content)).toEqual([
       'You are helpful.',
@@ -203,7 +229,9 @@ describe('assembleTurnPrompt', () => {
 
   it('does not add an L2 block to the main session when trimming', () => {
     const history = Array.from({ length: 30 }, (_, i) => user(`m${i} ${'w'.repeat(40)}`));
-    const prompt = assembleTurnPrompt(input({ role: 'main', memory: 'synth', records: history, maxContextTokens: 200 }));
+    const prompt = assembleTurnPrompt(
+      input({ role: 'main', memory: 'synth', records: history, maxContextTokens: 200 }),
+    );
     expect(prompt.trimmed).toBe(true);
     expect(prompt.memoryShown).toBe(false);
     expect(prompt.messages.filter((m) => m.content.includes('synth'))).toHaveLength(1);
@@ -218,7 +246,9 @@ describe('assembleTurnPrompt', () => {
       assistant('answer'),
     ];
     for (let max = 40; max < 400; max += 7) {
-      const prompt = assembleTurnPrompt(input({ systemPrompt: null, records: history, maxContextTokens: max }));
+      const prompt = assembleTurnPrompt(
+        input({ systemPrompt: null, records: history, maxContextTokens: max }),
+      );
       const kept = prompt.messages.slice(1, -1);
       const cleaned = removeIncompleteToolCallGroups(kept);
       expect(kept).toEqual(cleaned);

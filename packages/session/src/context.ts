@@ -11,7 +11,8 @@ const CHARS_PER_TOKEN = 4;
 
 const INSIGHT_PREFIX =
   'Insight from the main session, which oversees every branch of this conversation (use it if relevant):';
-const SYNTHESIS_PREFIX = 'Synthesis of every branch of this conversation, maintained by you as the main session:';
+const SYNTHESIS_PREFIX =
+  'Synthesis of every branch of this conversation, maintained by you as the main session:';
 const MEMORY_PREFIX = 'Summary of the earlier part of this session (older messages are not shown):';
 
 /**

@@ -35,7 +35,9 @@ describe('InMemoryStorageAdapter', () => {
     expect(await storage.getSessionRow(rootId)).toMatchObject({ role: 'main', depth: 0, parentId: null });
     const second: SessionMeta = { ...(await storage.getSession(rootId))!, id: 'root-2' };
     expect(await codeOf(storage.putSession(second))).toBe('SESSION_NOT_FOUND');
-    expect(await codeOf(storage.putSession({ ...second, id: 'std', role: 'standard' }))).toBe('SESSION_NOT_FOUND');
+    expect(await codeOf(storage.putSession({ ...second, id: 'std', role: 'standard' }))).toBe(
+      'SESSION_NOT_FOUND',
+    );
     expect(await storage.getSession('root-2')).toBeNull();
   });
 
@@ -47,7 +49,10 @@ describe('InMemoryStorageAdapter', () => {
     record!.metadata!.a = 2;
     const meta = (await storage.getSession(childId))!;
     meta.tags.push('sneaky');
-    expect((await storage.listRecords(childId))[0]).toMatchObject({ content: 'original', metadata: { a: 1 } });
+    expect((await storage.listRecords(childId))[0]).toMatchObject({
+      content: 'original',
+      metadata: { a: 1 },
+    });
     expect((await storage.getSession(childId))!.tags).toEqual([]);
   });
 

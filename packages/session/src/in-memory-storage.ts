@@ -8,7 +8,14 @@ import type {
   TurnCommitResult,
   TurnContextData,
 } from './storage';
-import type { ChildL2Summary, ListRecordsOptions, Message, SessionFilter, SessionMeta, SlotKey } from './types';
+import type {
+  ChildL2Summary,
+  ListRecordsOptions,
+  Message,
+  SessionFilter,
+  SessionMeta,
+  SlotKey,
+} from './types';
 
 /**
  * The reference `MainStorage`, kept in memory: one adapter serves one space (one
@@ -57,7 +64,9 @@ export class InMemoryStorageAdapter implements MainStorage {
       });
       if (created && row.id === meta.id) return;
     }
-    throw new SessionError('SESSION_NOT_FOUND', `session "${meta.id}" not found`, { details: { sessionId: meta.id } });
+    throw new SessionError('SESSION_NOT_FOUND', `session "${meta.id}" not found`, {
+      details: { sessionId: meta.id },
+    });
   }
 
   async appendRecord(sessionId: string, record: Message): Promise<void> {

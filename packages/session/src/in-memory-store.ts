@@ -119,7 +119,8 @@ function byDepthThenIndex(a: StoredSession, b: StoredSession): number {
 }
 
 function checkLabel(label: unknown): asserts label is string {
-  if (typeof label !== 'string' || label.trim().length === 0) throw invalid('label must be a non-empty string');
+  if (typeof label !== 'string' || label.trim().length === 0)
+    throw invalid('label must be a non-empty string');
 }
 
 function checkRecords(records: unknown): asserts records is Message[] {
@@ -430,11 +431,16 @@ export class InMemoryStore {
    * Writes the synthesis into the main session's memory slot and each insight into its target,
    * atomically. Throws `SESSION_NOT_FOUND` (main or a target missing) or `NOT_MAIN_SESSION`.
    */
-  commitIntegration(mainId: string, synthesis: string, insights: { sessionId: string; content: string }[]): Promise<void> {
+  commitIntegration(
+    mainId: string,
+    synthesis: string,
+    insights: { sessionId: string; content: string }[],
+  ): Promise<void> {
     return this.#write((state) => {
       const main = state.sessions.get(mainId);
       if (!main) throw notFound(mainId);
-      if (main.role !== 'main') throw new SessionError('NOT_MAIN_SESSION', `session "${mainId}" is not the main session`);
+      if (main.role !== 'main')
+        throw new SessionError('NOT_MAIN_SESSION', `session "${mainId}" is not the main session`);
       if (typeof synthesis !== 'string') throw invalid('synthesis must be a string');
       for (const insight of insights) {
         if (!state.sessions.has(insight.sessionId)) throw notFound(insight.sessionId);
@@ -469,7 +475,8 @@ export class InMemoryStore {
       if (!session) throw notFound(id);
       checkLabel(label);
       if (session.parentId !== parentId) {
-        if (parentId === null || session.parentId === null) throw invalid('the root cannot be moved or replaced');
+        if (parentId === null || session.parentId === null)
+          throw invalid('the root cannot be moved or replaced');
         const parent = state.sessions.get(parentId);
         if (!parent) throw notFound(parentId);
         if (parentId === id || this.#isAncestor(state, id, parentId)) {

@@ -72,7 +72,6 @@ export {
   selectHistoryByBudget,
 } from './context';
 export type { TurnPrompt, TurnPromptInput } from './context';
-export { callModel } from './turn-draft';
 export { createPushStream } from './push-stream';
 export type { PushStream } from './push-stream';
 export { InMemoryStorageAdapter } from './in-memory-storage';

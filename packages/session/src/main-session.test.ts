@@ -138,7 +138,11 @@ describe('MainSession.integrate', () => {
 describe('validateIntegrateResult', () => {
   it('keeps only the known fields', () => {
     expect(
-      validateIntegrateResult({ synthesis: 's', insights: [{ sessionId: 'a', content: 'c', extra: 1 }], more: 2 }),
+      validateIntegrateResult({
+        synthesis: 's',
+        insights: [{ sessionId: 'a', content: 'c', extra: 1 }],
+        more: 2,
+      }),
     ).toEqual({ synthesis: 's', insights: [{ sessionId: 'a', content: 'c' }] });
   });
 });

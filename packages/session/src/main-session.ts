@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SessionError } from './errors';
-import { BoundSession, resolveContextOptions, runtimeOf } from './session';
 import type { SessionRuntimeOptions } from './session';
+import { BoundSession, resolveContextOptions, runtimeOf } from './session';
 import type { CreateMainSessionOptions, LoadMainSessionOptions, MainSession } from './session-types';
 import type { MainStorage } from './storage';
 import type { IntegrateFn, IntegrateResult, SessionMeta } from './types';
@@ -80,10 +80,13 @@ class BoundMainSession extends BoundSession implements MainSession {
 export async function createMainSession(options: CreateMainSessionOptions): Promise<MainSession> {
   resolveContextOptions(options.context);
   const label = options.label ?? DEFAULT_MAIN_LABEL;
-  if (typeof label !== 'string' || label.trim().length === 0) throw invalid('label must be a non-empty string');
+  if (typeof label !== 'string' || label.trim().length === 0)
+    throw invalid('label must be a non-empty string');
   const existing = await options.storage.listSessions({ role: 'main' });
   if (existing.length > 0) {
-    throw invalid(`the space already has a main session "${existing[0]!.id}"`, { sessionId: existing[0]!.id });
+    throw invalid(`the space already has a main session "${existing[0]!.id}"`, {
+      sessionId: existing[0]!.id,
+    });
   }
   const at = new Date().toISOString();
   const meta: SessionMeta = {
@@ -108,7 +111,10 @@ export async function createMainSession(options: CreateMainSessionOptions): Prom
  * Loads the main session by id: `null` when missing; throws `NOT_MAIN_SESSION` when the id names
  * a standard session.
  */
-export async function loadMainSession(id: string, options: LoadMainSessionOptions): Promise<MainSession | null> {
+export async function loadMainSession(
+  id: string,
+  options: LoadMainSessionOptions,
+): Promise<MainSession | null> {
   resolveContextOptions(options.context);
   const meta = await options.storage.getSession(id);
   if (!meta) return null;

@@ -45,14 +45,16 @@ function notFound(id: string): SessionError {
 }
 
 function checkLabel(label: unknown): asserts label is string {
-  if (typeof label !== 'string' || label.trim().length === 0) throw invalid('label must be a non-empty string');
+  if (typeof label !== 'string' || label.trim().length === 0)
+    throw invalid('label must be a non-empty string');
 }
 
 /** Validates `ContextOptions` and fills the defaults. */
 export function resolveContextOptions(options: ContextOptions = {}): Required<ContextOptions> {
   const budgetRatio = options.budgetRatio ?? DEFAULT_BUDGET_RATIO;
   const maxHistoryRecords = options.maxHistoryRecords ?? DEFAULT_MAX_HISTORY_RECORDS;
-  if (!(budgetRatio > 0 && budgetRatio <= 1)) throw invalid('context.budgetRatio must be in (0, 1]', { budgetRatio });
+  if (!(budgetRatio > 0 && budgetRatio <= 1))
+    throw invalid('context.budgetRatio must be in (0, 1]', { budgetRatio });
   if (!Number.isInteger(maxHistoryRecords) || maxHistoryRecords < 1) {
     throw invalid('context.maxHistoryRecords must be a positive integer', { maxHistoryRecords });
   }
@@ -105,7 +107,9 @@ export class BoundSession implements Session {
     if (options.signal?.aborted) {
       throw new SessionError('ABORTED', 'turn aborted', { cause: options.signal.reason });
     }
-    const context = await this.storage.loadTurnContext(this.id, { maxRecords: this.#context.maxHistoryRecords });
+    const context = await this.storage.loadTurnContext(this.id, {
+      maxRecords: this.#context.maxHistoryRecords,
+    });
     if (!context) throw notFound(this.id);
     this.#meta = metaOf(context.meta);
     if (context.meta.status === 'archived') throw new SessionArchivedError(this.id);
@@ -141,7 +145,10 @@ export class BoundSession implements Session {
     const stream = createPushStream<string>();
     const result = (async () => {
       const draft = await this.beginTurn(content, options.signal ? { signal: options.signal } : {});
-      const answer = await draft.call({ ...this.#callOptions(options), onDelta: (text) => stream.push(text) });
+      const answer = await draft.call({
+        ...this.#callOptions(options),
+        onDelta: (text) => stream.push(text),
+      });
       await draft.commit();
       return toSendResult(answer);
     })();
@@ -189,7 +196,10 @@ export class BoundSession implements Session {
   async consolidate(fn: ConsolidateFn): Promise<string> {
     const meta = await this.requireActive();
     if (meta.role === 'main') throw invalid('the main session has no L2 memory; use integrate');
-    const [current, records] = await Promise.all([this.storage.getMemory(this.id), this.storage.listRecords(this.id)]);
+    const [current, records] = await Promise.all([
+      this.storage.getMemory(this.id),
+      this.storage.listRecords(this.id),
+    ]);
     const memory = await fn(current, records);
     if (typeof memory !== 'string') throw invalid('consolidate function must return a string');
     await this.storage.putMemory(this.id, memory);
@@ -235,7 +245,10 @@ export class BoundSession implements Session {
 
   async updateMeta(update: SessionMetaUpdate): Promise<SessionMeta> {
     if (update.label !== undefined) checkLabel(update.label);
-    if (update.tags !== undefined && !(Array.isArray(update.tags) && update.tags.every((t) => typeof t === 'string'))) {
+    if (
+      update.tags !== undefined &&
+      !(Array.isArray(update.tags) && update.tags.every((t) => typeof t === 'string'))
+    ) {
       throw invalid('tags must be an array of strings');
     }
     const meta = await this.requireActive();
@@ -313,7 +326,11 @@ export class BoundSession implements Session {
 }
 
 /** Picks the runtime options (model, tools, context budget) out of create/load options. */
-export function runtimeOf(options: { llm?: LLMAdapter; tools?: ToolSchema[]; context?: ContextOptions }): SessionRuntimeOptions {
+export function runtimeOf(options: {
+  llm?: LLMAdapter;
+  tools?: ToolSchema[];
+  context?: ContextOptions;
+}): SessionRuntimeOptions {
   const runtime: SessionRuntimeOptions = {};
   if (options.llm) runtime.llm = options.llm;
   if (options.tools) runtime.tools = options.tools;

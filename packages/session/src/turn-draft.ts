@@ -1,8 +1,8 @@
 import { assembleTurnPrompt } from './context';
-import { SessionError, isCodedError } from './errors';
+import { isCodedError, SessionError } from './errors';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
-import type { SessionStorage, TurnCommitResult, TurnContextData } from './storage';
 import type { DraftCallOptions, ToolResultInput, TurnDraft } from './session-types';
+import type { SessionStorage, TurnCommitResult, TurnContextData } from './storage';
 import type { Message, TokenUsage, ToolCall } from './types';
 
 /** What a draft needs from the session that began it. */
@@ -41,7 +41,9 @@ function parseArguments(text: string): Record<string, unknown> {
   if (!text) return {};
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
@@ -248,7 +250,8 @@ export class SessionTurnDraft implements TurnDraft {
 
   #signal(callSignal: AbortSignal | undefined): AbortSignal | undefined {
     const turnSignal = this.#init.signal;
-    if (callSignal && turnSignal && callSignal !== turnSignal) return AbortSignal.any([callSignal, turnSignal]);
+    if (callSignal && turnSignal && callSignal !== turnSignal)
+      return AbortSignal.any([callSignal, turnSignal]);
     return callSignal ?? turnSignal;
   }
 }

@@ -5,12 +5,11 @@
  * `PgMemoryEngine` (from `@stello-ai/core`).
  */
 
-// Adapters
-export { PgSessionStorage } from './pg-session-storage';
-export { PgMainStorage } from './pg-main-storage';
-export { InvalidRefError, PgSessionTree } from './pg-session-tree';
-export { MAX_RECORD_PAGE_SIZE, PgMemoryEngine } from './pg-memory-engine';
-
 // Errors
 export { isStorageError, StorageError, type StorageErrorCode } from './errors';
 export { translatePgError } from './pg-errors';
+export { PgMainStorage } from './pg-main-storage';
+export { MAX_RECORD_PAGE_SIZE, PgMemoryEngine } from './pg-memory-engine';
+// Adapters
+export { PgSessionStorage } from './pg-session-storage';
+export { PgSessionTree } from './pg-session-tree';

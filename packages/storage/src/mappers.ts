@@ -1,11 +1,18 @@
 import type {
-  SessionInfo,
   SessionMeta as CoreSessionMeta,
+  SessionInfo,
   SessionTreeNode,
   TopologyNode,
   TurnRecord,
 } from '@stello-ai/core';
-import type { Message, SessionMeta, SessionRole, SessionRow, SessionStatus, ToolCall } from '@stello-ai/session';
+import type {
+  Message,
+  SessionMeta,
+  SessionRole,
+  SessionRow,
+  SessionStatus,
+  ToolCall,
+} from '@stello-ai/session';
 
 /**
  * A `sessions` row as the storage statements select it. Timestamps are `Date`s from a plain

@@ -27,13 +27,10 @@ const SQLSTATE_RULES: Readonly<Record<string, PgErrorRule>> = {
   '53300': { code: 'UNAVAILABLE', retryable: true },
   // Class 08, connection_exception (08000, 08003, 08006, …).
   '08': { code: 'UNAVAILABLE', retryable: true },
-  // invalid_text_representation (a bad uuid or number), untranslatable_character (\u0000 in jsonb),
-  // character_not_in_repertoire (NUL in text), datetime_field_overflow / invalid_datetime_format.
-  '22P02': { code: 'INVALID_ARGUMENT', retryable: false },
-  '22P05': { code: 'INVALID_ARGUMENT', retryable: false },
-  '22021': { code: 'INVALID_ARGUMENT', retryable: false },
-  '22007': { code: 'INVALID_ARGUMENT', retryable: false },
-  '22008': { code: 'INVALID_ARGUMENT', retryable: false },
+  // Class 22, data_exception: a value PostgreSQL refuses — invalid_text_representation (22P02, a
+  // bad uuid), untranslatable_character (22P05, \u0000 in jsonb), character_not_in_repertoire
+  // (22021, NUL in text), out-of-range or malformed dates (22007, 22008, 22009).
+  '22': { code: 'INVALID_ARGUMENT', retryable: false },
   // not_null_violation and check_violation: a value the schema refuses (e.g. an unknown role).
   '23502': { code: 'INVALID_ARGUMENT', retryable: false },
   '23514': { code: 'INVALID_ARGUMENT', retryable: false },

@@ -3,11 +3,12 @@ import { SessionError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { readCoreValue, writeCoreValue } from './internal/core-data-sql';
+import { SESSION_COLUMNS } from './internal/sessions-sql';
 import { createSqlContext, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
-import { SESSION_COLUMNS } from './internal/sessions-sql';
 import {
   assertJsonObject,
+  assertLabel,
   assertTags,
   assertText,
   isUuid,
@@ -58,7 +59,10 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
       const rows = await this.#ctx.db
         .selectFrom('sessions as s')
         .innerJoin('session_data as d', (join) =>
-          join.onRef('d.session_id', '=', 's.id').onRef('d.space_id', '=', 's.space_id').on('d.key', '=', 'memory'),
+          join
+            .onRef('d.session_id', '=', 's.id')
+            .onRef('d.space_id', '=', 's.space_id')
+            .on('d.key', '=', 'memory'),
         )
         .select(['s.id', 's.label', 'd.content'])
         .where('s.space_id', '=', this.#ctx.spaceId)
@@ -98,7 +102,7 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
   putNode(node: LightNode): Promise<void> {
     return withPgErrors(async () => {
       assertJsonObject(node, 'node');
-      assertText(node.label, 'label');
+      assertLabel(node.label);
       if (!isUuid(node.id)) throw sessionNotFound(String(node.id));
       if (node.parentId === null) return this.#renameRoot(node.id, node.label);
       if (!isUuid(node.parentId)) throw sessionNotFound(String(node.parentId));
@@ -106,7 +110,9 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
       const outcome = await runInTransaction(this.#client, async (connection) => {
         const ctx = createSqlContext(connection, this.#ctx.spaceId);
         // Serializes moves within the space; the move below takes its snapshot after the lock.
-        await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`stello.tree:${ctx.spaceId}`}, 0))`.execute(ctx.db);
+        await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`stello.tree:${ctx.spaceId}`}, 0))`.execute(
+          ctx.db,
+        );
         const { rows } = await sql<{ found: boolean; changed: number }>`
           WITH RECURSIVE node AS (
             SELECT id, parent_id FROM sessions
@@ -144,7 +150,9 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
             RETURNING s.id
           )
           SELECT EXISTS (SELECT 1 FROM node) AS found,
-                 ((SELECT count(*) FROM renamed) + (SELECT count(*) FROM moved))::int AS changed`.execute(ctx.db);
+                 ((SELECT count(*) FROM renamed) + (SELECT count(*) FROM moved))::int AS changed`.execute(
+          ctx.db,
+        );
         return rows[0];
       });
       if (outcome?.changed) return;
@@ -158,9 +166,13 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
         throw sessionNotFound(node.id);
       }
       if (!(await this.getSessionRow(parentId))) throw sessionNotFound(parentId);
-      throw new SessionError('INVALID_ARGUMENT', `cannot move session "${node.id}" under itself or a descendant`, {
-        details: { field: 'parentId' },
-      });
+      throw new SessionError(
+        'INVALID_ARGUMENT',
+        `cannot move session "${node.id}" under itself or a descendant`,
+        {
+          details: { field: 'parentId' },
+        },
+      );
     });
   }
 
@@ -199,12 +211,13 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
 
   /**
    * Deletes a session and its whole subtree (records, slots and refs cascade) in one statement.
+   * An id that is not a session of this space is a no-op: nothing of another space is touched.
    *
-   * @throws SessionError `SESSION_NOT_FOUND`, `INVALID_ARGUMENT` for the root (a space keeps its root)
+   * @throws SessionError `INVALID_ARGUMENT` for the root (a space keeps its root)
    */
   removeNode(id: string): Promise<void> {
     return withPgErrors(async () => {
-      if (!isUuid(id)) throw sessionNotFound(id);
+      if (!isUuid(id)) return;
       const removed = await this.#ctx.db
         .deleteFrom('sessions')
         .where('id', '=', id)
@@ -213,10 +226,12 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
         .returning('id')
         .executeTakeFirst();
       if (removed) return;
+      // Nothing deleted: either the id is not here (a no-op) or it is the root, which stays.
       if (await this.getSessionRow(id)) {
-        throw new SessionError('INVALID_ARGUMENT', 'the root session cannot be removed', { details: { field: 'id' } });
+        throw new SessionError('INVALID_ARGUMENT', 'the root session cannot be removed', {
+          details: { field: 'id' },
+        });
       }
-      throw sessionNotFound(id);
     });
   }
 
@@ -231,17 +246,20 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
   /** Upserts a space-wide JSON value. @throws SessionError `INVALID_ARGUMENT` for values JSON cannot hold */
   putGlobal(key: string, value: unknown): Promise<void> {
     return withPgErrors(async () => {
-      assertText(key, 'key');
+      assertLabel(key, 'key');
       await writeCoreValue(this.#ctx, key, toJsonParam(value, 'value'));
     });
   }
 
   /**
    * Integration's commit, in ONE statement: writes the main session's `memory` slot (the
-   * synthesis) and upserts the `insight` slot of each named session that is an active standard
-   * session of this space; other ids are skipped. When one id appears twice, the last insight wins.
+   * synthesis) and upserts the `insight` slot of each named session. Every named id must be a
+   * session of this space, or nothing at all is written; named sessions that are archived (or
+   * the main session itself) are skipped, since only active standard sessions take insights.
+   * When one id appears twice, the last insight wins.
    *
-   * @throws SessionError `SESSION_NOT_FOUND` (main not in the space), `NOT_MAIN_SESSION`, `INVALID_ARGUMENT`
+   * @throws SessionError `SESSION_NOT_FOUND` (main or a named session not in the space),
+   * `NOT_MAIN_SESSION`, `INVALID_ARGUMENT`
    */
   commitIntegration(mainId: string, synthesis: string, insights: { sessionId: string; content: string }[]): Promise<void> {
     return withPgErrors(async () => {
@@ -253,35 +271,50 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
       for (const insight of insights) {
         assertJsonObject(insight, 'insights');
         assertText(insight.content, 'insights.content');
-        if (isUuid(insight.sessionId)) latest.set(insight.sessionId.toLowerCase(), insight.content);
+        if (!isUuid(insight.sessionId)) throw sessionNotFound(String(insight.sessionId));
+        latest.set(insight.sessionId.toLowerCase(), insight.content);
       }
       if (!isUuid(mainId)) throw sessionNotFound(mainId);
       const insightsJson = toJsonParam(
         [...latest].map(([session_id, content]) => ({ session_id, content })),
         'insights',
       );
-      const { rows } = await sql<{ found: boolean }>`
+      const { rows } = await sql<{ main_found: boolean; missing_target: string | null }>`
         WITH main AS (
           SELECT id, space_id FROM sessions WHERE id = ${mainId} AND space_id = ${this.#ctx.spaceId} AND role = 'main'
         ),
+        wanted AS (
+          SELECT x.session_id, x.content FROM jsonb_to_recordset(${insightsJson}::jsonb) AS x(session_id uuid, content text)
+        ),
+        missing AS (
+          SELECT w.session_id FROM wanted w
+          WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = w.session_id AND s.space_id = ${this.#ctx.spaceId})
+          LIMIT 1
+        ),
+        allowed AS (
+          SELECT main.space_id, main.id FROM main WHERE NOT EXISTS (SELECT 1 FROM missing)
+        ),
         synthesis AS (
           INSERT INTO session_data (space_id, session_id, key, content)
-          SELECT main.space_id, main.id, 'memory', ${synthesis}::text FROM main
+          SELECT allowed.space_id, allowed.id, 'memory', ${synthesis}::text FROM allowed
           ON CONFLICT (session_id, key) DO UPDATE SET content = excluded.content, updated_at = now()
           RETURNING 1
         ),
-        insights AS (
+        delivered AS (
           INSERT INTO session_data (space_id, session_id, key, content)
-          SELECT s.space_id, s.id, 'insight', x.content
-          FROM jsonb_to_recordset(${insightsJson}::jsonb) AS x(session_id uuid, content text)
-          JOIN sessions s ON s.id = x.session_id AND s.space_id = ${this.#ctx.spaceId}
+          SELECT s.space_id, s.id, 'insight', w.content
+          FROM wanted w
+          JOIN sessions s ON s.id = w.session_id AND s.space_id = ${this.#ctx.spaceId}
                          AND s.role = 'standard' AND s.status = 'active'
-          WHERE EXISTS (SELECT 1 FROM main)
+          WHERE EXISTS (SELECT 1 FROM allowed)
           ON CONFLICT (session_id, key) DO UPDATE SET content = excluded.content, updated_at = now()
           RETURNING 1
         )
-        SELECT EXISTS (SELECT 1 FROM main) AS found`.execute(this.#ctx.db);
-      if (rows[0]?.found === true) return;
+        SELECT EXISTS (SELECT 1 FROM main) AS main_found,
+               (SELECT missing.session_id::text FROM missing) AS missing_target`.execute(this.#ctx.db);
+      const outcome = rows[0];
+      if (outcome?.main_found && outcome.missing_target === null) return;
+      if (outcome?.main_found && outcome.missing_target !== null) throw sessionNotFound(outcome.missing_target);
       if (await this.getSessionRow(mainId)) {
         throw new SessionError('NOT_MAIN_SESSION', `session "${mainId}" is not the main session`, {
           details: { sessionId: mainId },

@@ -6,7 +6,14 @@ import { readCoreObject, readCoreValue, writeCoreValue } from './internal/core-d
 import { appendRecords, listRecords, RECORD_COLUMNS, replaceRecords } from './internal/records-sql';
 import { getSlot, putSlot } from './internal/slots-sql';
 import { createSqlContext, type SqlContext } from './internal/sql-context';
-import { assertText, isUuid, sessionNotFound, toJsonParam, toRecordsParam } from './internal/validate';
+import {
+  assertLabel,
+  assertText,
+  isUuid,
+  sessionNotFound,
+  toJsonParam,
+  toRecordsParam,
+} from './internal/validate';
 import { type RecordDbRow, toTurnRecord } from './mappers';
 import { withPgErrors } from './pg-errors';
 
@@ -76,7 +83,7 @@ export class PgMemoryEngine implements MemoryEngine {
   /** Upserts one core value. @throws SessionError `INVALID_ARGUMENT` for values JSON cannot hold */
   writeCore(path: string, value: unknown): Promise<void> {
     return withPgErrors(async () => {
-      assertText(path, 'path');
+      assertLabel(path, 'path');
       await writeCoreValue(this.#ctx, path, toJsonParam(value, 'value'));
     });
   }
@@ -153,10 +160,13 @@ export class PgMemoryEngine implements MemoryEngine {
     return withPgErrors(async () => {
       const limit = options?.limit;
       if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
-        throw new SessionError('INVALID_ARGUMENT', 'limit must be a positive integer', { details: { field: 'limit' } });
+        throw new SessionError('INVALID_ARGUMENT', 'limit must be a positive integer', {
+          details: { field: 'limit' },
+        });
       }
       const pageSize = Math.min(limit, MAX_RECORD_PAGE_SIZE);
-      const after = options.after === undefined || options.after === null ? 0 : decodeCursor(String(options.after));
+      const after =
+        options.after === undefined || options.after === null ? 0 : decodeCursor(String(options.after));
       if (!isUuid(sessionId)) return { records: [], nextCursor: null };
       const { rows } = await sql<RecordDbRow>`
         SELECT ${RECORD_COLUMNS} FROM records r
@@ -173,7 +183,7 @@ export class PgMemoryEngine implements MemoryEngine {
 
   /**
    * The session's assembled memory in ONE statement: the space's core data, the ancestors'
-   * memories nearest first (empty ones skipped), the session's own memory and scope slot.
+   * memories nearest first (blank ones skipped), the session's own memory and scope slot.
    *
    * @throws SessionError `SESSION_NOT_FOUND` when the session is not in this space
    */
@@ -194,7 +204,7 @@ export class PgMemoryEngine implements MemoryEngine {
            WHERE c.space_id = ${spaceId}) AS core,
           (SELECT coalesce(json_agg(d.content ORDER BY line.level), '[]'::json)
            FROM line JOIN session_data d ON d.session_id = line.id AND d.space_id = ${spaceId} AND d.key = 'memory'
-           WHERE line.level > 0 AND d.content <> '') AS memories,
+           WHERE line.level > 0 AND d.content ~ '[^[:space:]]') AS memories,
           (SELECT d.content FROM session_data d
            WHERE d.session_id = ${sessionId} AND d.space_id = ${spaceId} AND d.key = 'memory') AS current_memory,
           (SELECT d.content FROM session_data d

@@ -13,8 +13,6 @@ import type {
 import { SessionError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { toIso, toMessage, toSessionMeta, toSessionRow, type RecordDbRow, type SessionDbRow } from './mappers';
-import { withPgErrors } from './pg-errors';
 import { appendRecords, insertRecordsFrom, listRecords, RECORD_COLUMNS } from './internal/records-sql';
 import { insertChild, insertRoot, SESSION_COLUMNS, selectSession } from './internal/sessions-sql';
 import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
@@ -23,6 +21,7 @@ import { runInTransaction } from './internal/transaction';
 import {
   assertCount,
   assertJsonObject,
+  assertLabel,
   assertSlotKey,
   assertTags,
   assertText,
@@ -31,6 +30,15 @@ import {
   toJsonParam,
   toRecordsParam,
 } from './internal/validate';
+import {
+  type RecordDbRow,
+  type SessionDbRow,
+  toIso,
+  toMessage,
+  toSessionMeta,
+  toSessionRow,
+} from './mappers';
+import { withPgErrors } from './pg-errors';
 
 const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
 const MESSAGE_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
@@ -95,9 +103,11 @@ export class PgSessionStorage implements SessionStorage {
   putSession(meta: SessionMeta): Promise<void> {
     return withPgErrors(async () => {
       assertJsonObject(meta, 'meta');
-      assertText(meta.label, 'label');
+      assertLabel(meta.label);
       if (!SESSION_STATUSES.has(meta.status)) {
-        throw new SessionError('INVALID_ARGUMENT', 'status must be active or archived', { details: { field: 'status' } });
+        throw new SessionError('INVALID_ARGUMENT', 'status must be active or archived', {
+          details: { field: 'status' },
+        });
       }
       assertTags(meta.tags, 'tags');
       assertJsonObject(meta.metadata, 'metadata');
@@ -295,8 +305,9 @@ export class PgSessionStorage implements SessionStorage {
   }
 
   /**
-   * Writes a turn in ONE statement (data-modifying CTEs commit or fail together): bumps the
-   * turn counter of the active session (guarded by `expectedTurnCount` when given), inserts the
+   * Writes a turn in ONE statement (data-modifying CTEs commit or fail together): moves
+   * `lastActiveAt` of the active session and counts the turn when `countTurn` is set (guarded by
+   * `expectedTurnCount` when given), inserts the
    * records in order, and deletes the insight slot when it still holds `consumeInsight`. The
    * records and the insight only depend on the counter update, so nothing is written when it
    * matched no row; a second query then tells why.
@@ -311,14 +322,13 @@ export class PgSessionStorage implements SessionStorage {
       if (consume !== null) assertText(consume, 'consumeInsight');
       if (commit.expectedTurnCount !== undefined) assertCount(commit.expectedTurnCount, 'expectedTurnCount');
       if (!isUuid(sessionId)) throw sessionNotFound(sessionId);
-      const counted = commit.countTurn === true;
 
       const { rows } = await sql<{ turn_count: number; last_active_at: Date }>`
         WITH turn AS (
           UPDATE sessions
-          SET turn_count = turn_count + ${counted ? 1 : 0}::int,
-              last_active_at = ${counted ? sql`now()` : sql`last_active_at`},
-              updated_at = ${counted ? sql`now()` : sql`updated_at`}
+          SET turn_count = turn_count + ${commit.countTurn === true ? 1 : 0}::int,
+              last_active_at = now(),
+              updated_at = now()
           WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId} AND status = 'active'
             ${commit.expectedTurnCount === undefined ? sql`` : sql`AND turn_count = ${commit.expectedTurnCount}`}
           RETURNING id, space_id, turn_count, last_active_at
@@ -346,7 +356,9 @@ export class PgSessionStorage implements SessionStorage {
         .executeTakeFirst();
       if (!current) throw sessionNotFound(sessionId);
       if (current.status === 'archived') {
-        throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`, { details: { sessionId } });
+        throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`, {
+          details: { sessionId },
+        });
       }
       throw new SessionError(
         'TURN_CONFLICT',

@@ -1,22 +1,30 @@
-import type {
-  CreateChildOptions,
-  SessionMeta,
-  SessionInfo,
-  SessionMetaPatch,
-  SessionTree,
-  SessionTreeNode,
-  TopologyNode,
+import {
+  CoreError,
+  type CreateChildOptions,
+  type SessionInfo,
+  type SessionMeta,
+  type SessionMetaPatch,
+  type SessionTree,
+  type SessionTreeNode,
+  type TopologyNode,
 } from '@stello-ai/core';
 import { SessionError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { insertChild, insertRoot, SESSION_COLUMNS, SESSION_TOPOLOGY_COLUMNS, selectSession, selectSessionTopology } from './internal/sessions-sql';
+import {
+  insertChild,
+  insertRoot,
+  SESSION_COLUMNS,
+  SESSION_TOPOLOGY_COLUMNS,
+  selectSession,
+  selectSessionTopology,
+} from './internal/sessions-sql';
 import { createSqlContext, type SqlContext } from './internal/sql-context';
 import {
   assertJsonObject,
+  assertLabel,
   assertOptionalText,
   assertTags,
-  assertText,
   isUuid,
   sessionNotFound,
   toJsonParam,
@@ -31,27 +39,14 @@ import {
 } from './mappers';
 import { withPgErrors } from './pg-errors';
 
-/** Label of a root created without one. */
-const DEFAULT_ROOT_LABEL = 'Root';
+/** Label of a root created without one (the same default as core's in-memory tree). */
+const DEFAULT_ROOT_LABEL = 'Main Session';
 
-/** The code `addRef` throws for a self, ancestor or descendant reference. */
-const INVALID_REF = 'INVALID_REF';
-
-/**
- * Error thrown by `addRef` for a reference the tree forbids; its `code` is `INVALID_REF`.
- * (Core's `CoreError` has no such code yet, so the tree carries its own coded error.)
- */
-export class InvalidRefError extends Error {
-  /** Always `INVALID_REF`. */
-  readonly code = INVALID_REF;
-  /** The two ids of the refused reference. */
-  readonly details: { fromId: string; toId: string };
-
-  constructor(fromId: string, toId: string, reason: string) {
-    super(`cannot reference "${toId}" from "${fromId}": ${reason}`);
-    this.name = 'InvalidRefError';
-    this.details = { fromId, toId };
-  }
+function invalidRef(fromId: string, toId: string, reason: 'self' | 'lineage'): CoreError {
+  const what = reason === 'self' ? 'itself' : 'an ancestor or a descendant';
+  return new CoreError('INVALID_REF', `session "${fromId}" cannot reference ${what} "${toId}"`, {
+    details: { fromId, toId, reason },
+  });
 }
 
 /**
@@ -169,7 +164,11 @@ export class PgSessionTree implements SessionTree {
       if (!isUuid(id)) throw sessionNotFound(id);
       const updated = await this.#ctx.db
         .updateTable('sessions')
-        .set({ status: 'archived', updated_at: sql`now()` })
+        // Archiving twice is a no-op: the second call keeps the first `updatedAt`.
+        .set({
+          status: 'archived',
+          updated_at: sql`CASE WHEN status = 'archived' THEN updated_at ELSE now() END`,
+        })
         .where('id', '=', id)
         .where('space_id', '=', this.#ctx.spaceId)
         .returning('id')
@@ -181,15 +180,15 @@ export class PgSessionTree implements SessionTree {
   /**
    * Adds a cross-branch reference in ONE statement; idempotent.
    *
-   * @throws InvalidRefError `INVALID_REF` for a self, ancestor or descendant reference
+   * @throws CoreError `INVALID_REF` for a self, ancestor or descendant reference
    * @throws SessionError `SESSION_NOT_FOUND` when either session is not in this space
    */
   addRef(fromId: string, toId: string): Promise<void> {
     return withPgErrors(async () => {
       if (!isUuid(fromId)) throw sessionNotFound(fromId);
       if (!isUuid(toId)) throw sessionNotFound(toId);
-      if (fromId.toLowerCase() === toId.toLowerCase()) throw new InvalidRefError(fromId, toId, 'a session cannot reference itself');
-      // Each lineage walks up from one end; the pair is related when either end is on the other's lineage.
+      // Each lineage walks up from one end (itself included); the pair is related when either end
+      // is on the other's lineage, which also covers a self reference.
       const { rows } = await sql<{ has_from: boolean; has_to: boolean; related: boolean }>`
         WITH RECURSIVE from_line(id, parent_id) AS (
           SELECT id, parent_id FROM sessions WHERE id = ${fromId} AND space_id = ${this.#ctx.spaceId}
@@ -220,7 +219,8 @@ export class PgSessionTree implements SessionTree {
       const verdict = rows[0];
       if (!verdict?.has_from) throw sessionNotFound(fromId);
       if (!verdict.has_to) throw sessionNotFound(toId);
-      if (verdict.related) throw new InvalidRefError(fromId, toId, 'sessions on one lineage cannot reference each other');
+      if (fromId.toLowerCase() === toId.toLowerCase()) throw invalidRef(fromId, toId, 'self');
+      if (verdict.related) throw invalidRef(fromId, toId, 'lineage');
     });
   }
 
@@ -232,7 +232,7 @@ export class PgSessionTree implements SessionTree {
   updateMeta(id: string, patch: SessionMetaPatch): Promise<SessionMeta> {
     return withPgErrors(async () => {
       assertJsonObject(patch, 'patch');
-      if (patch.label !== undefined) assertText(patch.label, 'label');
+      if (patch.label !== undefined) assertLabel(patch.label);
       assertOptionalText(patch.scope, 'scope');
       if (patch.tags !== undefined) assertTags(patch.tags, 'tags');
       if (patch.metadata !== undefined) assertJsonObject(patch.metadata, 'metadata');

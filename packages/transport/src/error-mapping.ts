@@ -35,6 +35,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
   INVALID_HANDSHAKE: 400,
   PROFILE_NOT_FOUND: 400,
+  INVALID_REF: 400,
   // Authentication and ownership.
   MISSING_API_KEY: 401,
   INVALID_API_KEY: 401,

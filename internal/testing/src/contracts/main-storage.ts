@@ -85,6 +85,13 @@ export function describeMainStorageContract(name: string, factory: ContractFacto
       expect(await storage.getSession(a1.id)).toBeNull();
       expect(await storage.listRecords(a1.id)).toEqual([]);
       expect((await storage.getChildren(rootId)).map((c) => c.id)).toEqual([b.id]);
+      await storage.removeNode('00000000-0000-4000-8000-000000000000');
+    });
+
+    it('refuses to remove the root', async () => {
+      const { storage, rootId } = fx.current;
+      await expectCode(storage.removeNode(rootId), 'INVALID_ARGUMENT');
+      expect(await storage.getSession(rootId)).not.toBeNull();
     });
 
     it('reads and writes space-wide globals', async () => {

@@ -20,14 +20,24 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
       it('returns null for an unknown id and the root meta for the root', async () => {
         const { storage, rootId } = fx.current;
         expect(await storage.getSession('00000000-0000-4000-8000-000000000000')).toBeNull();
-        expect(await storage.getSession(rootId)).toMatchObject({ id: rootId, role: 'main', status: 'active' });
+        expect(await storage.getSession(rootId)).toMatchObject({
+          id: rootId,
+          role: 'main',
+          status: 'active',
+        });
       });
 
       it('updates label, status, tags and metadata with putSession', async () => {
         const { storage, rootId } = fx.current;
         const child = await storage.createChild(rootId, { label: 'before' });
         const meta = (await storage.getSession(child.id))!;
-        await storage.putSession({ ...meta, label: 'after', tags: ['x', 'y'], metadata: { n: 1 }, status: 'archived' });
+        await storage.putSession({
+          ...meta,
+          label: 'after',
+          tags: ['x', 'y'],
+          metadata: { n: 1 },
+          status: 'archived',
+        });
         expect(await storage.getSession(child.id)).toMatchObject({
           id: child.id,
           label: 'after',
@@ -73,7 +83,11 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         const { storage, rootId } = fx.current;
         const records: Message[] = [
           { role: 'user', content: 'q', timestamp: '2024-01-01T00:00:00.000Z', metadata: { via: 'test' } },
-          { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'search', input: { q: 'x', n: [1, 2] } }] },
+          {
+            role: 'assistant',
+            content: '',
+            toolCalls: [{ id: 'c1', name: 'search', input: { q: 'x', n: [1, 2] } }],
+          },
           { role: 'tool', content: 'found', toolCallId: 'c1' },
           { role: 'assistant', content: 'done' },
         ];
@@ -90,11 +104,16 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         const { storage, rootId } = fx.current;
         const plan = ['u1', 'a1', 'u2', 'a2', 'u3', 'a3'];
         for (const content of plan) {
-          await storage.appendRecord(rootId, { role: content.startsWith('u') ? 'user' : 'assistant', content });
+          await storage.appendRecord(rootId, {
+            role: content.startsWith('u') ? 'user' : 'assistant',
+            content,
+          });
         }
         const pick = (records: Message[]) => records.map((r) => r.content);
         expect(pick(await storage.listRecords(rootId, { role: 'user' }))).toEqual(['u1', 'u2', 'u3']);
-        expect(pick(await storage.listRecords(rootId, { role: 'user', offset: 1, limit: 1 }))).toEqual(['u2']);
+        expect(pick(await storage.listRecords(rootId, { role: 'user', offset: 1, limit: 1 }))).toEqual([
+          'u2',
+        ]);
         expect(pick(await storage.listRecords(rootId, { limit: 2 }))).toEqual(['u1', 'a1']);
         expect(pick(await storage.listRecords(rootId, { offset: 4 }))).toEqual(['u3', 'a3']);
       });
@@ -108,7 +127,8 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
 
       it('keeps only the newest records with trimRecords', async () => {
         const { storage, rootId } = fx.current;
-        for (const content of ['1', '2', '3', '4']) await storage.appendRecord(rootId, { role: 'user', content });
+        for (const content of ['1', '2', '3', '4'])
+          await storage.appendRecord(rootId, { role: 'user', content });
         await storage.trimRecords(rootId, 2);
         expect((await storage.listRecords(rootId)).map((r) => r.content)).toEqual(['3', '4']);
         await storage.trimRecords(rootId, 0);
@@ -159,7 +179,8 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         const child = await storage.createChild(rootId, { label: 'c', systemPrompt: 'sys' });
         await storage.putInsight(child.id, 'ins');
         await storage.putMemory(child.id, 'mem');
-        for (const content of ['1', '2', '3', '4', '5']) await storage.appendRecord(child.id, { role: 'user', content });
+        for (const content of ['1', '2', '3', '4', '5'])
+          await storage.appendRecord(child.id, { role: 'user', content });
         const context = await storage.loadTurnContext(child.id, { maxRecords: 3 });
         expect(context).toMatchObject({
           meta: { id: child.id, label: 'c', role: 'standard', status: 'active' },
@@ -173,7 +194,9 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         const all = await storage.loadTurnContext(child.id, { maxRecords: 10 });
         expect(all!.records).toHaveLength(5);
         expect(all!.hasOlderRecords).toBe(false);
-        expect(await storage.loadTurnContext('00000000-0000-4000-8000-000000000000', { maxRecords: 5 })).toBeNull();
+        expect(
+          await storage.loadTurnContext('00000000-0000-4000-8000-000000000000', { maxRecords: 5 }),
+        ).toBeNull();
       });
 
       it('commits records, counts the turn, moves lastActiveAt and consumes the shown insight', async () => {
@@ -217,7 +240,10 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
 
       it('does not count a turn when countTurn is false', async () => {
         const { storage, rootId } = fx.current;
-        const result = await storage.commitTurn(rootId, { records: [{ role: 'user', content: 'q' }], countTurn: false });
+        const result = await storage.commitTurn(rootId, {
+          records: [{ role: 'user', content: 'q' }],
+          countTurn: false,
+        });
         expect(result.turnCount).toBe(0);
         expect((await storage.getSessionRow(rootId))!.turnCount).toBe(0);
         expect(await storage.listRecords(rootId)).toHaveLength(1);
@@ -248,7 +274,10 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         await storage.putSession({ ...meta, status: 'archived' });
         const commit = { records: [{ role: 'user' as const, content: 'q' }], countTurn: true };
         await expectCode(storage.commitTurn(child.id, commit), 'SESSION_ARCHIVED');
-        await expectCode(storage.commitTurn('00000000-0000-4000-8000-000000000000', commit), 'SESSION_NOT_FOUND');
+        await expectCode(
+          storage.commitTurn('00000000-0000-4000-8000-000000000000', commit),
+          'SESSION_NOT_FOUND',
+        );
         expect(await storage.listRecords(child.id)).toEqual([]);
       });
     });
@@ -278,7 +307,14 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
           status: 'active',
           turnCount: 0,
         });
-        expect(b).toMatchObject({ depth: 1, index: 1, scope: null, sourceSessionId: null, tags: [], metadata: {} });
+        expect(b).toMatchObject({
+          depth: 1,
+          index: 1,
+          scope: null,
+          sourceSessionId: null,
+          tags: [],
+          metadata: {},
+        });
         expect(a1).toMatchObject({ parentId: a.id, depth: 2, index: 0, sourceSessionId: b.id });
         expect(await storage.getSessionRow(a1.id)).toEqual(a1);
       });
@@ -375,7 +411,10 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         expect(await storage.getSystemPrompt(foreign.id)).toBeNull();
         expect(await storage.loadTurnContext(foreign.id, { maxRecords: 10 })).toBeNull();
         await expectCode(storage.putSystemPrompt(foreign.id, 'overwrite'), 'SESSION_NOT_FOUND');
-        await expectCode(storage.appendRecord(foreign.id, { role: 'user', content: 'x' }), 'SESSION_NOT_FOUND');
+        await expectCode(
+          storage.appendRecord(foreign.id, { role: 'user', content: 'x' }),
+          'SESSION_NOT_FOUND',
+        );
         await expectCode(
           storage.commitTurn(foreign.id, { records: [{ role: 'user', content: 'x' }], countTurn: true }),
           'SESSION_NOT_FOUND',

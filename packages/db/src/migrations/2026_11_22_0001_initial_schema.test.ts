@@ -9,8 +9,14 @@ const QUERY_INDEXES: [query: string, indexes: string[]][] = [
   [`SELECT * FROM users WHERE api_key_hash = 'abc'`, ['users_api_key_hash_key']],
   [`SELECT * FROM spaces WHERE id = ${ID}`, ['spaces_pkey']],
   [`SELECT * FROM spaces WHERE user_id = ${ID} ORDER BY created_at`, ['spaces_user_id_created_at_idx']],
-  [`SELECT * FROM sessions WHERE id = ${ID} AND space_id = ${OTHER_ID}`, ['sessions_pkey', 'sessions_id_space_id_key']],
-  [`SELECT * FROM sessions WHERE space_id = ${ID} ORDER BY depth, "index"`, ['sessions_space_id_depth_index_idx']],
+  [
+    `SELECT * FROM sessions WHERE id = ${ID} AND space_id = ${OTHER_ID}`,
+    ['sessions_pkey', 'sessions_id_space_id_key'],
+  ],
+  [
+    `SELECT * FROM sessions WHERE space_id = ${ID} ORDER BY depth, "index"`,
+    ['sessions_space_id_depth_index_idx'],
+  ],
   [
     `SELECT * FROM sessions WHERE space_id = ${ID} AND parent_id IS NULL`,
     ['sessions_one_root_per_space_idx', 'sessions_space_id_depth_index_idx'],
@@ -62,18 +68,26 @@ describe('2026_11_22_0001_initial_schema', () => {
   });
   afterAll(() => database?.drop());
 
-  it.each(QUERY_INDEXES)('serves %s with an index when the planner may not scan tables', async (query, expected) => {
-    const client = await database.pool.connect();
-    try {
-      await client.query('BEGIN');
-      // Small tables make sequential scans cheapest; forbid them so the plan shows which index fits.
-      await client.query('SET LOCAL enable_seqscan = off');
-      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${query}`);
-      const used = indexNames(rows[0]!['QUERY PLAN'][0].Plan);
-      expect(used.some((name) => expected.includes(name)), `plan used ${JSON.stringify(used)}`).toBe(true);
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-  });
+  it.each(QUERY_INDEXES)(
+    'serves %s with an index when the planner may not scan tables',
+    async (query, expected) => {
+      const client = await database.pool.connect();
+      try {
+        await client.query('BEGIN');
+        // Small tables make sequential scans cheapest; forbid them so the plan shows which index fits.
+        await client.query('SET LOCAL enable_seqscan = off');
+        const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+          `EXPLAIN (FORMAT JSON) ${query}`,
+        );
+        const used = indexNames(rows[0]!['QUERY PLAN'][0].Plan);
+        expect(
+          used.some((name) => expected.includes(name)),
+          `plan used ${JSON.stringify(used)}`,
+        ).toBe(true);
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    },
+  );
 });

@@ -4,6 +4,7 @@ import { type Kysely, sql } from 'kysely';
 // what it creates. Constraints are named explicitly because storage maps violations by name.
 
 /** Creates users, spaces, sessions, records, session_data, session_refs and core_data. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time and must not see today's schema types
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('users')
@@ -30,12 +31,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('spaces_pkey', ['id'])
-    .addForeignKeyConstraint('spaces_user_id_fkey', ['user_id'], 'users', ['id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('spaces_user_id_fkey', ['user_id'], 'users', ['id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .addCheckConstraint('spaces_label_check', sql`length(label) > 0`)
     .addCheckConstraint('spaces_config_check', sql`jsonb_typeof(config) = 'object'`)
     .execute();
   // Lists a user's spaces in creation order; also serves the cascade from users.
-  await db.schema.createIndex('spaces_user_id_created_at_idx').on('spaces').columns(['user_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('spaces_user_id_created_at_idx')
+    .on('spaces')
+    .columns(['user_id', 'created_at'])
+    .execute();
 
   await db.schema
     .createTable('sessions')
@@ -60,13 +67,23 @@ export async function up(db: Kysely<any>): Promise<void> {
     // Target of the composite foreign keys that pin a row to a session of the same space.
     .addUniqueConstraint('sessions_id_space_id_key', ['id', 'space_id'])
     .addUniqueConstraint('sessions_parent_id_index_key', ['parent_id', 'index'])
-    .addForeignKeyConstraint('sessions_space_id_fkey', ['space_id'], 'spaces', ['id'], (fk) => fk.onDelete('cascade'))
-    // A parent lives in the same space; deleting a session deletes its subtree.
-    .addForeignKeyConstraint('sessions_parent_fkey', ['parent_id', 'space_id'], 'sessions', ['id', 'space_id'], (fk) =>
+    .addForeignKeyConstraint('sessions_space_id_fkey', ['space_id'], 'spaces', ['id'], (fk) =>
       fk.onDelete('cascade'),
     )
-    .addForeignKeyConstraint('sessions_source_session_id_fkey', ['source_session_id'], 'sessions', ['id'], (fk) =>
-      fk.onDelete('set null'),
+    // A parent lives in the same space; deleting a session deletes its subtree.
+    .addForeignKeyConstraint(
+      'sessions_parent_fkey',
+      ['parent_id', 'space_id'],
+      'sessions',
+      ['id', 'space_id'],
+      (fk) => fk.onDelete('cascade'),
+    )
+    .addForeignKeyConstraint(
+      'sessions_source_session_id_fkey',
+      ['source_session_id'],
+      'sessions',
+      ['id'],
+      (fk) => fk.onDelete('set null'),
     )
     .addCheckConstraint('sessions_role_check', sql`role in ('main', 'standard')`)
     .addCheckConstraint('sessions_status_check', sql`status in ('active', 'archived')`)
@@ -120,10 +137,17 @@ export async function up(db: Kysely<any>): Promise<void> {
       (fk) => fk.onDelete('cascade'),
     )
     .addCheckConstraint('records_role_check', sql`role in ('system', 'user', 'assistant', 'tool')`)
-    .addCheckConstraint('records_tool_calls_check', sql`tool_calls is null or jsonb_typeof(tool_calls) = 'array'`)
+    .addCheckConstraint(
+      'records_tool_calls_check',
+      sql`tool_calls is null or jsonb_typeof(tool_calls) = 'array'`,
+    )
     .execute();
   // A session's records in order: newest N (backward scan), pages after an id, cascades.
-  await db.schema.createIndex('records_session_id_id_idx').on('records').columns(['session_id', 'id']).execute();
+  await db.schema
+    .createIndex('records_session_id_id_idx')
+    .on('records')
+    .columns(['session_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('session_data')
@@ -160,8 +184,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       ['id', 'space_id'],
       (fk) => fk.onDelete('cascade'),
     )
-    .addForeignKeyConstraint('session_refs_to_fkey', ['to_id', 'space_id'], 'sessions', ['id', 'space_id'], (fk) =>
-      fk.onDelete('cascade'),
+    .addForeignKeyConstraint(
+      'session_refs_to_fkey',
+      ['to_id', 'space_id'],
+      'sessions',
+      ['id', 'space_id'],
+      (fk) => fk.onDelete('cascade'),
     )
     .addCheckConstraint('session_refs_not_self_check', sql`from_id <> to_id`)
     .execute();
@@ -175,13 +203,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('value', 'jsonb')
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('core_data_pkey', ['space_id', 'path'])
-    .addForeignKeyConstraint('core_data_space_id_fkey', ['space_id'], 'spaces', ['id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('core_data_space_id_fkey', ['space_id'], 'spaces', ['id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .execute();
 }
 
 /** Drops every table `up` created, dependants first. */
+// biome-ignore lint/suspicious/noExplicitAny: see up
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['core_data', 'session_refs', 'session_data', 'records', 'sessions', 'spaces', 'users']) {
+  for (const table of [
+    'core_data',
+    'session_refs',
+    'session_data',
+    'records',
+    'sessions',
+    'spaces',
+    'users',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -21,7 +21,11 @@ export type FixedRef = ColumnType<string, string, never>;
 export type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /** A nullable `timestamptz` column without default. */
-export type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+export type NullableTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
 
 /**
  * A `jsonb NOT NULL DEFAULT ...` column: parsed on read, written as JSON text.

@@ -69,7 +69,8 @@ export function createScriptedLLM(
       calls.push({ messages: snapshot(messages), options: callOptions, streamed: true });
       const step = next();
       await run(step, callOptions);
-      const chunks = step.chunks ?? [...(step.content ?? '').matchAll(/.{1,3}/gs)].map((m) => ({ delta: m[0] }));
+      const chunks =
+        step.chunks ?? [...(step.content ?? '').matchAll(/.{1,3}/gs)].map((m) => ({ delta: m[0] }));
       for (const chunk of chunks) {
         await Promise.resolve();
         yield chunk;

@@ -14,7 +14,11 @@ export async function readCoreValue(ctx: SqlContext, path: string): Promise<unkn
 
 /** Every space-wide value of `core_data`, folded into one object by key. */
 export async function readCoreObject(ctx: SqlContext): Promise<Record<string, unknown>> {
-  const rows = await ctx.db.selectFrom('core_data').select(['path', 'value']).where('space_id', '=', ctx.spaceId).execute();
+  const rows = await ctx.db
+    .selectFrom('core_data')
+    .select(['path', 'value'])
+    .where('space_id', '=', ctx.spaceId)
+    .execute();
   return Object.fromEntries(rows.map((row) => [row.path, row.value]));
 }
 
@@ -24,7 +28,9 @@ export async function writeCoreValue(ctx: SqlContext, path: string, json: string
     .insertInto('core_data')
     .values({ space_id: ctx.spaceId, path, value: json })
     .onConflict((oc) =>
-      oc.columns(['space_id', 'path']).doUpdateSet({ value: (eb) => eb.ref('excluded.value'), updated_at: sql`now()` }),
+      oc
+        .columns(['space_id', 'path'])
+        .doUpdateSet({ value: (eb) => eb.ref('excluded.value'), updated_at: sql`now()` }),
     )
     .execute();
 }

@@ -21,7 +21,11 @@ export function insertRecordsFrom(source: RawBuilder<unknown>, recordsJson: stri
 }
 
 /** Appends records to one session of the space in one statement; false when the session is not there. */
-export async function appendRecords(ctx: SqlContext, sessionId: string, recordsJson: string): Promise<boolean> {
+export async function appendRecords(
+  ctx: SqlContext,
+  sessionId: string,
+  recordsJson: string,
+): Promise<boolean> {
   const { rows } = await sql<{ found: boolean }>`
     WITH target AS (SELECT id, space_id FROM sessions WHERE id = ${sessionId} AND space_id = ${ctx.spaceId}),
     inserted AS (${insertRecordsFrom(sql`target`, recordsJson)} RETURNING 1)
@@ -33,7 +37,11 @@ export async function appendRecords(ctx: SqlContext, sessionId: string, recordsJ
  * Replaces all records of one session of the space in one statement (the delete and the insert
  * see the same snapshot, so the new rows survive); false when the session is not there.
  */
-export async function replaceRecords(ctx: SqlContext, sessionId: string, recordsJson: string): Promise<boolean> {
+export async function replaceRecords(
+  ctx: SqlContext,
+  sessionId: string,
+  recordsJson: string,
+): Promise<boolean> {
   const { rows } = await sql<{ found: boolean }>`
     WITH target AS (SELECT id, space_id FROM sessions WHERE id = ${sessionId} AND space_id = ${ctx.spaceId}),
     removed AS (

@@ -6,9 +6,9 @@ import { insertRecordsFrom } from './records-sql';
 import type { SqlContext } from './sql-context';
 import {
   assertJsonObject,
+  assertLabel,
   assertOptionalText,
   assertTags,
-  assertText,
   isUuid,
   sessionNotFound,
   toJsonParam,
@@ -33,12 +33,17 @@ export const SESSION_TOPOLOGY_COLUMNS = sql`${SESSION_COLUMNS},
 export async function selectSession(ctx: SqlContext, id: string): Promise<SessionDbRow | null> {
   if (!isUuid(id)) return null;
   const { rows } = await sql<SessionDbRow>`
-    SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${id} AND s.space_id = ${ctx.spaceId}`.execute(ctx.db);
+    SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${id} AND s.space_id = ${ctx.spaceId}`.execute(
+    ctx.db,
+  );
   return rows[0] ?? null;
 }
 
 /** One session row of the space with its children and refs; `null` when missing. */
-export async function selectSessionTopology(ctx: SqlContext, id: string): Promise<SessionTopologyDbRow | null> {
+export async function selectSessionTopology(
+  ctx: SqlContext,
+  id: string,
+): Promise<SessionTopologyDbRow | null> {
   if (!isUuid(id)) return null;
   const { rows } = await sql<SessionTopologyDbRow>`
     SELECT ${SESSION_TOPOLOGY_COLUMNS} FROM sessions s
@@ -66,11 +71,17 @@ export async function selectSessionStatus(ctx: SqlContext, id: string): Promise<
  *
  * @throws SessionError `SESSION_NOT_FOUND` (parent not in the space), `SESSION_ARCHIVED`, `INVALID_ARGUMENT`
  */
-export async function insertChild(ctx: SqlContext, parentId: string, spec: ChildSessionSpec): Promise<SessionDbRow> {
+export async function insertChild(
+  ctx: SqlContext,
+  parentId: string,
+  spec: ChildSessionSpec,
+): Promise<SessionDbRow> {
   if (typeof spec !== 'object' || spec === null) {
-    throw new SessionError('INVALID_ARGUMENT', 'child spec must be an object', { details: { field: 'spec' } });
+    throw new SessionError('INVALID_ARGUMENT', 'child spec must be an object', {
+      details: { field: 'spec' },
+    });
   }
-  assertText(spec.label, 'label');
+  assertLabel(spec.label);
   assertOptionalText(spec.scope, 'scope');
   assertOptionalText(spec.systemPrompt, 'systemPrompt');
   const tags = spec.tags ?? [];
@@ -144,7 +155,7 @@ export interface RootSpec {
  * fixed id is taken in another space).
  */
 export async function insertRoot(ctx: SqlContext, spec: RootSpec): Promise<SessionTopologyDbRow | null> {
-  assertText(spec.label, 'label');
+  assertLabel(spec.label);
   const tags = spec.tags ?? [];
   assertTags(tags, 'tags');
   const metadata = spec.metadata ?? {};
@@ -162,7 +173,9 @@ export async function insertRoot(ctx: SqlContext, spec: RootSpec): Promise<Sessi
     SELECT *, '{}'::text[] AS children, '{}'::text[] AS refs FROM inserted
     UNION ALL
     SELECT ${SESSION_TOPOLOGY_COLUMNS} FROM sessions s
-    WHERE s.space_id = ${ctx.spaceId} AND s.parent_id IS NULL AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(ctx.db);
+    WHERE s.space_id = ${ctx.spaceId} AND s.parent_id IS NULL AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(
+    ctx.db,
+  );
   if (rows[0]) return rows[0];
   const { rows: later } = await sql<SessionTopologyDbRow>`
     SELECT ${SESSION_TOPOLOGY_COLUMNS} FROM sessions s

@@ -18,14 +18,24 @@ export async function getSlot(ctx: SqlContext, sessionId: string, key: SlotKey):
  * Upserts one slot in one statement. The row is built from the session's own row, so nothing is
  * written for a session of another space; returns false in that case.
  */
-export async function putSlot(ctx: SqlContext, sessionId: string, key: SlotKey, content: string): Promise<boolean> {
+export async function putSlot(
+  ctx: SqlContext,
+  sessionId: string,
+  key: SlotKey,
+  content: string,
+): Promise<boolean> {
   const row = await ctx.db
     .insertInto('session_data')
     .columns(['space_id', 'session_id', 'key', 'content'])
     .expression((eb) =>
       eb
         .selectFrom('sessions')
-        .select((s) => ['space_id', 'id', sql.lit(key).as('key'), sql<string>`${content}::text`.as('content')])
+        .select([
+          'space_id',
+          'id',
+          sql<SlotKey>`${key}::text`.as('key'),
+          sql<string>`${content}::text`.as('content'),
+        ])
         .where('id', '=', sessionId)
         .where('space_id', '=', ctx.spaceId),
     )

@@ -71,14 +71,18 @@ async function runInBlock<T>(
   }
 }
 
-async function runInSavepoint<T>(connection: pg.PoolClient, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function runInSavepoint<T>(
+  connection: pg.PoolClient,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const db = createDb(connection);
   savepointCounter += 1;
   const name = sql.id(`stello_sp_${savepointCounter}`);
   try {
     await sql`SAVEPOINT ${name}`.execute(db);
   } catch (error) {
-    if ((error as { code?: unknown }).code === NO_ACTIVE_TRANSACTION) return runInBlock(connection, fn, { broken: false });
+    if ((error as { code?: unknown }).code === NO_ACTIVE_TRANSACTION)
+      return runInBlock(connection, fn, { broken: false });
     throw translatePgError(error);
   }
   try {

@@ -22,7 +22,9 @@ export function isUuid(value: unknown): value is string {
 
 /** The `SESSION_NOT_FOUND` error every method throws for a session this space does not hold. */
 export function sessionNotFound(sessionId: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, { details: { sessionId } });
+  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, {
+    details: { sessionId },
+  });
 }
 
 function invalid(message: string, field: string): SessionError {
@@ -35,8 +37,17 @@ export function assertText(value: unknown, field: string): asserts value is stri
   if (value.includes('\u0000')) throw invalid(`${field} must not contain NUL (U+0000) characters`, field);
 }
 
+/** Checks a session label: non-blank text. */
+export function assertLabel(value: unknown, field = 'label'): asserts value is string {
+  assertText(value, field);
+  if (value.trim().length === 0) throw invalid(`${field} must be a non-empty string`, field);
+}
+
 /** Like `assertText`, for optional values: `null` and `undefined` pass. */
-export function assertOptionalText(value: unknown, field: string): asserts value is string | null | undefined {
+export function assertOptionalText(
+  value: unknown,
+  field: string,
+): asserts value is string | null | undefined {
   if (value !== null && value !== undefined) assertText(value, field);
 }
 
@@ -75,7 +86,8 @@ export function assertTags(value: unknown, field: string): asserts value is stri
 
 /** Checks a slot key against the fixed set of `session_data` keys. */
 export function assertSlotKey(value: unknown): asserts value is SlotKey {
-  if (typeof value !== 'string' || !SLOT_KEYS.has(value)) throw invalid(`unknown slot key "${String(value)}"`, 'key');
+  if (typeof value !== 'string' || !SLOT_KEYS.has(value))
+    throw invalid(`unknown slot key "${String(value)}"`, 'key');
 }
 
 /** Checks a non-negative safe integer (limits, offsets, counts). */
@@ -104,7 +116,8 @@ export function toRecordsParam(records: readonly Message[], field = 'records'): 
   const rows: RecordParam[] = records.map((record, i) => {
     const at = `${field}[${i}]`;
     if (typeof record !== 'object' || record === null) throw invalid(`${at} must be an object`, at);
-    if (!MESSAGE_ROLES.has(record.role)) throw invalid(`${at}.role must be system, user, assistant or tool`, at);
+    if (!MESSAGE_ROLES.has(record.role))
+      throw invalid(`${at}.role must be system, user, assistant or tool`, at);
     assertText(record.content, `${at}.content`);
     const row: RecordParam = { role: record.role, content: record.content };
     if (record.toolCalls !== undefined) {

@@ -2,8 +2,15 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
-import type { Tool } from '@stello-ai/core';
-import { AgentPool, type AgentPoolOptions, type Logger, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type { EngineHooks, Tool } from '@stello-ai/core';
+import {
+  AgentPool,
+  type AgentPoolOptions,
+  type ConnectionManager,
+  type Logger,
+  SpaceManager,
+  UserStore,
+} from '@stello-ai/runtime';
 import { createOfflineAdapter, type LLMAdapter } from '@stello-ai/session';
 import type { Hono } from 'hono';
 import { createApp } from '../create-app';
@@ -44,7 +51,7 @@ export interface TestStack {
   logger: Logger;
   createUser(name?: string): Promise<TestUser>;
   /** Starts an HTTP server with the app and the WebSocket gateway on port 0. */
-  listen(options?: { heartbeatIntervalMs?: number }): Promise<TestServer>;
+  listen(options?: { heartbeatIntervalMs?: number; connections?: ConnectionManager }): Promise<TestServer>;
   close(): Promise<void>;
 }
 
@@ -54,6 +61,8 @@ export interface TestStackOptions {
   model?: LLMAdapter;
   /** Tools of every space's agent (default: none, the pool's default agent). */
   tools?: Tool[];
+  /** Hooks of every space's agent. */
+  hooks?: Partial<EngineHooks>;
   limits?: TransportLimits;
 }
 
@@ -73,9 +82,14 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
   const spaceManager = new SpaceManager(db.pool);
   const model = options.model ?? createOfflineAdapter();
   const poolOptions: AgentPoolOptions = { model };
-  const tools = options.tools;
-  if (tools) {
-    poolOptions.buildConfig = (ctx) => ({ storage: ctx.mainStorage, llm: model, capabilities: { tools } });
+  const { tools, hooks } = options;
+  if (tools || hooks) {
+    poolOptions.buildConfig = (ctx) => ({
+      storage: ctx.mainStorage,
+      llm: model,
+      ...(tools && { capabilities: { tools } }),
+      ...(hooks && { orchestration: { hooks } }),
+    });
   }
   const agentPool = new AgentPool(db.pool, poolOptions, spaceManager);
   const userStore = new UserStore(db.pool);

@@ -52,10 +52,8 @@ export function registerSpaceRoutes(app: Hono<SpaceEnv>, deps: TransportDeps): v
   });
 
   app.delete('/', async (c) => {
-    const spaceId = c.get('space').id;
-    await deps.spaceManager.deleteSpace(spaceId);
-    // The manager notifies the pool too; evicting here keeps a pool wired to another manager correct.
-    deps.agentPool.evict(spaceId);
+    // The manager notifies the agent pool, which evicts the space's agent.
+    await deps.spaceManager.deleteSpace(c.get('space').id);
     return c.body(null, 204);
   });
 }

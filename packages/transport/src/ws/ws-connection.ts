@@ -207,7 +207,9 @@ export class WsConnection {
     let bootstrap: Awaited<ReturnType<StelloAgent['enterSession']>>;
     try {
       bootstrap = await agent.enterSession(sessionId);
+      connections.attachSession(connectionId, sessionId);
     } catch (error) {
+      // Nothing may keep the holder of a failed enter (it would pin the agent forever).
       await agent.detachSession(sessionId, connectionId).catch((detachError: unknown) => {
         logger.warn('ws.detach_failed', { connectionId, sessionId, error: detachError });
       });
@@ -215,7 +217,6 @@ export class WsConnection {
     }
     this.#agent = agent;
     this.#sessionId = sessionId;
-    connections.attachSession(connectionId, sessionId);
     this.#send({ type: 'session.entered', sessionId, bootstrap });
   }
 

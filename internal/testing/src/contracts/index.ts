@@ -1,0 +1,25 @@
+/**
+ * @module @internal/testing/contracts
+ * Storage contract suites: one vitest suite per interface, parameterised by a factory that
+ * returns a fresh space of the backend under test.
+ */
+import { describeMainStorageContract } from './main-storage';
+import { describeMemoryEngineContract } from './memory-engine';
+import { describeSessionStorageContract } from './session-storage';
+import { describeSessionTreeContract } from './session-tree';
+import type { ContractFactory } from './types';
+
+export { describeMainStorageContract } from './main-storage';
+export { describeMemoryEngineContract } from './memory-engine';
+export { describeSessionStorageContract } from './session-storage';
+export { describeSessionTreeContract } from './session-tree';
+export type { ContractFactory, ContractFixture, ContractSpace } from './types';
+export { expectCode } from './types';
+
+/** Runs the four storage contract suites against one backend. */
+export function describeStorageContracts(name: string, factory: ContractFactory): void {
+  describeSessionStorageContract(name, factory);
+  describeMainStorageContract(name, factory);
+  describeSessionTreeContract(name, factory);
+  describeMemoryEngineContract(name, factory);
+}

@@ -1,0 +1,291 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@internal/testing';
+import { isCodedError } from '@stello-ai/session';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_PREFIX, UserStore } from './user-store';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
+
+/** Counts the statements this pool runs, to prove that a cached authentication costs none. */
+function countQueries(): { readonly count: number; stop(): void } {
+  const original = db.pool.query.bind(db.pool);
+  const connect = db.pool.connect.bind(db.pool);
+  let count = 0;
+  db.pool.query = ((...args: unknown[]) => {
+    count += 1;
+    return (original as (...a: unknown[]) => unknown)(...args);
+  }) as typeof db.pool.query;
+  db.pool.connect = ((...args: unknown[]) => {
+    count += 1;
+    return (connect as (...a: unknown[]) => unknown)(...args);
+  }) as typeof db.pool.connect;
+  return {
+    get count() {
+      return count;
+    },
+    stop() {
+      db.pool.query = original;
+      db.pool.connect = connect;
+    },
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+describe('UserStore', () => {
+  describe('createUser', () => {
+    it('creates a user with a generated key that authenticates', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey } = await users.createUser('alice');
+      expect(apiKey).toMatch(/^stello_[A-Za-z0-9_-]{43}$/);
+      expect(apiKey.startsWith(API_KEY_PREFIX)).toBe(true);
+      expect(user).toMatchObject({ name: 'alice', keyPrefix: apiKey.slice(0, 12), keyRevokedAt: null });
+      expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt);
+      expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
+    });
+
+    it('generates a different key for every user', async () => {
+      const users = new UserStore(db.pool);
+      const keys = new Set<string>();
+      for (let i = 0; i < 5; i++) keys.add((await users.createUser(`u${i}`)).apiKey);
+      expect(keys.size).toBe(5);
+    });
+
+    it('stores only the SHA-256 hash and a short prefix, never the key', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey } = await users.createUser('hashed');
+      const { rows } = await db.pool.query('select * from users where id = $1', [user.id]);
+      const row = rows[0] as Record<string, unknown>;
+      expect(row.api_key_hash).toBe(sha256(apiKey));
+      expect(row.api_key_prefix).toBe(apiKey.slice(0, 12));
+      expect(row.key_created_at).toBeInstanceOf(Date);
+      const dump = JSON.stringify(rows);
+      expect(dump).not.toContain(apiKey);
+      expect(dump).not.toContain(apiKey.slice(12));
+    });
+
+    it('uses a seeded key and keeps at most a quarter of it as the prefix', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey } = await users.createUser('seeded', { apiKey: 'my-api-key' });
+      expect(apiKey).toBe('my-api-key');
+      expect(user.keyPrefix).toBe('my');
+      expect(await users.authenticate('my-api-key')).toEqual({ userId: user.id });
+      const { rows } = await db.pool.query<{ dump: string }>(
+        'select row_to_json(u)::text as dump from users u',
+      );
+      expect(rows.map((r) => r.dump).join()).not.toContain('my-api-key');
+    });
+
+    it('throws INVALID_ARGUMENT when the seeded key is already assigned', async () => {
+      const users = new UserStore(db.pool);
+      await users.createUser('first', { apiKey: 'shared-key-123' });
+      expect(
+        isCodedError(
+          await rejection(users.createUser('second', { apiKey: 'shared-key-123' })),
+          'INVALID_ARGUMENT',
+        ),
+      ).toBe(true);
+    });
+
+    it('throws INVALID_ARGUMENT when the name is blank or the seeded key is malformed', async () => {
+      const users = new UserStore(db.pool);
+      const before = (await users.listUsers()).length;
+      for (const [name, apiKey] of [
+        ['', undefined],
+        ['  ', undefined],
+        ['ok', 'short'],
+        ['ok', 'has space inside'],
+        ['ok', 'x'.repeat(513)],
+      ] as const) {
+        const error = await rejection(users.createUser(name, apiKey === undefined ? {} : { apiKey }));
+        expect(isCodedError(error, 'INVALID_ARGUMENT'), `${name}/${apiKey}`).toBe(true);
+      }
+      expect((await users.listUsers()).length).toBe(before);
+    });
+  });
+
+  describe('authenticate', () => {
+    it('returns null when the key is unknown or malformed', async () => {
+      const users = new UserStore(db.pool);
+      expect(await users.authenticate(`stello_${'x'.repeat(43)}`)).toBeNull();
+      expect(await users.authenticate('')).toBeNull();
+      expect(await users.authenticate('short')).toBeNull();
+      expect(await users.authenticate(42 as unknown as string)).toBeNull();
+    });
+
+    it('answers from the cache without a query when the key was seen recently', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey } = await users.createUser('cached');
+      expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
+      const queries = countQueries();
+      try {
+        for (let i = 0; i < 5; i++) expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
+        expect(queries.count).toBe(0);
+      } finally {
+        queries.stop();
+      }
+    });
+
+    it('shares one query when the same key arrives many times at once', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey } = await users.createUser('burst');
+      const queries = countQueries();
+      try {
+        const results = await Promise.all(Array.from({ length: 10 }, () => users.authenticate(apiKey)));
+        expect(results).toEqual(Array.from({ length: 10 }, () => ({ userId: user.id })));
+        expect(queries.count).toBe(1);
+      } finally {
+        queries.stop();
+      }
+    });
+
+    it('queries every time when the cache is disabled', async () => {
+      const users = new UserStore(db.pool, { cacheTtlMs: 0 });
+      const { apiKey } = await users.createUser('uncached');
+      await users.authenticate(apiKey);
+      const queries = countQueries();
+      try {
+        await users.authenticate(apiKey);
+        await users.authenticate(apiKey);
+        expect(queries.count).toBe(2);
+      } finally {
+        queries.stop();
+      }
+    });
+
+    it('queries again when the cache entry expired', async () => {
+      const users = new UserStore(db.pool, { cacheTtlMs: 1 });
+      const { user, apiKey } = await users.createUser('expiring');
+      await users.authenticate(apiKey);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const queries = countQueries();
+      try {
+        expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
+        expect(queries.count).toBe(1);
+      } finally {
+        queries.stop();
+      }
+    });
+
+    it('keeps at most cacheMaxEntries keys, dropping the oldest', async () => {
+      const users = new UserStore(db.pool, { cacheMaxEntries: 2 });
+      const a = await users.createUser('a');
+      const b = await users.createUser('b');
+      const c = await users.createUser('c');
+      for (const { apiKey } of [a, b, c]) await users.authenticate(apiKey);
+      const queries = countQueries();
+      try {
+        await users.authenticate(c.apiKey);
+        await users.authenticate(b.apiKey);
+        expect(queries.count).toBe(0);
+        await users.authenticate(a.apiKey);
+        expect(queries.count).toBe(1);
+      } finally {
+        queries.stop();
+      }
+    });
+
+    it('rejects invalid cache options', () => {
+      expect(() => new UserStore(db.pool, { cacheTtlMs: -1 })).toThrow(/cacheTtlMs/);
+      expect(() => new UserStore(db.pool, { cacheMaxEntries: 0 })).toThrow(/cacheMaxEntries/);
+    });
+  });
+
+  describe('revokeKey', () => {
+    it('revokes by user id and forgets the cached key at once', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey } = await users.createUser('revoked');
+      expect(await users.authenticate(apiKey)).not.toBeNull();
+      expect(await users.revokeKey(user.id)).toBe(true);
+      expect(await users.authenticate(apiKey)).toBeNull();
+      const listed = (await users.listUsers()).find((u) => u.id === user.id);
+      expect(listed?.keyRevokedAt).not.toBeNull();
+      const { rows } = await db.pool.query('select api_key_hash from users where id = $1', [user.id]);
+      expect(rows[0]?.api_key_hash).toBeNull();
+    });
+
+    it('revokes by display prefix', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey } = await users.createUser('by-prefix');
+      expect(await users.revokeKey(user.keyPrefix!)).toBe(true);
+      expect(await users.authenticate(apiKey)).toBeNull();
+    });
+
+    it('returns false when the user is unknown or has no active key', async () => {
+      const users = new UserStore(db.pool);
+      const { user } = await users.createUser('twice');
+      expect(await users.revokeKey(user.id)).toBe(true);
+      expect(await users.revokeKey(user.id)).toBe(false);
+      expect(await users.revokeKey(randomUUID())).toBe(false);
+      expect(await users.revokeKey('stello_nope')).toBe(false);
+      expect(await users.revokeKey('')).toBe(false);
+    });
+
+    it('throws INVALID_ARGUMENT when a prefix matches several users', async () => {
+      const users = new UserStore(db.pool);
+      await users.createUser('twin1', { apiKey: 'twin-key-one' });
+      await users.createUser('twin2', { apiKey: 'twin-key-two' });
+      expect(isCodedError(await rejection(users.revokeKey('twi')), 'INVALID_ARGUMENT')).toBe(true);
+      expect(await users.authenticate('twin-key-one')).not.toBeNull();
+    });
+  });
+
+  describe('issueKey', () => {
+    it('rotates the key: the new one authenticates and the old one stops at once', async () => {
+      const users = new UserStore(db.pool);
+      const { user, apiKey: oldKey } = await users.createUser('rotating');
+      expect(await users.authenticate(oldKey)).not.toBeNull();
+      const newKey = await users.issueKey(user.id);
+      expect(newKey).not.toBe(oldKey);
+      expect(await users.authenticate(oldKey)).toBeNull();
+      expect(await users.authenticate(newKey)).toEqual({ userId: user.id });
+      const listed = (await users.listUsers()).find((u) => u.id === user.id);
+      expect(listed?.keyPrefix).toBe(newKey.slice(0, 12));
+    });
+
+    it('gives a revoked user a working key again', async () => {
+      const users = new UserStore(db.pool);
+      const { user } = await users.createUser('revived');
+      await users.revokeKey(user.id);
+      const key = await users.issueKey(user.id);
+      expect(await users.authenticate(key)).toEqual({ userId: user.id });
+      expect((await users.listUsers()).find((u) => u.id === user.id)?.keyRevokedAt).toBeNull();
+    });
+
+    it('throws USER_NOT_FOUND when the user does not exist', async () => {
+      const users = new UserStore(db.pool);
+      expect(isCodedError(await rejection(users.issueKey(randomUUID())), 'USER_NOT_FOUND')).toBe(true);
+      expect(isCodedError(await rejection(users.issueKey('nope')), 'USER_NOT_FOUND')).toBe(true);
+    });
+  });
+
+  describe('listUsers', () => {
+    it('lists users oldest first without keys or hashes', async () => {
+      const users = new UserStore(db.pool);
+      const first = await users.createUser('list-1');
+      const second = await users.createUser('list-2');
+      const listed = await users.listUsers();
+      const ids = listed.map((u) => u.id);
+      expect(ids.indexOf(first.user.id)).toBeLessThan(ids.indexOf(second.user.id));
+      const entry = listed.find((u) => u.id === first.user.id)!;
+      expect(Object.keys(entry).sort()).toEqual(['createdAt', 'id', 'keyPrefix', 'keyRevokedAt', 'name']);
+      expect(JSON.stringify(listed)).not.toContain(first.apiKey);
+    });
+  });
+});

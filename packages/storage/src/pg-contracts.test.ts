@@ -1,0 +1,31 @@
+import { type ContractFixture, createTestDatabase, describeStorageContracts, type TestDatabase } from '@internal/testing';
+import { afterAll, beforeAll } from 'vitest';
+import { createSpaceFixture } from './testing/space-fixture';
+
+// The same contract suites the in-memory backend passes, against PostgreSQL: each test gets two
+// fresh spaces (with roots) in this file's database.
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database.drop();
+});
+
+async function pgFixture(): Promise<ContractFixture> {
+  const [space, other] = await Promise.all([
+    createSpaceFixture(database.pool, 'contract space'),
+    createSpaceFixture(database.pool, 'other space'),
+  ]);
+  return {
+    storage: space.storage,
+    sessions: space.sessions,
+    memory: space.memory,
+    rootId: space.rootId,
+    otherSpace: { storage: other.storage, sessions: other.sessions, memory: other.memory, rootId: other.rootId },
+  };
+}
+
+describeStorageContracts('PostgreSQL', pgFixture);
