@@ -38,12 +38,16 @@ export function renderBanner(info: BannerInfo): string {
     `  Model:     ${info.model}`,
   ];
   if (info.offline) {
-    lines.push('             No LLM key is set, so replies come from the OFFLINE model (deterministic, no network).');
+    lines.push(
+      '             No LLM key is set, so replies come from the OFFLINE model (deterministic, no network).',
+    );
   }
   lines.push('');
   switch (access.kind) {
     case 'env':
-      lines.push(`  API key:   $STELLO_API_KEY (${access.created ? 'a user was created for it' : 'known user'})`);
+      lines.push(
+        `  API key:   $STELLO_API_KEY (${access.created ? 'a user was created for it' : 'known user'})`,
+      );
       break;
     case 'new-demo':
       lines.push('  A demo user was created. Its API key, shown this once:');
@@ -58,7 +62,8 @@ export function renderBanner(info: BannerInfo): string {
       lines.push(`  API key:   the demo key in ${access.keyFile}`);
       break;
     case 'none':
-      if (access.staleKeyFile !== null) lines.push(`  The demo key in ${access.staleKeyFile} no longer works.`);
+      if (access.staleKeyFile !== null)
+        lines.push(`  The demo key in ${access.staleKeyFile} no longer works.`);
       lines.push('  Create a user and key (printed once), then export it as STELLO_API_KEY:');
       lines.push(`    ${createUser}`);
       break;

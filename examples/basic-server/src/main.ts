@@ -7,10 +7,16 @@ import { createJsonLogger } from '@stello-ai/server';
 import { startExampleServer } from './start-example-server';
 
 const logger = createJsonLogger();
-const dataDir = process.env.STELLO_DATA_DIR?.trim() || fileURLToPath(new URL('../../../.stello-data', import.meta.url));
+const dataDir =
+  process.env.STELLO_DATA_DIR?.trim() || fileURLToPath(new URL('../../../.stello-data', import.meta.url));
 
 try {
-  const server = await startExampleServer({ env: process.env, dataDir, logger, print: (text) => console.log(text) });
+  const server = await startExampleServer({
+    env: process.env,
+    dataDir,
+    logger,
+    print: (text) => console.log(text),
+  });
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
     signals += 1;
@@ -28,6 +34,8 @@ try {
   process.on('SIGTERM', shutdown);
 } catch (error) {
   logger.error('example.start_failed', { error });
-  console.error(`could not start the example server: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `could not start the example server: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exitCode = 1;
 }

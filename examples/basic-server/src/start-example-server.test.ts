@@ -103,7 +103,12 @@ describe('startExampleServer', () => {
 
   it('rejects an invalid PORT', async () => {
     await expect(
-      startExampleServer({ env: { DATABASE_URL: db.url, PORT: 'http' }, dataDir, logger: quiet, print: () => {} }),
+      startExampleServer({
+        env: { DATABASE_URL: db.url, PORT: 'http' },
+        dataDir,
+        logger: quiet,
+        print: () => {},
+      }),
     ).rejects.toThrow('PORT must be an integer');
   });
 });
@@ -126,11 +131,15 @@ interface Started {
 }
 
 async function startMain(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--conditions=@stello-ai/source', '--import', 'tsx', 'src/main.ts'], {
-    cwd: EXAMPLE_DIR,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@stello-ai/source', '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: EXAMPLE_DIR,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();

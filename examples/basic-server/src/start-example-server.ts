@@ -67,7 +67,11 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
       port: pgPort,
       onError: (message) => logger.warn('embedded_postgres.error', { message }),
     });
-    logger.info('embedded_postgres.started', { dataDir: embedded.dataDir, port: pgPort, created: embedded.created });
+    logger.info('embedded_postgres.started', {
+      dataDir: embedded.dataDir,
+      port: pgPort,
+      created: embedded.created,
+    });
     databaseUrl = embedded.url;
   }
 
@@ -82,7 +86,8 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
     });
     const listening = await server.listen(port, host);
     // A wildcard bind is reachable on loopback; that is the address a curl on this machine needs.
-    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const shownHost =
+      host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     const url = `http://${shownHost}:${listening.port}`;
     print(
       renderBanner({

@@ -40,7 +40,10 @@ export async function runDemo(print: (line: string) => void): Promise<DemoResult
     print(`root  > ${hello.turn.finalContent}`);
 
     // The offline model calls a tool when the message carries a [[tool:NAME {...}]] directive.
-    const weather = await agent.turn(root.id, 'What is the weather there? [[tool:get_weather {"city":"Lisbon"}]]');
+    const weather = await agent.turn(
+      root.id,
+      'What is the weather there? [[tool:get_weather {"city":"Lisbon"}]]',
+    );
     print(`root  > (${weather.turn.toolCallsExecuted} tool call) ${weather.turn.finalContent}`);
 
     const child = await agent.forkSession(root.id, { label: 'Food', scope: 'restaurants' });
@@ -63,7 +66,10 @@ export async function runDemo(print: (line: string) => void): Promise<DemoResult
       rootId: root.id,
       childId: child.id,
       greeting: hello.turn.finalContent,
-      toolTurn: { toolCallsExecuted: weather.turn.toolCallsExecuted, finalContent: weather.turn.finalContent },
+      toolTurn: {
+        toolCallsExecuted: weather.turn.toolCallsExecuted,
+        finalContent: weather.turn.finalContent,
+      },
       toolCalls,
       streamed: { chunks, finalContent: streamed.turn.finalContent },
       tree,

@@ -75,29 +75,35 @@ export interface EngineLifecycleAdapter {
   afterTurn?(sessionId: string, input: string, result: EngineTurnResult): Promise<void> | void;
 }
 
-/** Observers of the engine. They are awaited in no path of a turn and their errors never break it. */
+/**
+ * Observers of the agent. None is awaited in the path of a turn, and an exception or rejection
+ * never breaks anything: it becomes an `error` event and goes to `onError`.
+ */
 export interface EngineHooks {
+  /** A turn starts running (after the turns queued before it on the session). */
   onMessageReceived(event: { sessionId: string; input: string }): void | Promise<void>;
-  onAssistantReply(event: {
-    sessionId: string;
-    content: string | null;
-    rawResponse: string;
-  }): void | Promise<void>;
+  /** A turn was stored; `content` is its final answer. */
+  onAssistantReply(event: { sessionId: string; content: string | null; rawResponse: string }): void | Promise<void>;
+  /** The model asked for a tool call (fired before it runs). */
   onToolCall(event: { sessionId: string; toolCall: ToolCall }): void | Promise<void>;
-  onToolResult(event: {
-    sessionId: string;
-    toolCall: ToolCall;
-    result: unknown;
-    isError: boolean;
-  }): void | Promise<void>;
+  /** A tool call finished; `result` is its value, or the error text when `isError`. */
+  onToolResult(event: { sessionId: string; toolCall: ToolCall; result: unknown; isError: boolean }): void | Promise<void>;
   onSessionEnter(event: { sessionId: string }): void | Promise<void>;
   onSessionLeave(event: { sessionId: string }): void | Promise<void>;
+  /** Before each LLM call of a turn; round 0 is the first call, then one per tool round. */
   onRoundStart(event: { sessionId: string; round: number }): void | Promise<void>;
+  /** Once per turn, after it was stored. */
   onRoundEnd(event: { sessionId: string; turn: EngineTurnResult['turn'] }): void | Promise<void>;
   onSessionArchive(event: { sessionId: string }): void | Promise<void>;
   onSessionFork(event: { parentId: string; child: TopologyNode }): void | Promise<void>;
+  /** A session's L2 memory was rewritten. */
   onConsolidated(event: { sessionId: string; memory: string }): void | Promise<void>;
+  /** The root's synthesis and the insights were written. */
   onIntegrated(event: { synthesis: string; insightCount: number }): void | Promise<void>;
+  /**
+   * A failure: of a hook or lifecycle callback (`hook:<name>`, `afterTurn`), of background
+   * memory work (`consolidate`, `integrate`), or of a turn (`turn`, which its caller also receives).
+   */
   onError(event: { error: unknown; sessionId?: string; phase: string }): void | Promise<void>;
 }
 

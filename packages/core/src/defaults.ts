@@ -1,4 +1,4 @@
-import type { ConsolidateFn, IntegrateFn, LLMAdapter, LLMCallFn, Message } from '@stello-ai/session';
+import type { ConsolidateFn, IntegrateFn, LLMCallFn, Message } from '@stello-ai/session';
 import { z } from 'zod';
 import { CoreError } from './errors';
 
@@ -31,16 +31,6 @@ const INTEGRATE_REPLY = z.object({
   synthesis: z.string(),
   insights: z.array(z.object({ sessionId: z.string(), content: z.string() })).default([]),
 });
-
-/** An `LLMCallFn` over a chat adapter: one `complete` call without tools, its text back. */
-export function llmCallFromAdapter(llm: LLMAdapter): LLMCallFn {
-  return async (messages) => {
-    const result = await llm.complete(
-      messages.map((message) => ({ role: message.role, content: message.content })),
-    );
-    return result.content ?? '';
-  };
-}
 
 /**
  * Builds the default consolidation: the prompt as system message, the current summary and the

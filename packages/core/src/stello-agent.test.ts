@@ -1,5 +1,5 @@
 import type { ConsolidateFn, IntegrateFn, LLMCallFn, Session } from '@stello-ai/session';
-import { loadMainSession, loadSession } from '@stello-ai/session';
+import { createOfflineAdapter, loadMainSession, loadSession } from '@stello-ai/session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { ScriptedReply } from './_scripted-llm';
@@ -57,6 +57,25 @@ describe('StelloAgent', () => {
       expect(turn).toMatchObject({ finalContent: 'hello', toolRoundCount: 0, toolCallsExecuted: 0 });
       expect(agent.sessions).toBe(stores.sessions);
       expect(agent.memory).toBe(stores.memory);
+    });
+
+    it('runs a tool turn with the offline model', async () => {
+      const stores = createInMemoryStores();
+      const add = tool('add', 'adds two numbers', { a: z.number(), b: z.number() }, ({ a, b }) => ({
+        sum: a + b,
+      }));
+      const agent = createStelloAgent({
+        ...stores,
+        llm: createOfflineAdapter(),
+        capabilities: { tools: [add] },
+      });
+      const root = await agent.createRoot('Space');
+
+      const { turn } = await agent.turn(root.id, 'add please [[tool:add {"a":2,"b":3}]]');
+
+      expect(turn.toolRoundCount).toBe(1);
+      const result = (await stores.storage.listRecords(root.id)).find((record) => record.role === 'tool');
+      expect(JSON.parse(result?.content ?? '{}')).toEqual({ sum: 5 });
     });
 
     it('creates the root once when createRoot is called again', async () => {
@@ -186,6 +205,29 @@ describe('StelloAgent', () => {
 
       await expect(iterate()).rejects.toMatchObject({ code: 'SESSION_ARCHIVED' });
       await expect(stream.result).rejects.toMatchObject({ code: 'SESSION_ARCHIVED' });
+    });
+
+    it('writes nothing and keeps the insight when a stream is aborted mid-way', async () => {
+      const { agent, root, fork, stores } = await setup(() => ({ content: 'a b c d e f g h' }));
+      const child = await fork(root.id, 'child');
+      await agent.putInsight(child, 'keep me');
+      const controller = new AbortController();
+
+      const stream = agent.stream(child, 'talk', { signal: controller.signal });
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const delta of stream) {
+          seen.push(delta);
+          if (seen.length === 2) controller.abort();
+        }
+      })();
+
+      await expect(stream.result).rejects.toMatchObject({ code: 'ABORTED' });
+      await expect(reading).rejects.toMatchObject({ code: 'ABORTED' });
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      expect(await stores.storage.listRecords(child)).toEqual([]);
+      expect(await stores.storage.getInsight(child)).toBe('keep me');
+      expect((await agent.sessions.get(child))?.turnCount).toBe(0);
     });
 
     it('rejects a queued turn at once when its signal aborts, and writes nothing for it', async () => {
@@ -835,6 +877,31 @@ describe('StelloAgent', () => {
 
       expect(await consolidation).toBeNull();
       expect(await stores.storage.getMemory(child)).toBeNull();
+    });
+
+    it('lets a tool consolidate its own session without deadlock', async () => {
+      const summarize = tool('summarize', 'consolidates this session', {}, (_input, context) =>
+        context.agent.consolidateSession(context.sessionId),
+      );
+      const { agent, root, fork } = await setup(
+        (call) =>
+          lastMessage(call).content === 'summarize now'
+            ? { content: null, toolCalls: [callTool('s', 'summarize')] }
+            : { content: `re: ${lastMessage(call).content}` },
+        {
+          capabilities: { tools: [summarize] },
+          session: { consolidateFn: async (_current, messages) => `${messages.length} records` },
+        },
+      );
+      const child = await fork(root.id, 'child');
+      await agent.turn(child, 'hello');
+
+      const { turn } = await withTimeout(
+        agent.turn(child, 'summarize now'),
+        'tool consolidating its session',
+      );
+
+      expect(turn.finalContent).toBe('re: 2 records');
     });
 
     it('emits background failures as error events and to onError', async () => {

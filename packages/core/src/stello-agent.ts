@@ -7,14 +7,19 @@ import type {
   MainSession,
   Session,
 } from '@stello-ai/session';
-import { isCodedError, loadMainSession, loadSession, SessionError } from '@stello-ai/session';
+import {
+  createLLMCallFn,
+  isCodedError,
+  loadMainSession,
+  loadSession,
+  SessionError,
+} from '@stello-ai/session';
 import type { EngineForkOptions, ForkProfile, StelloAgentConfig, Tool, TurnOptions } from './agent-types';
 import {
   createDefaultConsolidateFn,
   createDefaultIntegrateFn,
   DEFAULT_CONSOLIDATE_PROMPT,
   DEFAULT_INTEGRATE_PROMPT,
-  llmCallFromAdapter,
 } from './defaults';
 import { CoreError } from './errors';
 import type { AgentErrorListener } from './hooks';
@@ -107,7 +112,7 @@ export class StelloAgent {
     const tools: Tool[] = [...(config.capabilities?.tools ?? [])];
     if (this.#skills.size > 0) tools.push(createActivateSkillTool(this.#skills) as Tool);
     this.#tools = new ToolRegistry(tools);
-    this.#llmCall = config.session?.llmCall ?? (config.llm ? llmCallFromAdapter(config.llm) : null);
+    this.#llmCall = config.session?.llmCall ?? (config.llm ? createLLMCallFn(config.llm) : null);
     this.#runtimes = new RuntimeManager<Session>({
       create: (id) => this.#loadSession(id),
       idleTtlMs: config.runtime?.recyclePolicy?.idleTtlMs ?? 0,
@@ -316,8 +321,9 @@ export class StelloAgent {
         details: { sessionId },
       });
     }
-    if (meta.status === 'archived')
+    if (meta.status === 'archived') {
       throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`);
+    }
     if (!this.#canConsolidate()) this.#requireLlmCall(sessionId);
     const memory = await this.#scheduler.consolidate(sessionId, { force: true });
     return memory ?? (await this.memory.readMemory(sessionId));

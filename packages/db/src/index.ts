@@ -4,17 +4,12 @@
  * It knows tables, not agents: the SQL against them lives in `@stello-ai/storage`.
  */
 
+// Connections, errors and migrations, then the schema types.
 export { createDb } from './create-db';
-// Connections
 export { createPool, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_MAX, type PoolOptions } from './create-pool';
-// Errors
 export { DbError, type DbErrorCode, isDbError, MigrationError, type MigrationErrorDetails } from './errors';
-
-// Migrations
 export { migrate } from './migrate';
 export { pgTypeParsers } from './pg-type-parsers';
-
-// Schema
 export {
   type CoreDataRow,
   type CoreDataRowUpdate,

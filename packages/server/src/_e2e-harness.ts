@@ -3,7 +3,12 @@ import { UserStore } from '@stello-ai/runtime';
 import { createOpenAICompatibleAdapter } from '@stello-ai/session';
 import type pg from 'pg';
 import WebSocket from 'ws';
-import { type ListeningServer, type StelloServer, type StelloServerOptions, createStelloServer } from './create-stello-server';
+import {
+  createStelloServer,
+  type ListeningServer,
+  type StelloServer,
+  type StelloServerOptions,
+} from './create-stello-server';
 
 // Test-only support of the end-to-end suites: a real server on port 0 over a real database and a
 // fake OpenAI-compatible endpoint, plus a small promise-based WebSocket client.

@@ -65,7 +65,8 @@ describe('stello (process)', () => {
           .find((entry) => entry.event === 'server.ready');
         url = ready?.url;
         if (url === undefined) {
-          if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${err.text()}`);
+          if (Date.now() > deadline || child.exitCode !== null)
+            throw new Error(`serve did not start: ${err.text()}`);
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }

@@ -24,9 +24,9 @@ describe('createModelFromEnv', () => {
   });
 
   it('treats empty values as unset', () => {
-    expect(createModelFromEnv({ OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '  ', OPENAI_BASE_URL: '' }).provider).toBe(
-      'offline',
-    );
+    expect(
+      createModelFromEnv({ OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '  ', OPENAI_BASE_URL: '' }).provider,
+    ).toBe('offline');
   });
 
   it('uses an OpenAI-compatible endpoint when OPENAI_BASE_URL is set', async () => {

@@ -53,7 +53,11 @@ export function createModelFromEnv(env: ModelEnv = process.env): ModelFromEnv {
     const model = modelName ?? DEFAULT_ANTHROPIC_MODEL;
     const baseURL = setting(env.ANTHROPIC_BASE_URL);
     return {
-      model: createAnthropicAdapter({ apiKey: anthropicKey, model, ...(baseURL !== undefined && { baseURL }) }),
+      model: createAnthropicAdapter({
+        apiKey: anthropicKey,
+        model,
+        ...(baseURL !== undefined && { baseURL }),
+      }),
       provider: 'anthropic',
       description: `Anthropic ${model}${baseURL === undefined ? '' : ` at ${baseURL}`}`,
     };

@@ -156,7 +156,10 @@ describe('createStelloServer', () => {
       const messages = await h.api('GET', `/spaces/${spaceId}/sessions/${rootId}/messages`);
       return messages.body.length === 2 ? messages.body : undefined;
     }, 'the turn to be stored');
-    expect(records[1]).toMatchObject({ role: 'assistant', content: 'one two three four five six seven eight' });
+    expect(records[1]).toMatchObject({
+      role: 'assistant',
+      content: 'one two three four five six seven eight',
+    });
     h.fake.setScript();
   });
 
@@ -175,7 +178,12 @@ describe('createStelloServer', () => {
 describe('createStelloServer readiness', () => {
   it('reports not ready when PostgreSQL does not answer', async () => {
     // Port 9 (discard) on loopback refuses connections: a pool that can never connect.
-    const deadPool = new pg.Pool({ host: '127.0.0.1', port: 9, user: 'nobody', connectionTimeoutMillis: 500 });
+    const deadPool = new pg.Pool({
+      host: '127.0.0.1',
+      port: 9,
+      user: 'nobody',
+      connectionTimeoutMillis: 500,
+    });
     deadPool.on('error', () => {});
     try {
       const server = await createStelloServer({
@@ -212,7 +220,10 @@ describe('StelloServer.listen().close()', () => {
       const turn = h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, {
         input: 'a slow question that needs many words',
       });
-      await waitFor(async () => (h.fake.requests.length > requestIndex ? true : undefined), 'the LLM request');
+      await waitFor(
+        async () => (h.fake.requests.length > requestIndex ? true : undefined),
+        'the LLM request',
+      );
 
       await h.listening.close();
       closed = true;

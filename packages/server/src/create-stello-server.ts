@@ -2,7 +2,14 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { StelloAgent } from '@stello-ai/core';
 import { migrate } from '@stello-ai/db';
-import { type AgentPool, type AgentPoolOptions, type Logger, SpaceManager, silentLogger, UserStore } from '@stello-ai/runtime';
+import {
+  type AgentPool,
+  type AgentPoolOptions,
+  type Logger,
+  SpaceManager,
+  silentLogger,
+  UserStore,
+} from '@stello-ai/runtime';
 import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
@@ -107,7 +114,10 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'tim
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0) {
-    throw new StelloServerError('INVALID_OPTIONS', `${name} must be a non-negative number, got ${String(value)}`);
+    throw new StelloServerError(
+      'INVALID_OPTIONS',
+      `${name} must be a non-negative number, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -206,7 +216,8 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
     const agents = agentPool.liveAgents();
     const stillRunning = await waitForTurns(agents, turnTimeoutMs);
-    if (stillRunning > 0) logger.warn('server.turn_drain_timeout', { runningTurns: stillRunning, turnTimeoutMs });
+    if (stillRunning > 0)
+      logger.warn('server.turn_drain_timeout', { runningTurns: stillRunning, turnTimeoutMs });
     const memory = await withTimeout(
       Promise.allSettled(agents.map((agent) => agent.idle())),
       memoryTimeoutMs,
@@ -229,7 +240,10 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     if (closed || closing) throw new StelloServerError('SERVER_CLOSED', 'the server was closed');
     if (active !== null) throw new StelloServerError('ALREADY_LISTENING', 'the server already listens');
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-      throw new StelloServerError('INVALID_OPTIONS', `port must be an integer from 0 to 65535, got ${String(port)}`);
+      throw new StelloServerError(
+        'INVALID_OPTIONS',
+        `port must be an integer from 0 to 65535, got ${String(port)}`,
+      );
     }
     const httpServer = createAdaptorServer({
       fetch: (request, env) => {

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// Builds the server and every workspace package it depends on with tsup, packs them as npm would
+// Builds the server and every workspace package it depends on with tsup (`--filter-prod`: the
+// devDependency on @internal/testing would otherwise form a cycle), packs them as npm would
 // publish them, installs the tarballs into a throw-away project with npm (third-party
 // dependencies come from the registry) and uses the result from plain Node, as ESM and as CJS.
 // Slow by nature: it runs in its own file with long timeouts.
@@ -70,7 +71,7 @@ describe('@stello-ai/server package', () => {
     esmDb = await createTestDatabase({ migrated: false });
     cjsDb = await createTestDatabase({ migrated: false });
 
-    await run('pnpm', ['--filter', '@stello-ai/server...', 'build'], {
+    await run('pnpm', ['--filter-prod', '@stello-ai/server...', 'build'], {
       cwd: REPO_ROOT,
       maxBuffer: MAX_BUFFER,
     });
@@ -95,7 +96,12 @@ describe('@stello-ai/server package', () => {
     await mkdir(project, { recursive: true });
     await writeFile(
       join(project, 'package.json'),
-      JSON.stringify({ name: 'stello-consumer', private: true, dependencies: { ...dependencies, pg: '^8' }, overrides }),
+      JSON.stringify({
+        name: 'stello-consumer',
+        private: true,
+        dependencies: { ...dependencies, pg: '^8' },
+        overrides,
+      }),
     );
     await writeFile(join(project, 'esm.mjs'), ESM_SCRIPT);
     await writeFile(join(project, 'cjs.cjs'), CJS_SCRIPT);
@@ -139,9 +145,13 @@ describe('@stello-ai/server package', () => {
     const installed = join(project, 'node_modules', '@stello-ai', 'server');
     expect(existsSync(join(installed, 'dist', 'index.d.ts'))).toBe(true);
     expect(existsSync(join(installed, 'dist', 'index.d.cts'))).toBe(true);
-    const { stdout } = await run(join(project, 'node_modules', '.bin', 'stello'), ['--help'], { cwd: project });
+    const { stdout } = await run(join(project, 'node_modules', '.bin', 'stello'), ['--help'], {
+      cwd: project,
+    });
     expect(stdout).toContain('Usage: stello <command>');
-    const version = await run(join(project, 'node_modules', '.bin', 'stello'), ['--version'], { cwd: project });
+    const version = await run(join(project, 'node_modules', '.bin', 'stello'), ['--version'], {
+      cwd: project,
+    });
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   }, 60_000);
 });

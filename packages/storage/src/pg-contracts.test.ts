@@ -1,4 +1,9 @@
-import { type ContractFixture, createTestDatabase, describeStorageContracts, type TestDatabase } from '@internal/testing';
+import {
+  type ContractFixture,
+  createTestDatabase,
+  describeStorageContracts,
+  type TestDatabase,
+} from '@internal/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { createSpaceFixture } from './testing/space-fixture';
 
@@ -24,7 +29,12 @@ async function pgFixture(): Promise<ContractFixture> {
     sessions: space.sessions,
     memory: space.memory,
     rootId: space.rootId,
-    otherSpace: { storage: other.storage, sessions: other.sessions, memory: other.memory, rootId: other.rootId },
+    otherSpace: {
+      storage: other.storage,
+      sessions: other.sessions,
+      memory: other.memory,
+      rootId: other.rootId,
+    },
   };
 }
 

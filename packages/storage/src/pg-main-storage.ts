@@ -261,11 +261,17 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
    * @throws SessionError `SESSION_NOT_FOUND` (main or a named session not in the space),
    * `NOT_MAIN_SESSION`, `INVALID_ARGUMENT`
    */
-  commitIntegration(mainId: string, synthesis: string, insights: { sessionId: string; content: string }[]): Promise<void> {
+  commitIntegration(
+    mainId: string,
+    synthesis: string,
+    insights: { sessionId: string; content: string }[],
+  ): Promise<void> {
     return withPgErrors(async () => {
       assertText(synthesis, 'synthesis');
       if (!Array.isArray(insights)) {
-        throw new SessionError('INVALID_ARGUMENT', 'insights must be an array', { details: { field: 'insights' } });
+        throw new SessionError('INVALID_ARGUMENT', 'insights must be an array', {
+          details: { field: 'insights' },
+        });
       }
       const latest = new Map<string, string>();
       for (const insight of insights) {
@@ -314,7 +320,8 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
                (SELECT missing.session_id::text FROM missing) AS missing_target`.execute(this.#ctx.db);
       const outcome = rows[0];
       if (outcome?.main_found && outcome.missing_target === null) return;
-      if (outcome?.main_found && outcome.missing_target !== null) throw sessionNotFound(outcome.missing_target);
+      if (outcome?.main_found && outcome.missing_target !== null)
+        throw sessionNotFound(outcome.missing_target);
       if (await this.getSessionRow(mainId)) {
         throw new SessionError('NOT_MAIN_SESSION', `session "${mainId}" is not the main session`, {
           details: { sessionId: mainId },

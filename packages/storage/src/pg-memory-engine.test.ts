@@ -37,10 +37,13 @@ describe('PgMemoryEngine', () => {
       const counter = countStatements(database.pool);
       try {
         do {
-          const page: { records: TurnRecord[]; nextCursor: string | null } = await memory.readRecordPage(sessionId, {
-            limit: 150,
-            after,
-          });
+          const page: { records: TurnRecord[]; nextCursor: string | null } = await memory.readRecordPage(
+            sessionId,
+            {
+              limit: 150,
+              after,
+            },
+          );
           seen.push(...page.records.map((r) => r.content));
           after = page.nextCursor;
           pages += 1;
@@ -62,7 +65,12 @@ describe('PgMemoryEngine', () => {
 
     it('refuses cursors it did not make and limits below one', async () => {
       const memory = new PgMemoryEngine(database.pool, space.spaceId);
-      for (const after of ['not a cursor', '!!', Buffer.from('r-1').toString('base64url'), 'cjEyMzQ1Njc4OTAxMjM0NTY3OA']) {
+      for (const after of [
+        'not a cursor',
+        '!!',
+        Buffer.from('r-1').toString('base64url'),
+        'cjEyMzQ1Njc4OTAxMjM0NTY3OA',
+      ]) {
         await expectCode(memory.readRecordPage(sessionId, { limit: 10, after }), 'INVALID_ARGUMENT');
       }
       await expectCode(memory.readRecordPage(sessionId, { limit: 0 }), 'INVALID_ARGUMENT');

@@ -23,9 +23,10 @@ function turn(n: number): Message[] {
 }
 
 async function recordCount(sessionId: string): Promise<number> {
-  const { rows } = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM records WHERE session_id = $1', [
-    sessionId,
-  ]);
+  const { rows } = await database.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM records WHERE session_id = $1',
+    [sessionId],
+  );
   return rows[0]!.n;
 }
 
@@ -205,7 +206,9 @@ describe('PgSessionStorage', () => {
       const children = await Promise.all(
         Array.from({ length: 100 }, (_, i) => storage.createChild(parent.id, { label: `fork ${i}` })),
       );
-      expect(children.map((c) => c.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      expect(children.map((c) => c.index).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i),
+      );
       expect(new Set(children.map((c) => c.depth))).toEqual(new Set([2]));
       const { rows } = await database.pool.query<{ id: string }>(
         'SELECT id FROM sessions WHERE parent_id = $1 ORDER BY "index"',
@@ -287,7 +290,9 @@ describe('PgSessionStorage', () => {
       );
       await expectCode(
         storage.commitTurn(child.id, {
-          records: [{ role: 'assistant', content: '', toolCalls: [{ id: 'c', name: 'n', input: { q: nul } }] }],
+          records: [
+            { role: 'assistant', content: '', toolCalls: [{ id: 'c', name: 'n', input: { q: nul } }] },
+          ],
           countTurn: true,
         }),
         'INVALID_ARGUMENT',
@@ -338,8 +343,14 @@ describe('PgSessionStorage', () => {
     it('refuses bad roles, timestamps, slot keys and counts with INVALID_ARGUMENT', async () => {
       const storage = new PgSessionStorage(database.pool, space.spaceId);
       const id = space.rootId;
-      await expectCode(storage.appendRecord(id, { role: 'robot' as Message['role'], content: 'x' }), 'INVALID_ARGUMENT');
-      await expectCode(storage.appendRecord(id, { role: 'user', content: 'x', timestamp: 'yesterday' }), 'INVALID_ARGUMENT');
+      await expectCode(
+        storage.appendRecord(id, { role: 'robot' as Message['role'], content: 'x' }),
+        'INVALID_ARGUMENT',
+      );
+      await expectCode(
+        storage.appendRecord(id, { role: 'user', content: 'x', timestamp: 'yesterday' }),
+        'INVALID_ARGUMENT',
+      );
       await expectCode(storage.putSlot(id, 'bogus' as 'memory', 'x'), 'INVALID_ARGUMENT');
       await expectCode(storage.trimRecords(id, -1), 'INVALID_ARGUMENT');
       await expectCode(storage.listRecords(id, { limit: 1.5 }), 'INVALID_ARGUMENT');

@@ -36,7 +36,13 @@ describe('PgSessionTree', () => {
       try {
         const root = await tree.createRoot('Space label');
         expect(counter.count).toBe(1);
-        expect(root).toMatchObject({ parentId: null, depth: 0, index: 0, label: 'Space label', children: [] });
+        expect(root).toMatchObject({
+          parentId: null,
+          depth: 0,
+          index: 0,
+          label: 'Space label',
+          children: [],
+        });
         counter.reset();
         expect(await tree.createRoot('other')).toEqual(root);
         expect(counter.count).toBe(1);
@@ -120,7 +126,13 @@ describe('PgSessionTree', () => {
       try {
         const ancestors = await tree.getAncestors(deepest.id);
         expect(counter.count).toBe(1);
-        expect(ancestors.map((a) => a.id)).toEqual([...nodes.slice(0, 8).reverse().map((n) => n.id), space.rootId]);
+        expect(ancestors.map((a) => a.id)).toEqual([
+          ...nodes
+            .slice(0, 8)
+            .reverse()
+            .map((n) => n.id),
+          space.rootId,
+        ]);
         counter.reset();
         const siblings = await tree.getSiblings(nodes[0]!.id);
         expect(counter.count).toBe(1);
@@ -166,7 +178,9 @@ describe('PgSessionTree', () => {
       const children = await Promise.all(
         Array.from({ length: 100 }, (_, i) => tree.createChild({ parentId: space.rootId, label: `c${i}` })),
       );
-      expect(children.map((c) => c.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      expect(children.map((c) => c.index).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i),
+      );
       const root = await tree.getNode(space.rootId);
       expect(new Set(root!.children)).toEqual(new Set(children.map((c) => c.id)));
       const nested = await tree.getTree();

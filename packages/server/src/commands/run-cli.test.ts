@@ -52,7 +52,9 @@ describe('runCli', () => {
   });
 
   it('lists users with key prefixes only', async () => {
-    const created = JSON.parse((await cli(['users', 'create', '--name', 'dave', '--json'], env)).stdout.join(''));
+    const created = JSON.parse(
+      (await cli(['users', 'create', '--name', 'dave', '--json'], env)).stdout.join(''),
+    );
     const run = await cli(['users', 'list'], env);
     expect(run.code).toBe(0);
     const line = run.stdout.find((l) => l.includes(created.id));
@@ -67,7 +69,9 @@ describe('runCli', () => {
   });
 
   it('revokes a key by prefix so that it no longer authenticates', async () => {
-    const created = JSON.parse((await cli(['users', 'create', '--name', 'erin', '--json'], env)).stdout.join(''));
+    const created = JSON.parse(
+      (await cli(['users', 'create', '--name', 'erin', '--json'], env)).stdout.join(''),
+    );
     expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(200);
 
     const run = await cli(['keys', 'revoke', created.apiKey.slice(0, 12)], env);
@@ -80,7 +84,9 @@ describe('runCli', () => {
   });
 
   it('issues a new key that replaces the old one', async () => {
-    const created = JSON.parse((await cli(['users', 'create', '--name', 'frank', '--json'], env)).stdout.join(''));
+    const created = JSON.parse(
+      (await cli(['users', 'create', '--name', 'frank', '--json'], env)).stdout.join(''),
+    );
     const run = await cli(['keys', 'issue', created.id], env);
     expect(run.code).toBe(0);
     const newKey = run.stdout.at(-1)!;
@@ -90,7 +96,9 @@ describe('runCli', () => {
   });
 
   it('revokes by user id and fails when nothing matches', async () => {
-    const created = JSON.parse((await cli(['users', 'create', '--name', 'gina', '--json'], env)).stdout.join(''));
+    const created = JSON.parse(
+      (await cli(['users', 'create', '--name', 'gina', '--json'], env)).stdout.join(''),
+    );
     expect((await cli(['keys', 'revoke', created.id], env)).code).toBe(0);
     const again = await cli(['keys', 'revoke', 'stello_nomatch'], env);
     expect(again.code).toBe(1);

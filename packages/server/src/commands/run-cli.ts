@@ -30,23 +30,33 @@ Environment:
 
 Exit codes: 0 success, 1 failure, 2 bad command line.`;
 
-const COMMANDS: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; help: string }> = {
-  serve: { run: runServe, help: SERVE_HELP },
-  migrate: { run: runMigrate, help: MIGRATE_HELP },
-  users: { run: runUsers, help: USERS_HELP },
-  keys: { run: runKeys, help: KEYS_HELP },
-};
+const COMMANDS: Record<string, { run: (args: string[], ctx: CliContext) => Promise<number>; help: string }> =
+  {
+    serve: { run: runServe, help: SERVE_HELP },
+    migrate: { run: runMigrate, help: MIGRATE_HELP },
+    users: { run: runUsers, help: USERS_HELP },
+    keys: { run: runKeys, help: KEYS_HELP },
+  };
 
 // SQLSTATE 42P01 undefined_table: the schema was never migrated.
 const UNDEFINED_TABLE = '42P01';
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', '28P01', '3D000']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  '28P01',
+  '3D000',
+]);
 
 function describeFailure(error: unknown): string {
   if (error instanceof CliFailure) return error.message;
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (code === UNDEFINED_TABLE) return 'the database has no Stello schema yet: run `stello migrate` first';
-  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return `cannot use the database: ${message} (${code})`;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code))
+    return `cannot use the database: ${message} (${code})`;
   if (error instanceof AggregateError && error.errors.length > 0) return describeFailure(error.errors[0]);
   if (isCodedError(error)) return `${message} (${error.code})`;
   return message;

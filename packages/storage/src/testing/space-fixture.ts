@@ -19,9 +19,10 @@ export interface SpaceFixture {
  * each other's rows.
  */
 export async function createSpaceFixture(pool: pg.Pool, label = 'test space'): Promise<SpaceFixture> {
-  const { rows: users } = await pool.query<{ id: string }>('INSERT INTO users (name) VALUES ($1) RETURNING id', [
-    `owner of ${label}`,
-  ]);
+  const { rows: users } = await pool.query<{ id: string }>(
+    'INSERT INTO users (name) VALUES ($1) RETURNING id',
+    [`owner of ${label}`],
+  );
   const userId = users[0]!.id;
   const { rows: spaces } = await pool.query<{ id: string }>(
     'INSERT INTO spaces (user_id, label) VALUES ($1, $2) RETURNING id',
