@@ -15,33 +15,47 @@ import type { BootstrapResult, EngineTurnResult, MemoryEngine, SessionTree, Topo
 
 /** What a tool sees of the call it serves. */
 export interface ToolExecutionContext {
+  /** The agent running the turn (a tool may fork, put insights, run turns on other sessions). */
   agent: StelloAgent;
+  /** The session whose turn called the tool. */
   sessionId: string;
+  /** The id of the call, as the model gave it. */
   toolCallId: string;
   toolName: string;
+  /** Aborts when the turn is cancelled; long-running tools should stop then. */
   signal: AbortSignal;
 }
 
 /** A tool the model may call; `inputSchema` validates the arguments before `execute` runs. */
 export interface Tool<TInput extends z.ZodType = z.ZodType> {
+  /** The function name the model calls (`^[a-zA-Z0-9_-]{1,64}$`). */
   name: string;
+  /** What the tool does, for the model. */
   description: string;
+  /** A zod schema of a JSON object; shown to the model as JSON Schema. */
   inputSchema: TInput;
+  /** Runs the call; the return value goes to the model (a string as is, anything else as JSON). */
   execute(input: z.infer<TInput>, context: ToolExecutionContext): Promise<unknown> | unknown;
 }
 
 /** A named prompt fragment the model can activate with the built-in `activate_skill` tool. */
 export interface Skill {
   name: string;
+  /** One line the model reads to decide whether to activate the skill. */
   description: string;
+  /** The instructions the model receives when it activates the skill. */
   content: string;
 }
 
 /** A named set of fork defaults (`forkSession(id, { profile })`). */
 export interface ForkProfile {
+  /** System prompt of the child (else the parent's is copied). */
   systemPrompt?: string;
+  /** Records the child starts with (default `none`). */
   context?: 'none' | 'inherit';
+  /** An opening assistant message stored in the child. */
   prompt?: string;
+  /** Tags added to the child (merged with the fork's own). */
   tags?: string[];
 }
 
@@ -83,11 +97,20 @@ export interface EngineHooks {
   /** A turn starts running (after the turns queued before it on the session). */
   onMessageReceived(event: { sessionId: string; input: string }): void | Promise<void>;
   /** A turn was stored; `content` is its final answer. */
-  onAssistantReply(event: { sessionId: string; content: string | null; rawResponse: string }): void | Promise<void>;
+  onAssistantReply(event: {
+    sessionId: string;
+    content: string | null;
+    rawResponse: string;
+  }): void | Promise<void>;
   /** The model asked for a tool call (fired before it runs). */
   onToolCall(event: { sessionId: string; toolCall: ToolCall }): void | Promise<void>;
   /** A tool call finished; `result` is its value, or the error text when `isError`. */
-  onToolResult(event: { sessionId: string; toolCall: ToolCall; result: unknown; isError: boolean }): void | Promise<void>;
+  onToolResult(event: {
+    sessionId: string;
+    toolCall: ToolCall;
+    result: unknown;
+    isError: boolean;
+  }): void | Promise<void>;
   onSessionEnter(event: { sessionId: string }): void | Promise<void>;
   onSessionLeave(event: { sessionId: string }): void | Promise<void>;
   /** Before each LLM call of a turn; round 0 is the first call, then one per tool round. */
@@ -120,10 +143,15 @@ export interface StelloAgentConfig {
   /** The model for turns; also the default `LLMCallFn` of consolidation and integration. */
   llm?: LLMAdapter;
   capabilities?: {
+    /** Tools the model may call in every session of the space. */
     tools?: Tool[];
+    /** Skills; when any is given the built-in `activate_skill` tool is offered too. */
     skills?: Skill[];
+    /** Host callbacks (`bootstrap` replaces the built-in enter step; `afterTurn` observes). */
     lifecycle?: EngineLifecycleAdapter;
+    /** Kept for hosts that implement proposals; the agent itself never calls it. */
     confirm?: ConfirmProtocol;
+    /** Named fork defaults, selected with `forkSession(id, { profile })`. */
     profiles?: Record<string, ForkProfile>;
   };
   session?: {
@@ -134,11 +162,15 @@ export interface StelloAgentConfig {
     sessionResolver?: (sessionId: string) => Promise<Session | null>;
     /** Text-in/text-out call of the default consolidate and integrate functions (default: from `llm`). */
     llmCall?: LLMCallFn;
+    /** Replaces the default consolidation (and its prompt resolution) when given. */
     consolidateFn?: ConsolidateFn;
+    /** Replaces the default integration (and its prompt resolution) when given. */
     integrateFn?: IntegrateFn;
-    /** Prompts of the default functions when no per-session slot is set. */
+    /** Prompt of the default consolidation when the session has no `consolidate_prompt` slot. */
     consolidatePrompt?: string;
+    /** Prompt of the default integration when the root has no `integrate_prompt` slot. */
     integratePrompt?: string;
+    /** How turn prompts are budgeted (passed to the sessions). */
     context?: ContextOptions;
   };
   orchestration?: {
@@ -150,6 +182,7 @@ export interface StelloAgentConfig {
     consolidateOnLeave?: boolean;
     /** Integrate after consolidations settle (default true). */
     integrateAfterConsolidate?: boolean;
+    /** Observers; see {@link EngineHooks}. */
     hooks?: Partial<EngineHooks>;
   };
   runtime?: {
@@ -161,10 +194,15 @@ export interface StelloAgentConfig {
 /** Options of `StelloAgent.forkSession`. */
 export interface EngineForkOptions {
   label: string;
+  /** A short scope label stored on the child. */
   scope?: string;
+  /** System prompt of the child; the parent's is copied when neither this nor the profile sets one. */
   systemPrompt?: string;
+  /** `none` (default) or `inherit`: copy the parent's records (whole tool-call groups only). */
   context?: 'none' | 'inherit';
+  /** An opening assistant message stored in the child. */
   prompt?: string;
+  /** A key of `capabilities.profiles` whose values are used where these options are unset. */
   profile?: string;
   tags?: string[];
   metadata?: Record<string, unknown>;

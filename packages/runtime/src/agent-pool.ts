@@ -97,8 +97,9 @@ function frozenCopy(space: Space): Space {
 function scheduleFromSpace(config: Record<string, unknown>): OrchestrationConfig {
   const schedule: OrchestrationConfig = {};
   const every = config.consolidateEveryNTurns;
-  if (typeof every === 'number' && Number.isInteger(every) && every >= 0)
+  if (typeof every === 'number' && Number.isInteger(every) && every >= 0) {
     schedule.consolidateEveryNTurns = every;
+  }
   if (typeof config.consolidateOnLeave === 'boolean') schedule.consolidateOnLeave = config.consolidateOnLeave;
   if (typeof config.integrateAfterConsolidate === 'boolean') {
     schedule.integrateAfterConsolidate = config.integrateAfterConsolidate;
@@ -145,6 +146,8 @@ export class AgentPool {
   #disposed = false;
 
   /**
+   * Creates an empty pool that listens to the space changes of `spaceManager`.
+   *
    * @param pool the pool the agents' adapters use
    * @param options see `AgentPoolOptions`
    * @param spaceManager the manager whose changes refresh the pool (default: a new one on `pool`,

@@ -180,7 +180,11 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   // One SpaceManager for the app and the pool, so a PATCH refreshes the cached agent at once.
   const spaceManager = new SpaceManager(pool);
-  const agentPool = new TrackingAgentPool(pool, options.agentPoolOptions, spaceManager);
+  const agentPool = new TrackingAgentPool(
+    pool,
+    { ...options.agentPoolOptions, logger: options.agentPoolOptions.logger ?? logger },
+    spaceManager,
+  );
   const userStore = options.userStore ?? new UserStore(pool);
 
   let closing = false;
@@ -249,7 +253,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       fetch: (request, env) => {
         if (closing) {
           return Response.json(
-            { error: 'server is shutting down', code: 'SERVER_CLOSING' },
+            { error: 'server is shutting down', code: 'UNAVAILABLE' },
             { status: 503, headers: { connection: 'close' } },
           );
         }

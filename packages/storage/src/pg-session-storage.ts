@@ -10,7 +10,7 @@ import type {
   TurnCommitResult,
   TurnContextData,
 } from '@stello-ai/session';
-import { SessionError } from '@stello-ai/session';
+import { SessionArchivedError, SessionError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { appendRecords, insertRecordsFrom, listRecords, RECORD_COLUMNS } from './internal/records-sql';
@@ -307,10 +307,9 @@ export class PgSessionStorage implements SessionStorage {
   /**
    * Writes a turn in ONE statement (data-modifying CTEs commit or fail together): moves
    * `lastActiveAt` of the active session and counts the turn when `countTurn` is set (guarded by
-   * `expectedTurnCount` when given), inserts the
-   * records in order, and deletes the insight slot when it still holds `consumeInsight`. The
-   * records and the insight only depend on the counter update, so nothing is written when it
-   * matched no row; a second query then tells why.
+   * `expectedTurnCount` when given), inserts the records in order, and deletes the insight slot
+   * when it still holds `consumeInsight`. The records and the insight depend on the counter
+   * update, so nothing is written when it matched no row; only then a second query tells why.
    *
    * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `TURN_CONFLICT`, `INVALID_ARGUMENT`
    */
@@ -356,9 +355,7 @@ export class PgSessionStorage implements SessionStorage {
         .executeTakeFirst();
       if (!current) throw sessionNotFound(sessionId);
       if (current.status === 'archived') {
-        throw new SessionError('SESSION_ARCHIVED', `session "${sessionId}" is archived`, {
-          details: { sessionId },
-        });
+        throw new SessionArchivedError(sessionId);
       }
       throw new SessionError(
         'TURN_CONFLICT',

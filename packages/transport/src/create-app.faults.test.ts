@@ -23,10 +23,16 @@ describe('createApp', () => {
           : {},
     });
     stack = await createTestStack({
-      model: createOpenAICompatibleAdapter({ baseURL: llm.baseURL, model: 'gpt-test', apiKey: 'test', maxRetries: 0 }),
+      model: createOpenAICompatibleAdapter({
+        baseURL: llm.baseURL,
+        model: 'gpt-test',
+        apiKey: 'test',
+        maxRetries: 0,
+      }),
     });
     alice = await stack.createUser('alice');
-    spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Faults' } })).body.id;
+    spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Faults' } }))
+      .body.id;
     rootId = (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions`, { key: alice.apiKey })).body[0].id;
   });
   afterAll(async () => {
@@ -42,9 +48,13 @@ describe('createApp', () => {
     expect(response.status).toBe(502);
     expect(response.body).toEqual({ error: expect.any(String), code: 'LLM_ERROR' });
     expect(response.text).not.toContain('sk-provider-secret');
-    const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${rootId}/messages`, { key: alice.apiKey });
+    const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${rootId}/messages`, {
+      key: alice.apiKey,
+    });
     expect(messages.body).toEqual([]);
-    expect(stack.logs.some((entry) => entry.event === 'turn.failed' && entry.fields.code === 'LLM_ERROR')).toBe(true);
+    expect(
+      stack.logs.some((entry) => entry.event === 'turn.failed' && entry.fields.code === 'LLM_ERROR'),
+    ).toBe(true);
 
     const ok = await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, {
       key: alice.apiKey,
@@ -70,7 +80,9 @@ describe('createApp', () => {
     });
     expect(response.status).toBe(500);
     expect(response.body).toEqual({ error: 'internal server error', code: 'INTERNAL' });
-    const logged = stack.logs.find((entry) => entry.event === 'http.error' && entry.fields.requestId === 'fault-1');
+    const logged = stack.logs.find(
+      (entry) => entry.event === 'http.error' && entry.fields.requestId === 'fault-1',
+    );
     expect(logged?.level).toBe('error');
     expect(logged?.fields.error).toBeInstanceOf(Error);
   });

@@ -61,7 +61,9 @@ describe('createApp', () => {
       const agent = await stack.agentPool.getAgent(spaceId);
       const memory = await agent.consolidateSession(childId);
       await agent.putInsight(childId, 'look at the budget');
-      expect((await call('GET', `/spaces/${spaceId}/sessions/${childId}/memory`)).body).toEqual({ content: memory });
+      expect((await call('GET', `/spaces/${spaceId}/sessions/${childId}/memory`)).body).toEqual({
+        content: memory,
+      });
       expect(memory).toBeTruthy();
       expect((await call('GET', `/spaces/${spaceId}/sessions/${childId}/insight`)).body).toEqual({
         content: 'look at the budget',
@@ -71,7 +73,9 @@ describe('createApp', () => {
     it('has no PUT for memory and insight', async () => {
       const { spaceId, childId } = await newSpace();
       for (const slot of READ_ONLY) {
-        const response = await call('PUT', `/spaces/${spaceId}/sessions/${childId}/${slot}`, { content: 'x' });
+        const response = await call('PUT', `/spaces/${spaceId}/sessions/${childId}/${slot}`, {
+          content: 'x',
+        });
         expect(response.status).toBe(404);
         expect(response.body.code).toBe('NOT_FOUND');
       }
@@ -82,7 +86,9 @@ describe('createApp', () => {
       await call('PUT', `/spaces/${spaceId}/sessions/${childId}/consolidate-prompt`, { content: 'before' });
       await call('POST', `/spaces/${spaceId}/sessions/${childId}/archive`);
       for (const slot of WRITABLE) {
-        const response = await call('PUT', `/spaces/${spaceId}/sessions/${childId}/${slot}`, { content: 'after' });
+        const response = await call('PUT', `/spaces/${spaceId}/sessions/${childId}/${slot}`, {
+          content: 'after',
+        });
         expect(response.status, slot).toBe(409);
         expect(response.body.code).toBe('SESSION_ARCHIVED');
       }

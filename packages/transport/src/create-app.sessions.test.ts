@@ -28,8 +28,13 @@ describe('createApp', () => {
   describe('GET /spaces/:spaceId/sessions', () => {
     it('returns a flat array of sessions with their topology, and the nested tree with ?view=tree', async () => {
       const { spaceId, rootId } = await newSpace('Tree');
-      const child = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'Child', scope: 'code' });
-      const grandchild = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/fork`, { label: 'Grand' });
+      const child = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, {
+        label: 'Child',
+        scope: 'code',
+      });
+      const grandchild = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/fork`, {
+        label: 'Grand',
+      });
 
       const flat = await call('GET', `/spaces/${spaceId}/sessions`);
       expect(flat.status).toBe(200);
@@ -50,14 +55,21 @@ describe('createApp', () => {
         tags: [],
         sourceSessionId: null,
       });
-      for (const field of ['createdAt', 'updatedAt', 'lastActiveAt']) expect(typeof root[field]).toBe('string');
+      for (const field of ['createdAt', 'updatedAt', 'lastActiveAt'])
+        expect(typeof root[field]).toBe('string');
 
       const tree = await call('GET', `/spaces/${spaceId}/sessions?view=tree`);
       expect(tree.status).toBe(200);
       expect(tree.body).toMatchObject({
         id: rootId,
         depth: 0,
-        children: [{ id: child.body.id, label: 'Child', children: [{ id: grandchild.body.id, depth: 2, children: [] }] }],
+        children: [
+          {
+            id: child.body.id,
+            label: 'Child',
+            children: [{ id: grandchild.body.id, depth: 2, children: [] }],
+          },
+        ],
       });
       expect((await call('GET', `/spaces/${spaceId}/sessions?view=flat`)).body).toHaveLength(3);
     });
@@ -75,7 +87,13 @@ describe('createApp', () => {
       const { spaceId, rootId } = await newSpace('One');
       const response = await call('GET', `/spaces/${spaceId}/sessions/${rootId}`);
       expect(response.status).toBe(200);
-      expect(response.body).toMatchObject({ id: rootId, label: 'One', depth: 0, parentId: null, children: [] });
+      expect(response.body).toMatchObject({
+        id: rootId,
+        label: 'One',
+        depth: 0,
+        parentId: null,
+        children: [],
+      });
     });
 
     it('answers 404 SESSION_NOT_FOUND for an unknown session', async () => {
@@ -89,7 +107,9 @@ describe('createApp', () => {
   describe('POST /spaces/:spaceId/sessions/:id/turn', () => {
     it('runs a turn, stores it and returns the EngineTurnResult', async () => {
       const { spaceId, rootId } = await newSpace();
-      const response = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input: 'hello there' });
+      const response = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, {
+        input: 'hello there',
+      });
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
         turn: {
@@ -107,7 +127,12 @@ describe('createApp', () => {
       const session = await call('GET', `/spaces/${spaceId}/sessions/${rootId}`);
       expect(session.body.turnCount).toBe(1);
       const line = stack.logs.find((entry) => entry.event === 'turn' && entry.fields.sessionId === rootId);
-      expect(line?.fields).toMatchObject({ transport: 'rest', spaceId, toolRounds: 0, durationMs: expect.any(Number) });
+      expect(line?.fields).toMatchObject({
+        transport: 'rest',
+        spaceId,
+        toolRounds: 0,
+        durationMs: expect.any(Number),
+      });
     });
 
     it('stores tool calls and tool results, visible in messages', async () => {
@@ -130,7 +155,9 @@ describe('createApp', () => {
 
     it('answers 404 SESSION_NOT_FOUND for an unknown session', async () => {
       const { spaceId } = await newSpace();
-      const response = await call('POST', `/spaces/${spaceId}/sessions/${crypto.randomUUID()}/turn`, { input: 'hi' });
+      const response = await call('POST', `/spaces/${spaceId}/sessions/${crypto.randomUUID()}/turn`, {
+        input: 'hi',
+      });
       expect(response.status).toBe(404);
       expect(response.body.code).toBe('SESSION_NOT_FOUND');
     });
@@ -139,20 +166,22 @@ describe('createApp', () => {
   describe('GET /spaces/:spaceId/sessions/:id/messages', () => {
     it('returns the whole history oldest first without paging parameters', async () => {
       const { spaceId, rootId } = await newSpace();
-      for (const input of ['one', 'two', 'three']) await call('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input });
+      for (const input of ['one', 'two', 'three'])
+        await call('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input });
       const all = await call('GET', `/spaces/${spaceId}/sessions/${rootId}/messages`);
       expect(all.status).toBe(200);
-      expect(all.body.filter((r: { role: string }) => r.role === 'user').map((r: { content: string }) => r.content)).toEqual([
-        'one',
-        'two',
-        'three',
-      ]);
+      expect(
+        all.body
+          .filter((r: { role: string }) => r.role === 'user')
+          .map((r: { content: string }) => r.content),
+      ).toEqual(['one', 'two', 'three']);
       expect(all.headers.get('x-next-cursor')).toBeNull();
     });
 
     it('pages with limit and after, with the next cursor in X-Next-Cursor and none on the last page', async () => {
       const { spaceId, rootId } = await newSpace();
-      for (const input of ['one', 'two', 'three']) await call('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input });
+      for (const input of ['one', 'two', 'three'])
+        await call('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input });
       const all = (await call('GET', `/spaces/${spaceId}/sessions/${rootId}/messages`)).body;
       expect(all).toHaveLength(6);
 
@@ -160,7 +189,10 @@ describe('createApp', () => {
       expect(page1.body).toEqual(all.slice(0, 4));
       const cursor = page1.headers.get('x-next-cursor');
       expect(cursor).toBeTruthy();
-      const page2 = await call('GET', `/spaces/${spaceId}/sessions/${rootId}/messages?limit=4&after=${encodeURIComponent(cursor ?? '')}`);
+      const page2 = await call(
+        'GET',
+        `/spaces/${spaceId}/sessions/${rootId}/messages?limit=4&after=${encodeURIComponent(cursor ?? '')}`,
+      );
       expect(page2.body).toEqual(all.slice(4));
       expect(page2.headers.get('x-next-cursor')).toBeNull();
     });
@@ -183,7 +215,10 @@ describe('createApp', () => {
   describe('POST /spaces/:spaceId/sessions/:id/fork', () => {
     it('creates a child under the session it was called on and returns it with 201', async () => {
       const { spaceId, rootId } = await newSpace();
-      const child = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'Sub Topic', scope: 'coding' });
+      const child = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, {
+        label: 'Sub Topic',
+        scope: 'coding',
+      });
       expect(child.status).toBe(201);
       expect(child.body).toMatchObject({
         parentId: rootId,
@@ -195,23 +230,33 @@ describe('createApp', () => {
         sourceSessionId: rootId,
         children: [],
       });
-      const sibling = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'Second', scope: null });
+      const sibling = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, {
+        label: 'Second',
+        scope: null,
+      });
       expect(sibling.body).toMatchObject({ index: 1, scope: null });
-      const nested = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/fork`, { label: 'Deeper' });
+      const nested = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/fork`, {
+        label: 'Deeper',
+      });
       expect(nested.body).toMatchObject({ parentId: child.body.id, depth: 2 });
     });
 
     it('copies the parent records with context inherit', async () => {
       const { spaceId, rootId } = await newSpace();
       await call('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input: 'remember this' });
-      const child = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'Copy', context: 'inherit' });
+      const child = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, {
+        label: 'Copy',
+        context: 'inherit',
+      });
       const messages = await call('GET', `/spaces/${spaceId}/sessions/${child.body.id}/messages`);
       expect(messages.body.map((r: { content: string }) => r.content)).toContain('remember this');
     });
 
     it('answers 404 for an unknown session', async () => {
       const { spaceId } = await newSpace();
-      const response = await call('POST', `/spaces/${spaceId}/sessions/${crypto.randomUUID()}/fork`, { label: 'x' });
+      const response = await call('POST', `/spaces/${spaceId}/sessions/${crypto.randomUUID()}/fork`, {
+        label: 'x',
+      });
       expect(response.status).toBe(404);
       expect(response.body.code).toBe('SESSION_NOT_FOUND');
     });
@@ -224,9 +269,16 @@ describe('createApp', () => {
       await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/turn`, { input: 'before' });
       const archived = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/archive`);
       expect(archived.status).toBe(200);
-      expect(archived.body).toMatchObject({ sessionId: child.body.id, id: child.body.id, status: 'archived', label: 'Old' });
+      expect(archived.body).toMatchObject({
+        sessionId: child.body.id,
+        id: child.body.id,
+        status: 'archived',
+        label: 'Old',
+      });
 
-      const turn = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/turn`, { input: 'after' });
+      const turn = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/turn`, {
+        input: 'after',
+      });
       expect(turn.status).toBe(409);
       expect(turn.body.code).toBe('SESSION_ARCHIVED');
       const fork = await call('POST', `/spaces/${spaceId}/sessions/${child.body.id}/fork`, { label: 'x' });

@@ -29,7 +29,11 @@ describe('createApp', () => {
     });
 
     it('answers GET /readyz 200 when the probe is true and 503 when it is false or throws', async () => {
-      const deps = { spaceManager: stack.spaceManager, agentPool: stack.agentPool, userStore: stack.userStore };
+      const deps = {
+        spaceManager: stack.spaceManager,
+        agentPool: stack.agentPool,
+        userStore: stack.userStore,
+      };
       expect((await rest(stack.app, 'GET', '/readyz')).body).toEqual({ status: 'ready' });
       const down = createApp({ ...deps, readiness: async () => false });
       const notReady = await rest(down, 'GET', '/readyz');
@@ -66,18 +70,35 @@ describe('createApp', () => {
       expect(response.body.id).not.toBe('00000000-0000-4000-8000-000000000000');
       expect(typeof response.body.createdAt).toBe('string');
 
-      const sessions = await rest(stack.app, 'GET', `/spaces/${response.body.id}/sessions`, { key: alice.apiKey });
-      expect(sessions.body).toHaveLength(1);
-      expect(sessions.body[0]).toMatchObject({ label: 'My Space', parentId: null, depth: 0, status: 'active' });
-      const prompt = await rest(stack.app, 'GET', `/spaces/${response.body.id}/sessions/${sessions.body[0].id}/system-prompt`, {
+      const sessions = await rest(stack.app, 'GET', `/spaces/${response.body.id}/sessions`, {
         key: alice.apiKey,
       });
+      expect(sessions.body).toHaveLength(1);
+      expect(sessions.body[0]).toMatchObject({
+        label: 'My Space',
+        parentId: null,
+        depth: 0,
+        status: 'active',
+      });
+      const prompt = await rest(
+        stack.app,
+        'GET',
+        `/spaces/${response.body.id}/sessions/${sessions.body[0].id}/system-prompt`,
+        {
+          key: alice.apiKey,
+        },
+      );
       expect(prompt.body).toEqual({ content: 'You are helpful.' });
     });
 
     it('treats null prompts as absent', async () => {
       const space = await createSpace(alice, { label: 'Nulls', systemPrompt: null });
-      expect(space).toMatchObject({ systemPrompt: null, consolidatePrompt: null, integratePrompt: null, config: {} });
+      expect(space).toMatchObject({
+        systemPrompt: null,
+        consolidatePrompt: null,
+        integratePrompt: null,
+        config: {},
+      });
     });
   });
 
@@ -126,7 +147,11 @@ describe('createApp', () => {
 
   describe('PATCH /spaces/:spaceId', () => {
     it('updates only the given fields, syncs the root prompt and label, and clears a prompt with null', async () => {
-      const space = await createSpace(alice, { label: 'Before', systemPrompt: 'old', consolidatePrompt: 'keep' });
+      const space = await createSpace(alice, {
+        label: 'Before',
+        systemPrompt: 'old',
+        consolidatePrompt: 'keep',
+      });
       const updated = await rest(stack.app, 'PATCH', `/spaces/${space.id}`, {
         key: alice.apiKey,
         json: { label: 'After', systemPrompt: 'new', config: { a: 1 }, userId: bob.userId },
@@ -160,7 +185,10 @@ describe('createApp', () => {
 
     it('returns the space unchanged when the body has no known field', async () => {
       const space = await createSpace(alice, { label: 'Same' });
-      const response = await rest(stack.app, 'PATCH', `/spaces/${space.id}`, { key: alice.apiKey, json: { foo: 1 } });
+      const response = await rest(stack.app, 'PATCH', `/spaces/${space.id}`, {
+        key: alice.apiKey,
+        json: { foo: 1 },
+      });
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ id: space.id, label: 'Same' });
     });
@@ -189,7 +217,9 @@ describe('createApp', () => {
         headers: { 'x-request-id': 'req-123' },
       });
       expect(response.headers.get('x-request-id')).toBe('req-123');
-      const line = stack.logs.find((entry) => entry.event === 'http.request' && entry.fields.requestId === 'req-123');
+      const line = stack.logs.find(
+        (entry) => entry.event === 'http.request' && entry.fields.requestId === 'req-123',
+      );
       expect(line?.fields).toMatchObject({
         method: 'GET',
         route: '/spaces',
@@ -202,7 +232,10 @@ describe('createApp', () => {
 
     it('logs the route pattern, not the ids, and the status of errors', async () => {
       const space = await createSpace(alice);
-      await rest(stack.app, 'GET', `/spaces/${space.id}`, { key: bob.apiKey, headers: { 'x-request-id': 'req-403' } });
+      await rest(stack.app, 'GET', `/spaces/${space.id}`, {
+        key: bob.apiKey,
+        headers: { 'x-request-id': 'req-403' },
+      });
       const line = stack.logs.find((entry) => entry.fields.requestId === 'req-403');
       expect(line?.fields).toMatchObject({ route: '/spaces/:spaceId', status: 403, userId: bob.userId });
     });
@@ -210,7 +243,9 @@ describe('createApp', () => {
     it('generates a request id when the given one is missing or unsafe', async () => {
       const none = await rest(stack.app, 'GET', '/healthz');
       expect(none.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-      const unsafe = await rest(stack.app, 'GET', '/healthz', { headers: { 'x-request-id': 'bad id\twith spaces' } });
+      const unsafe = await rest(stack.app, 'GET', '/healthz', {
+        headers: { 'x-request-id': 'bad id\twith spaces' },
+      });
       expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
 

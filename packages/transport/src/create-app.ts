@@ -29,13 +29,16 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
 
   app.onError((error, c) => {
     const publicError = toPublicError(error);
-    if (publicError.status >= 500) {
-      logger.error('http.error', { requestId: c.get('requestId'), code: publicError.code, error });
-    }
+    // Faults are logged with their cause; provider and availability failures (5xx but not 500) as warnings.
+    const fields = { requestId: c.get('requestId'), code: publicError.code, error };
+    if (publicError.status === 500) logger.error('http.error', fields);
+    else if (publicError.status > 500) logger.warn('http.error', fields);
     return c.json(errorBody(publicError), publicError.status as 500);
   });
 
-  app.notFound((c) => c.json(errorBody(toPublicError(new TransportError('NOT_FOUND', 'no such route'))), 404));
+  app.notFound((c) =>
+    c.json(errorBody(toPublicError(new TransportError('NOT_FOUND', 'no such route'))), 404),
+  );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 

@@ -16,8 +16,13 @@ describe('toPublicError', () => {
     expect(toPublicError(new SessionError('TURN_CONFLICT', 'conflict')).status).toBe(409);
     expect(toPublicError(new RuntimeError('SPACE_NOT_FOUND', 'gone')).status).toBe(404);
     expect(toPublicError(new CoreError('PROFILE_NOT_FOUND', 'no profile')).status).toBe(400);
-    const validation = new TransportError('VALIDATION_ERROR', 'bad', { details: [{ path: 'label', message: 'x' }] });
-    expect(toPublicError(validation)).toMatchObject({ status: 400, details: [{ path: 'label', message: 'x' }] });
+    const validation = new TransportError('VALIDATION_ERROR', 'bad', {
+      details: [{ path: 'label', message: 'x' }],
+    });
+    expect(toPublicError(validation)).toMatchObject({
+      status: 400,
+      details: [{ path: 'label', message: 'x' }],
+    });
   });
 
   it('hides the message of provider failures behind a generic one', () => {
@@ -30,13 +35,19 @@ describe('toPublicError', () => {
       name: 'StorageError',
       code: 'INVALID_ARGUMENT',
     });
-    expect(toPublicError(storage)).toEqual({ status: 400, code: 'INVALID_ARGUMENT', message: 'invalid argument' });
+    expect(toPublicError(storage)).toEqual({
+      status: 400,
+      code: 'INVALID_ARGUMENT',
+      message: 'invalid argument',
+    });
   });
 
   it('turns unknown errors, unknown codes and non-errors into a generic 500 INTERNAL', () => {
     const internal = { status: 500, code: 'INTERNAL', message: 'internal server error' };
     expect(toPublicError(new Error('relation "users" does not exist'))).toEqual(internal);
-    expect(toPublicError(Object.assign(new Error('syntax'), { code: '42601', severity: 'ERROR' }))).toEqual(internal);
+    expect(toPublicError(Object.assign(new Error('syntax'), { code: '42601', severity: 'ERROR' }))).toEqual(
+      internal,
+    );
     expect(toPublicError('boom')).toEqual(internal);
     expect(toPublicError(Object.assign(new Error('x'), { code: 'hasOwnProperty' }))).toEqual(internal);
   });

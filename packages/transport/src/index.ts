@@ -6,19 +6,23 @@
 
 // REST
 export { createApp } from './create-app';
-export { DEFAULT_BODY_BYTES, DEFAULT_WS_FRAME_BYTES } from './types';
-export type { AuthEnv, TransportDeps, TransportLimits } from './types';
-export { NEXT_CURSOR_HEADER } from './routes/spaces';
-export type { RecordView } from './routes/sessions';
-
-// WebSocket
-export { attachWebSocketGateway, DEFAULT_HEARTBEAT_INTERVAL_MS } from './ws/attach-web-socket-gateway';
-export type { WebSocketGateway, WebSocketGatewayOptions } from './ws/attach-web-socket-gateway';
-export { WS_KEY_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL } from './ws/protocol';
-export type { ClientMessage, ClientMessageType, ServerFrame, WsErrorCode, WsProtocolErrorCode } from './ws/protocol';
-
+export type { ErrorCode, InfrastructureErrorCode, PublicError } from './error-mapping';
+export { ERROR_STATUS, toPublicError } from './error-mapping';
+export type { TransportErrorCode } from './errors';
 // Errors
 export { TransportError } from './errors';
-export type { TransportErrorCode } from './errors';
-export { ERROR_STATUS, toPublicError } from './error-mapping';
-export type { ErrorCode, InfrastructureErrorCode, PublicError } from './error-mapping';
+export type { RecordView } from './routes/sessions';
+export { NEXT_CURSOR_HEADER } from './routes/spaces';
+export type { AuthEnv, TransportDeps, TransportLimits } from './types';
+export { DEFAULT_BODY_BYTES, DEFAULT_WS_FRAME_BYTES } from './types';
+export type { WebSocketGateway, WebSocketGatewayOptions } from './ws/attach-web-socket-gateway';
+// WebSocket
+export { attachWebSocketGateway, DEFAULT_HEARTBEAT_INTERVAL_MS } from './ws/attach-web-socket-gateway';
+export type {
+  ClientMessage,
+  ClientMessageType,
+  ServerFrame,
+  WsErrorCode,
+  WsProtocolErrorCode,
+} from './ws/protocol';
+export { WS_KEY_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL } from './ws/protocol';

@@ -103,7 +103,11 @@ function describe(issues: ValidationIssue[]): string {
 }
 
 /** Validates `value`, or throws `VALIDATION_ERROR` (400) naming the first problem. */
-export function validate<TSchema extends z.ZodType>(schema: TSchema, value: unknown, what: string): z.output<TSchema> {
+export function validate<TSchema extends z.ZodType>(
+  schema: TSchema,
+  value: unknown,
+  what: string,
+): z.output<TSchema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = toValidationIssues(result.error);
@@ -111,7 +115,10 @@ export function validate<TSchema extends z.ZodType>(schema: TSchema, value: unkn
 }
 
 /** Reads the JSON body and validates it; throws `INVALID_JSON` or `VALIDATION_ERROR` (400). */
-export async function readJsonBody<TSchema extends z.ZodType>(c: Context, schema: TSchema): Promise<z.output<TSchema>> {
+export async function readJsonBody<TSchema extends z.ZodType>(
+  c: Context,
+  schema: TSchema,
+): Promise<z.output<TSchema>> {
   const text = await c.req.text();
   let value: unknown;
   try {

@@ -1,5 +1,5 @@
 import type { ChildSessionSpec, SessionStatus } from '@stello-ai/session';
-import { SessionError } from '@stello-ai/session';
+import { SessionArchivedError, SessionError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type { SessionDbRow, SessionTopologyDbRow } from '../mappers';
 import { insertRecordsFrom } from './records-sql';
@@ -129,11 +129,7 @@ export async function insertChild(
   const row = rows[0];
   if (row) return row;
   const status = await selectSessionStatus(ctx, parentId);
-  if (status === 'archived') {
-    throw new SessionError('SESSION_ARCHIVED', `session "${parentId}" is archived`, {
-      details: { sessionId: parentId },
-    });
-  }
+  if (status === 'archived') throw new SessionArchivedError(parentId);
   throw sessionNotFound(parentId);
 }
 

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import type { EngineHooks, Tool } from '@stello-ai/core';
@@ -93,7 +93,13 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
   }
   const agentPool = new AgentPool(db.pool, poolOptions, spaceManager);
   const userStore = new UserStore(db.pool);
-  const deps = { spaceManager, agentPool, userStore, logger, ...(options.limits && { limits: options.limits }) };
+  const deps = {
+    spaceManager,
+    agentPool,
+    userStore,
+    logger,
+    ...(options.limits && { limits: options.limits }),
+  };
   const app = createApp(deps);
   const servers: TestServer[] = [];
   let users = 0;

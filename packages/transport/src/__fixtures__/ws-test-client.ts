@@ -57,7 +57,9 @@ export function connectWs(url: string, options: ConnectOptions = {}): Promise<Ws
       return socket.protocol;
     },
     send(message) {
-      socket.send(typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message));
+      socket.send(
+        typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message),
+      );
     },
     next(type, timeoutMs = 10_000) {
       const index = frames.findIndex((frame) => type === undefined || frame.type === type);

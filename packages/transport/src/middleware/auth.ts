@@ -10,7 +10,10 @@ const API_KEY_MAX_CHARS = 512;
  * Authenticates the API key and returns the user id, or throws `MISSING_API_KEY` /
  * `INVALID_API_KEY` (401). Shared by the REST middleware and the WebSocket upgrade.
  */
-export async function authenticateKey(userStore: UserStore, apiKey: string | undefined | null): Promise<string> {
+export async function authenticateKey(
+  userStore: UserStore,
+  apiKey: string | undefined | null,
+): Promise<string> {
   if (!apiKey) throw new TransportError('MISSING_API_KEY', 'missing api key');
   if (apiKey.length > API_KEY_MAX_CHARS) throw new TransportError('INVALID_API_KEY', 'invalid api key');
   const result = await userStore.authenticate(apiKey);

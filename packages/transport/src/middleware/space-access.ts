@@ -11,7 +11,11 @@ export type SpaceEnv = { Variables: AuthEnv['Variables'] & { space: Space } };
  * Loads a space and checks that `userId` owns it; throws `SPACE_NOT_FOUND` (404) or
  * `FORBIDDEN` (403). The agent pool serves a warm space from memory, so this costs no query.
  */
-export async function requireOwnedSpace(agentPool: AgentPool, spaceId: string, userId: string): Promise<Space> {
+export async function requireOwnedSpace(
+  agentPool: AgentPool,
+  spaceId: string,
+  userId: string,
+): Promise<Space> {
   const space = await agentPool.getSpace(spaceId);
   if (!space) throw new TransportError('SPACE_NOT_FOUND', `space "${spaceId}" not found`);
   if (space.userId !== userId) throw new TransportError('FORBIDDEN', 'this space belongs to another user');

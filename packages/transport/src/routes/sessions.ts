@@ -3,10 +3,18 @@ import type { Logger } from '@stello-ai/runtime';
 import type { Context, Hono } from 'hono';
 import { TransportError } from '../errors';
 import type { SpaceEnv } from '../middleware/space-access';
-import type { TransportDeps } from '../types';
-import { forkOptions, listSessionsQuery, messagesQuery, readJsonBody, turnBody, uuidParam, validate } from '../validation';
-import { NEXT_CURSOR_HEADER } from './spaces';
 import { runLoggedTurn } from '../turn-log';
+import type { TransportDeps } from '../types';
+import {
+  forkOptions,
+  listSessionsQuery,
+  messagesQuery,
+  readJsonBody,
+  turnBody,
+  uuidParam,
+  validate,
+} from '../validation';
+import { NEXT_CURSOR_HEADER } from './spaces';
 
 /** A stored record as `GET …/messages` returns it; optional fields are absent when unset. */
 export interface RecordView {
@@ -76,7 +84,10 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
     if (query.limit === undefined && query.after === undefined) {
       return c.json((await agent.memory.readRecords(sessionId)).map(toRecordView));
     }
-    const page = await agent.memory.readRecordPage(sessionId, { limit: query.limit ?? 100, after: query.after ?? null });
+    const page = await agent.memory.readRecordPage(sessionId, {
+      limit: query.limit ?? 100,
+      after: query.after ?? null,
+    });
     if (page.nextCursor) c.header(NEXT_CURSOR_HEADER, page.nextCursor);
     return c.json(page.records.map(toRecordView));
   });
@@ -86,8 +97,10 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
     const { input } = await readJsonBody(c, turnBody);
     const agent = await agentOf(c, deps);
     // No existence check here: the agent's turn reads the session anyway and throws SESSION_NOT_FOUND.
-    const result = await runLoggedTurn(logger, { transport: 'rest', requestId: c.get('requestId'), spaceId: c.get('space').id, sessionId }, () =>
-      agent.turn(sessionId, input),
+    const result = await runLoggedTurn(
+      logger,
+      { transport: 'rest', requestId: c.get('requestId'), spaceId: c.get('space').id, sessionId },
+      () => agent.turn(sessionId, input),
     );
     return c.json(result);
   });

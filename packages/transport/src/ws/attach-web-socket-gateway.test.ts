@@ -26,7 +26,8 @@ describe('attachWebSocketGateway', () => {
     alice = await stack.createUser('alice');
     bob = await stack.createUser('bob');
     spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'A' } })).body.id;
-    bobSpaceId = (await rest(stack.app, 'POST', '/spaces', { key: bob.apiKey, json: { label: 'B' } })).body.id;
+    bobSpaceId = (await rest(stack.app, 'POST', '/spaces', { key: bob.apiKey, json: { label: 'B' } })).body
+      .id;
   });
   afterAll(() => stack?.close());
 
@@ -39,7 +40,10 @@ describe('attachWebSocketGateway', () => {
       expect(plain.protocol).toBe('');
       expect(server.gateway.size).toBe(1);
       await plain.close();
-      const versioned = await connectWs(wsPath(spaceId), { headers: { 'X-API-Key': alice.apiKey }, protocols: ['stello.v1'] });
+      const versioned = await connectWs(wsPath(spaceId), {
+        headers: { 'X-API-Key': alice.apiKey },
+        protocols: ['stello.v1'],
+      });
       expect(versioned.protocol).toBe('stello.v1');
       await versioned.close();
     });
@@ -62,13 +66,21 @@ describe('attachWebSocketGateway', () => {
     });
 
     it('allows a query string on the path', async () => {
-      const client = await connectWs(`${wsPath(spaceId)}?client=web`, { headers: { 'X-API-Key': alice.apiKey } });
+      const client = await connectWs(`${wsPath(spaceId)}?client=web`, {
+        headers: { 'X-API-Key': alice.apiKey },
+      });
       await client.close();
     });
 
     it('answers a path other than /spaces/:spaceId/ws with 404', async () => {
       const headers = { 'X-API-Key': alice.apiKey };
-      for (const path of [`/spaces/${spaceId}/ws/extra`, `/spaces/${spaceId}/wsx`, `/spaces/${spaceId}/ws/`, '/ws', `/x/spaces/${spaceId}/ws`]) {
+      for (const path of [
+        `/spaces/${spaceId}/ws/extra`,
+        `/spaces/${spaceId}/wsx`,
+        `/spaces/${spaceId}/ws/`,
+        '/ws',
+        `/x/spaces/${spaceId}/ws`,
+      ]) {
         const refused = await refusedUpgrade(`${server.wsUrl}${path}`, { headers });
         expect(refused.status, path).toBe(404);
         expect(parse(refused.body).code).toBe('NOT_FOUND');
@@ -85,10 +97,14 @@ describe('attachWebSocketGateway', () => {
       const missing = await refusedUpgrade(wsPath(spaceId));
       expect(missing.status).toBe(401);
       expect(parse(missing.body).code).toBe('MISSING_API_KEY');
-      const badHeader = await refusedUpgrade(wsPath(spaceId), { headers: { 'X-API-Key': 'stello_wrong-key-00000000000' } });
+      const badHeader = await refusedUpgrade(wsPath(spaceId), {
+        headers: { 'X-API-Key': 'stello_wrong-key-00000000000' },
+      });
       expect(badHeader.status).toBe(401);
       expect(parse(badHeader.body).code).toBe('INVALID_API_KEY');
-      const badProtocol = await refusedUpgrade(wsPath(spaceId), { protocols: ['stello.v1', 'stello.key.wrong'] });
+      const badProtocol = await refusedUpgrade(wsPath(spaceId), {
+        protocols: ['stello.v1', 'stello.key.wrong'],
+      });
       expect(badProtocol.status).toBe(401);
       expect(parse(badProtocol.body).code).toBe('INVALID_API_KEY');
       const onlyVersion = await refusedUpgrade(wsPath(spaceId), { protocols: ['stello.v1'] });

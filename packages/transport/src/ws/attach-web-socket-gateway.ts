@@ -78,7 +78,11 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
     });
     live.set(socket, connection);
     keepAlive.track(socket);
-    logger.info('ws.connect', { connectionId: connection.id, userId: identity.userId, spaceId: identity.spaceId });
+    logger.info('ws.connect', {
+      connectionId: connection.id,
+      userId: identity.userId,
+      spaceId: identity.spaceId,
+    });
     socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
     socket.on('close', (code) => {
       live.delete(socket);

@@ -44,7 +44,9 @@ export const CLIENT_MESSAGE_SCHEMAS = {
 export type ClientMessageType = keyof typeof CLIENT_MESSAGE_SCHEMAS;
 
 /** A validated client message. */
-export type ClientMessage = { [T in ClientMessageType]: z.output<(typeof CLIENT_MESSAGE_SCHEMAS)[T]> }[ClientMessageType];
+export type ClientMessage = {
+  [T in ClientMessageType]: z.output<(typeof CLIENT_MESSAGE_SCHEMAS)[T]>;
+}[ClientMessageType];
 
 /** True when `type` is a message type of the protocol. */
 export function isClientMessageType(type: string): type is ClientMessageType {

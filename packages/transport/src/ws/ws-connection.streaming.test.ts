@@ -22,12 +22,18 @@ describe('WsConnection', () => {
   beforeAll(async () => {
     llm = await startFakeOpenAI({ chunkCount: CHUNK_COUNT, chunkDelayMs: CHUNK_DELAY_MS });
     stack = await createTestStack({
-      model: createOpenAICompatibleAdapter({ baseURL: llm.baseURL, model: 'gpt-test', apiKey: 'test', maxRetries: 0 }),
+      model: createOpenAICompatibleAdapter({
+        baseURL: llm.baseURL,
+        model: 'gpt-test',
+        apiKey: 'test',
+        maxRetries: 0,
+      }),
       hooks: { onSessionLeave: ({ sessionId }) => void leaves.push(sessionId) },
     });
     server = await stack.listen();
     alice = await stack.createUser('alice');
-    spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Streams' } })).body.id;
+    spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Streams' } }))
+      .body.id;
     rootId = (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions`, { key: alice.apiKey })).body[0].id;
   });
   afterAll(async () => {
@@ -35,10 +41,15 @@ describe('WsConnection', () => {
     await llm?.close();
   });
 
-  const open = () => connectWs(`${server.wsUrl}/spaces/${spaceId}/ws`, { headers: { 'X-API-Key': alice.apiKey } });
+  const open = () =>
+    connectWs(`${server.wsUrl}/spaces/${spaceId}/ws`, { headers: { 'X-API-Key': alice.apiKey } });
   const fork = async (label: string) =>
-    (await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { key: alice.apiKey, json: { label } })).body
-      .id as string;
+    (
+      await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, {
+        key: alice.apiKey,
+        json: { label },
+      })
+    ).body.id as string;
   const enterNew = async (client: WsTestClient, label: string) => {
     const sessionId = await fork(label);
     client.send({ type: 'session.enter', sessionId });
@@ -46,7 +57,8 @@ describe('WsConnection', () => {
     return sessionId;
   };
   const messages = async (sessionId: string) =>
-    (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, { key: alice.apiKey })).body as {
+    (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, { key: alice.apiKey }))
+      .body as {
       role: string;
       content: string;
     }[];
@@ -75,7 +87,9 @@ describe('WsConnection', () => {
     const agent = await stack.agentPool.getAgent(spaceId);
     await expect.poll(() => agent.getEngineRefCount(sessionId)).toBe(0);
     expect(leaves).not.toContain(sessionId);
-    expect(stack.logs.some((entry) => entry.event === 'turn' && entry.fields.sessionId === sessionId)).toBe(true);
+    expect(stack.logs.some((entry) => entry.event === 'turn' && entry.fields.sessionId === sessionId)).toBe(
+      true,
+    );
   });
 
   it('fires the leave of a session on session.leave (unlike a disconnect)', async () => {
@@ -130,7 +144,7 @@ describe('WsConnection', () => {
     await Promise.all([slow.close(), fast.close()]);
   });
 
-  it(`refuses messages beyond ${MAX_PENDING_MESSAGES} waiting ones with TOO_MANY_MESSAGES`, async () => {
+  it(`refuses messages beyond ${MAX_PENDING_MESSAGES} pending ones with TOO_MANY_MESSAGES`, async () => {
     const client = await open();
     await enterNew(client, 'flood');
     const extra = 8;

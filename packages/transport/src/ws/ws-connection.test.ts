@@ -21,12 +21,18 @@ describe('WsConnection', () => {
     llm = await startFakeOpenAI({
       script: (request) => {
         const last = request.body.messages.at(-1);
-        if (String(last?.content).includes('FAIL')) return { status: 500, errorBody: { error: { message: PROVIDER_SECRET } } };
+        if (String(last?.content).includes('FAIL'))
+          return { status: 500, errorBody: { error: { message: PROVIDER_SECRET } } };
         return {};
       },
     });
     stack = await createTestStack({
-      model: createOpenAICompatibleAdapter({ baseURL: llm.baseURL, model: 'gpt-test', apiKey: 'test', maxRetries: 0 }),
+      model: createOpenAICompatibleAdapter({
+        baseURL: llm.baseURL,
+        model: 'gpt-test',
+        apiKey: 'test',
+        maxRetries: 0,
+      }),
     });
     server = await stack.listen();
     alice = await stack.createUser('alice');
@@ -41,13 +47,19 @@ describe('WsConnection', () => {
   });
 
   const open = async (id = spaceId) => {
-    const client = await connectWs(`${server.wsUrl}/spaces/${id}/ws`, { headers: { 'X-API-Key': alice.apiKey } });
+    const client = await connectWs(`${server.wsUrl}/spaces/${id}/ws`, {
+      headers: { 'X-API-Key': alice.apiKey },
+    });
     clients.push(client);
     return client;
   };
   const fork = async (label: string) =>
-    (await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { key: alice.apiKey, json: { label } })).body
-      .id as string;
+    (
+      await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, {
+        key: alice.apiKey,
+        json: { label },
+      })
+    ).body.id as string;
   const enter = async (client: WsTestClient, sessionId: string) => {
     client.send({ type: 'session.enter', sessionId });
     return client.next();
@@ -85,7 +97,9 @@ describe('WsConnection', () => {
           },
         },
       });
-      const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, { key: alice.apiKey });
+      const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, {
+        key: alice.apiKey,
+      });
       expect(messages.body.map((r: { role: string }) => r.role)).toEqual(['user', 'assistant']);
       const line = stack.logs.find((entry) => entry.event === 'turn' && entry.fields.sessionId === sessionId);
       expect(line?.fields).toMatchObject({ transport: 'ws', spaceId, stream: false, toolRounds: 0 });
@@ -105,8 +119,13 @@ describe('WsConnection', () => {
       expect(chunks.length).toBeGreaterThan(1);
       expect(frame).toMatchObject({ type: 'stream.end', result: { turn: { toolRoundCount: 0 } } });
       expect(chunks.join('')).toBe(frame.result.turn.finalContent);
-      const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, { key: alice.apiKey });
-      expect(messages.body.at(-1)).toMatchObject({ role: 'assistant', content: frame.result.turn.finalContent });
+      const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, {
+        key: alice.apiKey,
+      });
+      expect(messages.body.at(-1)).toMatchObject({
+        role: 'assistant',
+        content: frame.result.turn.finalContent,
+      });
     });
 
     it('forks the entered session with session.fork and answers session.forked', async () => {
@@ -138,7 +157,11 @@ describe('WsConnection', () => {
     it('answers invalid JSON with PARSE_ERROR', async () => {
       const client = await open();
       client.send('{"type": "session.enter"');
-      expect(await client.next()).toEqual({ type: 'error', message: expect.any(String), code: 'PARSE_ERROR' });
+      expect(await client.next()).toEqual({
+        type: 'error',
+        message: expect.any(String),
+        code: 'PARSE_ERROR',
+      });
     });
 
     it('answers non-objects, binary frames and missing or mistyped fields with INVALID_MESSAGE', async () => {
@@ -162,7 +185,11 @@ describe('WsConnection', () => {
       ];
       for (const raw of invalid) {
         client.send(raw);
-        expect(await client.next(), raw).toMatchObject({ type: 'error', code: 'INVALID_MESSAGE', message: expect.any(String) });
+        expect(await client.next(), raw).toMatchObject({
+          type: 'error',
+          code: 'INVALID_MESSAGE',
+          message: expect.any(String),
+        });
       }
       client.send(Buffer.from(JSON.stringify({ type: 'session.leave' })));
       expect(await client.next()).toMatchObject({ code: 'INVALID_MESSAGE' });
@@ -197,7 +224,9 @@ describe('WsConnection', () => {
 
     it('answers an unknown session, or one of another space, with SESSION_NOT_FOUND and leaks no holder', async () => {
       const other = await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Other' } });
-      const otherRoot = (await rest(stack.app, 'GET', `/spaces/${other.body.id}/sessions`, { key: alice.apiKey })).body[0].id;
+      const otherRoot = (
+        await rest(stack.app, 'GET', `/spaces/${other.body.id}/sessions`, { key: alice.apiKey })
+      ).body[0].id;
       const client = await open();
       const agent = await stack.agentPool.getAgent(spaceId);
       for (const sessionId of [crypto.randomUUID(), otherRoot]) {
@@ -214,7 +243,9 @@ describe('WsConnection', () => {
       const sessionId = await fork('archived');
       const client = await open();
       await enter(client, sessionId);
-      await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${sessionId}/archive`, { key: alice.apiKey });
+      await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${sessionId}/archive`, {
+        key: alice.apiKey,
+      });
       client.send({ type: 'session.message', input: 'hi' });
       expect(await client.next()).toMatchObject({ type: 'error', code: 'SESSION_ARCHIVED' });
       client.send({ type: 'session.stream', input: 'hi' });
@@ -235,7 +266,9 @@ describe('WsConnection', () => {
       const streamed = await client.next('error');
       expect(streamed).toMatchObject({ code: 'LLM_ERROR' });
       expect(JSON.stringify(streamed)).not.toContain('sk-provider-secret');
-      const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, { key: alice.apiKey });
+      const messages = await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions/${sessionId}/messages`, {
+        key: alice.apiKey,
+      });
       expect(messages.body).toEqual([]);
     });
 
@@ -246,7 +279,9 @@ describe('WsConnection', () => {
         }
       }
       const own = await stack.listen({ connections: new FailingConnections() });
-      const client = await connectWs(`${own.wsUrl}/spaces/${spaceId}/ws`, { headers: { 'X-API-Key': alice.apiKey } });
+      const client = await connectWs(`${own.wsUrl}/spaces/${spaceId}/ws`, {
+        headers: { 'X-API-Key': alice.apiKey },
+      });
       const sessionId = await fork('fault');
       const frame = await enter(client, sessionId);
       expect(frame).toEqual({ type: 'error', message: expect.any(String), code: 'HANDLER_ERROR' });

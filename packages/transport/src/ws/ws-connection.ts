@@ -13,7 +13,7 @@ import {
   type WsErrorCode,
 } from './protocol';
 
-/** Messages that may wait behind a running one on a connection; more are refused with `TOO_MANY_MESSAGES`. */
+/** Messages one connection may have pending (the running one included); more are refused with `TOO_MANY_MESSAGES`. */
 export const MAX_PENDING_MESSAGES = 32;
 /** Above this many unsent bytes, stream deltas are coalesced until the peer catches up. */
 export const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
@@ -139,7 +139,8 @@ export class WsConnection {
   }
 
   #parse(data: RawData, isBinary: boolean): ClientMessage {
-    if (isBinary) throw new ProtocolFailure('INVALID_MESSAGE', 'binary frames are not supported; send JSON text');
+    if (isBinary)
+      throw new ProtocolFailure('INVALID_MESSAGE', 'binary frames are not supported; send JSON text');
     let value: unknown;
     try {
       value = JSON.parse(frameText(data));
@@ -152,7 +153,10 @@ export class WsConnection {
     const type = (value as { type?: unknown }).type;
     if (typeof type !== 'string') throw new ProtocolFailure('INVALID_MESSAGE', 'type: must be a string');
     if (!isClientMessageType(type)) {
-      throw new ProtocolFailure('UNKNOWN_TYPE', `unknown message type "${type.slice(0, TYPE_ECHO_MAX_CHARS)}"`);
+      throw new ProtocolFailure(
+        'UNKNOWN_TYPE',
+        `unknown message type "${type.slice(0, TYPE_ECHO_MAX_CHARS)}"`,
+      );
     }
     const result = CLIENT_MESSAGE_SCHEMAS[type].safeParse(value);
     if (!result.success) {
@@ -280,7 +284,11 @@ export class WsConnection {
     }
     const publicError = toPublicError(error);
     if (publicError.status >= 500) {
-      this.#options.logger.error('ws.handler_error', { connectionId: this.id, code: publicError.code, error });
+      this.#options.logger.error('ws.handler_error', {
+        connectionId: this.id,
+        code: publicError.code,
+        error,
+      });
     }
     // Real faults are HANDLER_ERROR; anything with a stable code the client can act on keeps it.
     if (publicError.status === 500) this.#sendError('HANDLER_ERROR', 'internal error');
@@ -288,7 +296,9 @@ export class WsConnection {
   }
 
   #sendError(code: WsErrorCode, message: string, details?: unknown): void {
-    this.#send(details === undefined ? { type: 'error', message, code } : { type: 'error', message, code, details });
+    this.#send(
+      details === undefined ? { type: 'error', message, code } : { type: 'error', message, code, details },
+    );
   }
 
   #send(frame: ServerFrame): void {
