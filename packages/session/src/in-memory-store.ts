@@ -447,7 +447,12 @@ export class InMemoryStore {
         if (typeof insight.content !== 'string') throw invalid('insight content must be a string');
       }
       main.slots.memory = synthesis;
-      for (const insight of insights) state.sessions.get(insight.sessionId)!.slots.insight = insight.content;
+      // Like the PostgreSQL store: a target archived (or the root itself) since integration read
+      // the children is skipped rather than failing the whole integration.
+      for (const insight of insights) {
+        const target = state.sessions.get(insight.sessionId)!;
+        if (target.role === 'standard' && target.status === 'active') target.slots.insight = insight.content;
+      }
     });
   }
 

@@ -121,6 +121,23 @@ export function describeMainStorageContract(name: string, factory: ContractFacto
       expect(await storage.getInsight(b.id)).toBe('for B');
     });
 
+    it('skips insights for archived sessions and the root when integrating', async () => {
+      const { storage, rootId } = fx.current;
+      const live = await storage.createChild(rootId, { label: 'live' });
+      const gone = await storage.createChild(rootId, { label: 'gone' });
+      const meta = (await storage.getSession(gone.id))!;
+      await storage.putSession({ ...meta, status: 'archived' });
+      await storage.commitIntegration(rootId, 'synthesis', [
+        { sessionId: live.id, content: 'for live' },
+        { sessionId: gone.id, content: 'for gone' },
+        { sessionId: rootId, content: 'for root' },
+      ]);
+      expect(await storage.getMemory(rootId)).toBe('synthesis');
+      expect(await storage.getInsight(live.id)).toBe('for live');
+      expect(await storage.getInsight(gone.id)).toBeNull();
+      expect(await storage.getInsight(rootId)).toBeNull();
+    });
+
     it('writes nothing of an integration that names an unknown session', async () => {
       const { storage, rootId } = fx.current;
       const a = await storage.createChild(rootId, { label: 'A' });
