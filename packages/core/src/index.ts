@@ -3,25 +3,6 @@
  * StelloAgent: the session tree, the turn engine with tools, forks, and scheduled
  * consolidation and integration.
  */
-export type {
-  AssembledContext,
-  BootstrapResult,
-  CreateChildOptions,
-  EngineStreamResult,
-  EngineTurnResult,
-  MemoryEngine,
-  SessionInfo,
-  SessionMeta,
-  SessionMetaPatch,
-  SessionTree,
-  SessionTreeNode,
-  TopologyNode,
-  TurnRecord,
-} from './types';
-
-// In-memory backend (tests, examples)
-export { InMemoryMemoryEngine, InMemorySessionTree, createInMemoryStores } from './in-memory';
-export type { InMemoryStores } from './in-memory';
 
 // Agent: turns, tools, skills, forks and memory work
 export type {
@@ -39,22 +20,40 @@ export type {
   UpdateProposal,
 } from './agent-types';
 export {
+  createDefaultConsolidateFn,
+  createDefaultIntegrateFn,
   DEFAULT_CONSOLIDATE_PROMPT,
   DEFAULT_INTEGRATE_PROMPT,
   DEFAULT_TRANSCRIPT_BUDGET_CHARS,
-  createDefaultConsolidateFn,
-  createDefaultIntegrateFn,
   stripThinking,
 } from './defaults';
-export { CoreError } from './errors';
 export type { CoreErrorCode } from './errors';
+export { CoreError } from './errors';
 export type { AgentErrorEvent, AgentErrorListener } from './hooks';
-export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler';
+export type { InMemoryStores } from './in-memory';
+// In-memory backend (tests, examples)
+export { createInMemoryStores, InMemoryMemoryEngine, InMemorySessionTree } from './in-memory';
 export type { MemorySchedulerOptions } from './scheduler';
+export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler';
 export { SerialQueue } from './serial-queue';
-export { ACTIVATE_SKILL_TOOL_NAME, SkillRouter, createActivateSkillTool } from './skills';
-export { StelloAgent, createStelloAgent } from './stello-agent';
+export { ACTIVATE_SKILL_TOOL_NAME, createActivateSkillTool, SkillRouter } from './skills';
 export type { StelloAgentEventMap } from './stello-agent';
+export { createStelloAgent, StelloAgent } from './stello-agent';
 export { ToolRegistry, tool, toToolSchema } from './tools';
-export { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
 export type { RunTurnOptions, RunTurnResult, TurnObservers } from './turn-runner';
+export { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
+export type {
+  AssembledContext,
+  BootstrapResult,
+  CreateChildOptions,
+  EngineStreamResult,
+  EngineTurnResult,
+  MemoryEngine,
+  SessionInfo,
+  SessionMeta,
+  SessionMetaPatch,
+  SessionTree,
+  SessionTreeNode,
+  TopologyNode,
+  TurnRecord,
+} from './types';

@@ -3,80 +3,6 @@
  * One conversation session: message and storage types, context assembly, send/stream,
  * LLM adapters and an in-memory storage.
  */
-export type {
-  ChildL2Summary,
-  ConsolidateFn,
-  IntegrateFn,
-  IntegrateResult,
-  ListRecordsOptions,
-  Message,
-  MessageRole,
-  SendResult,
-  SessionFilter,
-  SessionMeta,
-  SessionMetaUpdate,
-  SessionRole,
-  SessionStatus,
-  SlotKey,
-  StreamResult,
-  TokenUsage,
-  ToolCall,
-} from './types';
-export type {
-  LLMAdapter,
-  LLMCallFn,
-  LLMChunk,
-  LLMCompleteOptions,
-  LLMResult,
-  ToolCallDelta,
-  ToolSchema,
-} from './llm';
-export type {
-  ChildSessionSpec,
-  MainStorage,
-  SessionRow,
-  SessionStorage,
-  TurnCommit,
-  TurnCommitResult,
-  TurnContextData,
-} from './storage';
-export type {
-  ContextOptions,
-  CreateMainSessionOptions,
-  CreateSessionOptions,
-  DraftCallOptions,
-  ForkOptions,
-  LoadMainSessionOptions,
-  LoadSessionOptions,
-  MainSession,
-  SendOptions,
-  Session,
-  ToolResultInput,
-  TurnDraft,
-} from './session-types';
-export { SessionArchivedError, SessionError, isCodedError } from './errors';
-export type { SessionErrorCode } from './errors';
-
-// Sessions: turns, context assembly and in-memory storage
-export { createSession, loadSession } from './session';
-export { createMainSession, loadMainSession, validateIntegrateResult } from './main-session';
-export {
-  DEFAULT_BUDGET_RATIO,
-  DEFAULT_MAX_HISTORY_RECORDS,
-  assembleTurnPrompt,
-  estimateMessageTokens,
-  estimateTokens,
-  groupToolCalls,
-  identityLine,
-  removeIncompleteToolCallGroups,
-  selectHistoryByBudget,
-} from './context';
-export type { TurnPrompt, TurnPromptInput } from './context';
-export { createPushStream } from './push-stream';
-export type { PushStream } from './push-stream';
-export { InMemoryStorageAdapter } from './in-memory-storage';
-export { InMemoryStore } from './in-memory-store';
-export type { AddRefOutcome, RecordPage, RootInit, StoredSessionPatch } from './in-memory-store';
 
 // LLM adapters: OpenAI-compatible, Anthropic, offline, and the text-in/text-out helper
 export type {
@@ -96,3 +22,76 @@ export {
   DEFAULT_OPENAI_MAX_TOKENS,
   defaultOpenAIContextTokens,
 } from './adapters';
+export type { TurnPrompt, TurnPromptInput } from './context';
+export {
+  assembleTurnPrompt,
+  DEFAULT_BUDGET_RATIO,
+  DEFAULT_MAX_HISTORY_RECORDS,
+  estimateMessageTokens,
+  estimateTokens,
+  groupToolCalls,
+  identityLine,
+  removeIncompleteToolCallGroups,
+  selectHistoryByBudget,
+} from './context';
+export type { SessionErrorCode } from './errors';
+export { isCodedError, SessionArchivedError, SessionError } from './errors';
+export { InMemoryStorageAdapter } from './in-memory-storage';
+export type { AddRefOutcome, RecordPage, RootInit, StoredSessionPatch } from './in-memory-store';
+export { InMemoryStore } from './in-memory-store';
+export type {
+  LLMAdapter,
+  LLMCallFn,
+  LLMChunk,
+  LLMCompleteOptions,
+  LLMResult,
+  ToolCallDelta,
+  ToolSchema,
+} from './llm';
+export { createMainSession, loadMainSession, validateIntegrateResult } from './main-session';
+export type { PushStream } from './push-stream';
+export { createPushStream } from './push-stream';
+// Sessions: turns, context assembly and in-memory storage
+export { createSession, loadSession } from './session';
+export type {
+  ContextOptions,
+  CreateMainSessionOptions,
+  CreateSessionOptions,
+  DraftCallOptions,
+  ForkOptions,
+  LoadMainSessionOptions,
+  LoadSessionOptions,
+  MainSession,
+  SendOptions,
+  Session,
+  ToolResultInput,
+  TurnDraft,
+} from './session-types';
+export type {
+  ChildSessionSpec,
+  MainStorage,
+  SessionRow,
+  SessionStorage,
+  TurnCommit,
+  TurnCommitResult,
+  TurnContextData,
+} from './storage';
+export type {
+  ChildL2Summary,
+  ConsolidateFn,
+  IntegrateFn,
+  IntegrateResult,
+  ListRecordsOptions,
+  Message,
+  MessageRole,
+  SendResult,
+  SessionFilter,
+  SessionMeta,
+  SessionMetaUpdate,
+  SessionRole,
+  SessionStatus,
+  SlotKey,
+  StreamResult,
+  TokenUsage,
+  ToolCall,
+} from './types';

@@ -93,9 +93,13 @@ export async function runKeys(args: string[], ctx: CliContext): Promise<number> 
   const [sub, ...rest] = args;
   if (sub === 'issue') return issueKey(rest, ctx);
   if (sub === 'revoke') return revokeKey(rest, ctx);
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+  if (sub === undefined) {
+    ctx.stderr(KEYS_HELP);
+    return EXIT_USAGE;
+  }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     ctx.stdout(KEYS_HELP);
-    return sub === undefined ? EXIT_USAGE : EXIT_OK;
+    return EXIT_OK;
   }
   throw new CliUsageError(`unknown keys command "${sub}"`, 'keys');
 }

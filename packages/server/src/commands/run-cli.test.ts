@@ -159,6 +159,9 @@ describe('runCli', () => {
     expect((await cli(['keys', 'revoke'], env)).code).toBe(2);
     expect((await cli(['keys', 'revoke', 'a', 'b'], env)).code).toBe(2);
     expect((await cli([])).code).toBe(2);
+    const bare = await cli(['keys']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr.join('\n')).toContain('Usage: stello keys');
     expect((await cli(['serve', '--port', 'eighty'], env)).code).toBe(2);
   });
 

@@ -114,9 +114,13 @@ export async function runUsers(args: string[], ctx: CliContext): Promise<number>
   const [sub, ...rest] = args;
   if (sub === 'create') return createUser(rest, ctx);
   if (sub === 'list') return listUsers(rest, ctx);
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+  if (sub === undefined) {
+    ctx.stderr(USERS_HELP);
+    return EXIT_USAGE;
+  }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     ctx.stdout(USERS_HELP);
-    return sub === undefined ? EXIT_USAGE : EXIT_OK;
+    return EXIT_OK;
   }
   throw new CliUsageError(`unknown users command "${sub}"`, 'users');
 }
