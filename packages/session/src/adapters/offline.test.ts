@@ -159,3 +159,31 @@ describe('createOfflineAdapter', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
+
+describe('createOfflineAdapter integration replies', () => {
+  it('answers an integration request with a valid synthesis and one insight per named session', async () => {
+    const llm = createOfflineAdapter();
+    const result = await llm.complete([
+      { role: 'system', content: 'Reply with JSON: {"synthesis": "...", "insights": [...]}' },
+      { role: 'user', content: 'Sessions:\n- [sessionId=a1] Alpha: about a\n- [sessionId=b2] Beta: about b' },
+    ]);
+    const parsed = JSON.parse(result.content ?? '') as {
+      synthesis: string;
+      insights: { sessionId: string }[];
+    };
+    expect(parsed.synthesis).toContain('Alpha; Beta');
+    expect(parsed.insights.map((insight) => insight.sessionId)).toEqual(['a1', 'b2']);
+  });
+
+  it('sends no insight when a single session is integrated', async () => {
+    const llm = createOfflineAdapter();
+    const result = await llm.complete([
+      { role: 'system', content: 'Reply with JSON: {"synthesis": "...", "insights": [...]}' },
+      { role: 'user', content: 'Sessions:\n- [sessionId=a1] Alpha: about a' },
+    ]);
+    expect(JSON.parse(result.content ?? '')).toEqual({
+      synthesis: 'Offline synthesis of 1 session: Alpha.',
+      insights: [],
+    });
+  });
+});

@@ -105,7 +105,12 @@ function planReply(
     };
   }
 
-  const content = last?.role === 'tool' ? toolResultsReply(messages) : textReply(messages);
+  const content =
+    last?.role === 'tool'
+      ? toolResultsReply(messages)
+      : asksForIntegration(messages)
+        ? integrationReply(messages)
+        : textReply(messages);
   return { content, toolCalls: [], usage: { promptTokens, completionTokens: estimateTokens(content) } };
 }
 
@@ -129,6 +134,39 @@ function textReply(messages: Message[]): string {
   const text = lastUser.content.replace(/\s+/g, ' ').trim();
   const quoted = text.length > QUOTE_MAX_CHARS ? `${text.slice(0, QUOTE_MAX_CHARS)}…` : text;
   return `Offline model reply to "${quoted}" ${count}`;
+}
+
+// The default integration asks for `{"synthesis": …, "insights": […]}` and tags each session
+// `[sessionId=…] label: summary`; answering in that shape keeps integration working offline.
+const SESSION_LINE = /^- \[sessionId=([^\]\s]+)\] ([^:\n]*):/gm;
+
+function asksForIntegration(messages: Message[]): boolean {
+  return messages.some(
+    (message) =>
+      message.role === 'system' &&
+      message.content.includes('"synthesis"') &&
+      message.content.includes('"insights"'),
+  );
+}
+
+function integrationReply(messages: Message[]): string {
+  const input = messages.findLast((message) => message.role === 'user')?.content ?? '';
+  const sessions = [...input.matchAll(SESSION_LINE)].map((match) => ({
+    id: match[1]!,
+    label: match[2]!.trim(),
+  }));
+  const labels = sessions.map((session) => session.label);
+  const synthesis =
+    sessions.length === 0
+      ? 'Offline synthesis: no session has a summary yet.'
+      : `Offline synthesis of ${sessions.length} ${sessions.length === 1 ? 'session' : 'sessions'}: ${labels.join('; ')}.`;
+  const insights = sessions
+    .filter(() => sessions.length > 1)
+    .map((session) => ({
+      sessionId: session.id,
+      content: `Offline insight: related sessions are ${labels.filter((label) => label !== session.label).join('; ')}.`,
+    }));
+  return JSON.stringify({ synthesis, insights });
 }
 
 function toolResultsReply(messages: Message[]): string {
