@@ -144,6 +144,8 @@ export class AgentPool {
   // Bumped by every space change, so a load that raced with one is not cached.
   #changeSeq = 0;
   #disposed = false;
+  /** Evicted agents still settling their work (disposed afterwards). */
+  readonly #retiring = new Set<StelloAgent>();
 
   /**
    * Creates an empty pool that listens to the space changes of `spaceManager`.
@@ -174,6 +176,14 @@ export class AgentPool {
     this.#logger = options.logger ?? silentLogger;
     this.#spaces = spaceManager ?? new SpaceManager(pool);
     this.#unsubscribe = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
+  }
+
+  /**
+   * Every agent that may still be working: the cached ones and those evicted whose running turns
+   * or background work have not settled yet. A graceful shutdown waits on these.
+   */
+  activeAgents(): StelloAgent[] {
+    return [...[...this.#agents.values()].map((pooled) => pooled.agent), ...this.#retiring];
   }
 
   /** Number of cached agents (creations under way not included). */
@@ -382,7 +392,9 @@ export class AgentPool {
 
   #retire(spaceId: string, agent: StelloAgent, reason: 'idle' | 'stale' | 'manual' | 'dispose'): void {
     this.#logger.info('agent.evicted', { spaceId, reason });
+    this.#retiring.add(agent);
     const dispose = () => {
+      this.#retiring.delete(agent);
       try {
         agent.dispose();
       } catch (error) {

@@ -3,7 +3,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { StelloAgent } from '@stello-ai/core';
 import { migrate } from '@stello-ai/db';
 import {
-  type AgentPool,
+  AgentPool,
   type AgentPoolOptions,
   type Logger,
   SpaceManager,
@@ -13,7 +13,6 @@ import {
 import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
-import { TrackingAgentPool } from './_tracking-agent-pool';
 import { StelloServerError } from './errors';
 
 /** How long `close()` waits for running turns by default. */
@@ -180,7 +179,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   // One SpaceManager for the app and the pool, so a PATCH refreshes the cached agent at once.
   const spaceManager = new SpaceManager(pool);
-  const agentPool = new TrackingAgentPool(
+  const agentPool = new AgentPool(
     pool,
     { ...options.agentPoolOptions, logger: options.agentPoolOptions.logger ?? logger },
     spaceManager,
@@ -218,7 +217,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     httpServer.closeIdleConnections();
     await gateway.close();
 
-    const agents = agentPool.liveAgents();
+    const agents = agentPool.activeAgents();
     const stillRunning = await waitForTurns(agents, turnTimeoutMs);
     if (stillRunning > 0)
       logger.warn('server.turn_drain_timeout', { runningTurns: stillRunning, turnTimeoutMs });
