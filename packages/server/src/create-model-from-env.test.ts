@@ -57,10 +57,10 @@ describe('createModelFromEnv', () => {
       OPENAI_BASE_URL: openai.baseURL,
     });
     expect(provider).toBe('anthropic');
-    expect(description).toContain('claude-sonnet-4-5');
+    expect(description).toContain('claude-sonnet-5');
     expect(description).not.toContain('sk-ant-secret');
     const result = await model.complete([{ role: 'user', content: 'ping' }]);
     expect(result.content).toBe('Echo: ping');
-    expect(anthropic.requests.at(-1)?.body.model).toBe('claude-sonnet-4-5');
+    expect(anthropic.requests.at(-1)?.body.model).toBe('claude-sonnet-5');
   });
 });

@@ -6,7 +6,7 @@ import {
 } from '@stello-ai/session';
 
 /** Model used with `ANTHROPIC_API_KEY` when `STELLO_MODEL` is unset. */
-export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5';
 /** Model used with `OPENAI_API_KEY` / `OPENAI_BASE_URL` when `STELLO_MODEL` is unset. */
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
 
@@ -35,7 +35,7 @@ function setting(value: string | undefined): string | undefined {
 
 /**
  * Chooses the chat model from environment variables: `ANTHROPIC_API_KEY` selects Claude
- * (`STELLO_MODEL`, default `claude-sonnet-4-5`); otherwise `OPENAI_API_KEY` or `OPENAI_BASE_URL`
+ * (`STELLO_MODEL`, default `claude-sonnet-5`); otherwise `OPENAI_API_KEY` or `OPENAI_BASE_URL`
  * selects an OpenAI-compatible endpoint (`STELLO_MODEL`, default `gpt-4o-mini`); otherwise the
  * deterministic offline model, which needs no key and no network. Empty values count as unset.
  *

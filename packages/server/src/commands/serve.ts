@@ -32,7 +32,7 @@ Options:
 Environment:
   DATABASE_URL, PORT, HOST      as above
   STELLO_API_KEY                makes sure a user with this API key exists (idempotent)
-  ANTHROPIC_API_KEY             use Claude (model: $STELLO_MODEL, default claude-sonnet-4-5)
+  ANTHROPIC_API_KEY             use Claude (model: $STELLO_MODEL, default claude-sonnet-5)
   OPENAI_API_KEY                use an OpenAI-compatible endpoint (model: $STELLO_MODEL, default gpt-4o-mini)
   OPENAI_BASE_URL               endpoint of an OpenAI-compatible server (Ollama, vLLM, DeepSeek…)
   STELLO_MODEL                  model name for the provider above
