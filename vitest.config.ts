@@ -11,7 +11,12 @@ export default defineConfig({
   // default conditions unless told otherwise (the global setup imports @stello-ai/db by name).
   environments: { __vitest__: { resolve: { conditions } } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'internal/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'bench/src/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'internal/*/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+      'bench/src/**/*.test.ts',
+    ],
     // Starts (or finds) the PostgreSQL the database-backed tests use, and migrates a template once.
     globalSetup: ['internal/testing/src/global-setup.ts'],
     testTimeout: 30_000,

@@ -61,12 +61,20 @@ const MODEL_CONFIG_KEY = 'benchModel';
 // Seeding runs this many sessions at once.
 const SEED_PARALLELISM = 8;
 
-function modelPicker(config: ServerChildConfig): (space: Space) => LLMAdapter {
+interface Models {
+  zero: LLMAdapter;
+  realistic: LLMAdapter;
+  /** The model of a space: the realistic one when its config asks for it. */
+  pick(space: Space): LLMAdapter;
+}
+
+function createModels(config: ServerChildConfig): Models {
+  // No retries: a failed LLM call must show up as an error, not as a slow turn.
   const adapter = (baseURL: string) =>
     createOpenAICompatibleAdapter({ baseURL, apiKey: 'bench', model: 'fake', maxRetries: 0 });
   const zero = adapter(config.zeroBaseURL);
   const realistic = adapter(config.realisticBaseURL);
-  return (space) => (space.config[MODEL_CONFIG_KEY] === 'realistic' ? realistic : zero);
+  return { zero, realistic, pick: (space) => (space.config[MODEL_CONFIG_KEY] === 'realistic' ? realistic : zero) };
 }
 
 interface Stack {
@@ -83,13 +91,13 @@ async function startReal(config: ServerChildConfig): Promise<Stack> {
   if (!config.databaseUrl) throw new Error('real mode needs databaseUrl');
   const pool = createPool({ connectionString: config.databaseUrl });
   const counter = countStatements(pool);
-  const modelFor = modelPicker(config);
+  const models = createModels(config);
   const server = await createStelloServer({
     pool,
     agentPoolOptions: {
-      model: modelFor({ config: {} } as Space),
+      model: models.zero,
       // Only the realistic spaces differ; the others get the pool's default agent unchanged.
-      buildConfig: (ctx) => (ctx.space.config[MODEL_CONFIG_KEY] === 'realistic' ? { llm: modelFor(ctx.space) } : {}),
+      buildConfig: (ctx) => (models.pick(ctx.space) === models.zero ? {} : { llm: models.realistic }),
     },
   });
   const listening = await server.listen(0, '127.0.0.1');
@@ -115,7 +123,7 @@ async function startReal(config: ServerChildConfig): Promise<Stack> {
 }
 
 async function startCeiling(config: ServerChildConfig): Promise<Stack> {
-  const ceiling = createCeilingDeps(modelPicker(config));
+  const ceiling = createCeilingDeps(createModels(config).pick);
   const deps: TransportDeps = {
     spaceManager: ceiling.spaceManager,
     agentPool: ceiling.agentPool,
