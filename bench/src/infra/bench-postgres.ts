@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ export interface BenchPostgres {
   /** `SHOW server_version`, plus the durability settings that shape commit latency. */
   version: string;
   settings: Record<string, string>;
+  /** The postmaster's pid, when its data directory is readable here (for its CPU time); else `null`. */
+  postmasterPid: number | null;
   /** Stops and deletes what was started here (nothing for `env`). */
   stop(): Promise<void>;
 }
@@ -69,7 +71,9 @@ export async function startBenchPostgres(databaseUrl: string | undefined): Promi
   return { url, source: 'embedded', ...(await describe(url)), stop };
 }
 
-async function describe(url: string): Promise<{ version: string; settings: Record<string, string> }> {
+async function describe(
+  url: string,
+): Promise<{ version: string; settings: Record<string, string>; postmasterPid: number | null }> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
@@ -80,10 +84,25 @@ async function describe(url: string): Promise<{ version: string; settings: Recor
       'SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)',
       [REPORTED_SETTINGS],
     );
-    const settings = Object.fromEntries(rows.map((row) => [row.name, row.setting + (row.unit ? ` ${row.unit}` : '')]));
-    return { version: version ?? 'unknown', settings };
+    const settings = Object.fromEntries(
+      rows.map((row) => [row.name, row.setting + (row.unit ? ` ${row.unit}` : '')]),
+    );
+    return { version: version ?? 'unknown', settings, postmasterPid: await postmasterPid(client) };
   } finally {
     await client.end();
+  }
+}
+
+/** The postmaster's pid from `postmaster.pid` in the data directory (superuser, same machine). */
+async function postmasterPid(client: pg.Client): Promise<number | null> {
+  try {
+    const dataDir = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]
+      ?.data_directory;
+    if (!dataDir) return null;
+    const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null; // not a superuser, or another machine: PostgreSQL's CPU is then not reported
   }
 }
 

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createInMemoryStores, createStelloAgent, type InMemoryStores, type StelloAgent } from '@stello-ai/core';
+import {
+  createInMemoryStores,
+  createStelloAgent,
+  type InMemoryStores,
+  type StelloAgent,
+} from '@stello-ai/core';
 import type { AgentPool, Space, SpaceConfig, SpaceManager, SpaceUpdate, UserStore } from '@stello-ai/runtime';
 import { RuntimeError } from '@stello-ai/runtime';
 import type { LLMAdapter, Message } from '@stello-ai/session';
@@ -101,7 +106,8 @@ export function createCeilingDeps(modelFor: (space: Space) => LLMAdapter): Ceili
     },
     async listSpaces(userId: string, options: { limit?: number; after?: string } = {}): Promise<Space[]> {
       const own = [...spaces.values()].map((entry) => entry.space).filter((space) => space.userId === userId);
-      const start = options.after === undefined ? 0 : own.findIndex((space) => space.id === options.after) + 1;
+      const start =
+        options.after === undefined ? 0 : own.findIndex((space) => space.id === options.after) + 1;
       return own.slice(start, options.limit === undefined ? undefined : start + options.limit);
     },
     async deleteSpace(spaceId: string): Promise<void> {

@@ -1,17 +1,12 @@
 /**
  * Child process of the bench: two fake OpenAI-compatible servers on 127.0.0.1, one answering at
- * once (zero latency, 16 chunks) and one behaving like a real model (50 ms to the first token, 16
- * chunks 5 ms apart). It runs apart from the server under test so its CPU is not charged to it.
+ * once (zero latency) and one behaving like a real model (by default 50 ms to the first token, 16
+ * chunks 5 ms apart), as `BENCH_LLM` (JSON `LlmSettings`) says. It runs apart from the server under
+ * test so its CPU is not charged to it.
  */
 import { type FakeLLMServer, type FakeRequest, startFakeOpenAI } from '@internal/testing';
+import { DEFAULT_LLM_SETTINGS, type LlmSettings } from '../sizes';
 import { failStartup, serveRpc } from './rpc';
-
-/** Chunks of every streamed reply. */
-export const FAKE_CHUNK_COUNT = 16;
-/** First-token latency of the realistic fake, in milliseconds. */
-export const REALISTIC_FIRST_TOKEN_MS = 50;
-/** Delay between two chunks of the realistic fake, in milliseconds. */
-export const REALISTIC_CHUNK_DELAY_MS = 5;
 
 /** What the fake LLM child announces when ready. */
 export interface FakeLlmInfo {
@@ -26,18 +21,23 @@ export interface FakeLlmCounters {
   requests: number;
   /** Messages in the prompts received (system, history and the new user message). */
   promptMessages: number;
-  /** Characters of the JSON bodies received. */
+  /** Characters of the prompts' message texts. */
   promptChars: number;
 }
 
 async function main(): Promise<void> {
+  const settings: LlmSettings = { ...DEFAULT_LLM_SETTINGS, ...JSON.parse(process.env.BENCH_LLM ?? '{}') };
   const counters = { zero: emptyCounters(), realistic: emptyCounters() };
   const servers: { zero?: FakeLLMServer; realistic?: FakeLLMServer } = {};
   const track = (which: 'zero' | 'realistic') => (request: FakeRequest) => {
     const counter = counters[which];
     counter.requests += 1;
-    counter.promptMessages += Array.isArray(request.body?.messages) ? request.body.messages.length : 0;
-    counter.promptChars += JSON.stringify(request.body).length;
+    const messages: { content?: unknown }[] = Array.isArray(request.body?.messages)
+      ? request.body.messages
+      : [];
+    counter.promptMessages += messages.length;
+    for (const message of messages)
+      counter.promptChars += typeof message.content === 'string' ? message.content.length : 0;
     // The fake keeps every request it received; a long run would hold them all in memory.
     servers[which]?.requests.splice(0);
     return {};
@@ -45,16 +45,16 @@ async function main(): Promise<void> {
   // Validation is skipped: it is the fake's own cost, not the server's, and it only checks shape.
   servers.zero = await startFakeOpenAI({
     script: track('zero'),
-    chunkCount: FAKE_CHUNK_COUNT,
+    chunkCount: settings.chunkCount,
     firstTokenLatencyMs: 0,
     chunkDelayMs: 0,
     validate: false,
   });
   servers.realistic = await startFakeOpenAI({
     script: track('realistic'),
-    chunkCount: FAKE_CHUNK_COUNT,
-    firstTokenLatencyMs: REALISTIC_FIRST_TOKEN_MS,
-    chunkDelayMs: REALISTIC_CHUNK_DELAY_MS,
+    chunkCount: settings.chunkCount,
+    firstTokenLatencyMs: settings.firstTokenMs,
+    chunkDelayMs: settings.chunkDelayMs,
     validate: false,
   });
   const { zero, realistic } = servers;
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   serveRpc(
     {
       counters: () => ({ ...counters }),
+      cpu: () => process.cpuUsage(),
       reset: () => {
         counters.zero = emptyCounters();
         counters.realistic = emptyCounters();

@@ -37,7 +37,10 @@ export interface StartChildOptions {
  */
 export class ChildProcessHandle<TInfo> {
   readonly #child: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (error: Error) => void }
+  >();
   readonly #exited: Promise<number | null>;
   #nextId = 1;
   /** What the child announced when it became ready. */
@@ -63,7 +66,10 @@ export class ChildProcessHandle<TInfo> {
    * Forks `entry` (a TypeScript file of this package) under tsx with the workspace's source
    * condition, and waits for its `ready` message.
    */
-  static async start<TInfo>(entry: string, options: StartChildOptions = {}): Promise<ChildProcessHandle<TInfo>> {
+  static async start<TInfo>(
+    entry: string,
+    options: StartChildOptions = {},
+  ): Promise<ChildProcessHandle<TInfo>> {
     const child = fork(entry, [], {
       // `--import tsx` resolves from the working directory: the bench package, which depends on tsx.
       cwd: BENCH_DIR,
@@ -162,7 +168,11 @@ export function serveRpc(handlers: RpcHandlers, info: unknown): void {
           if (request.method === 'close') process.disconnect?.();
         },
         (error: unknown) =>
-          send({ kind: 'error', id: request.id, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+          send({
+            kind: 'error',
+            id: request.id,
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          }),
       );
   });
   // The bench died: nothing is left to serve.

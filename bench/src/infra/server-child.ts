@@ -74,15 +74,23 @@ function createModels(config: ServerChildConfig): Models {
     createOpenAICompatibleAdapter({ baseURL, apiKey: 'bench', model: 'fake', maxRetries: 0 });
   const zero = adapter(config.zeroBaseURL);
   const realistic = adapter(config.realisticBaseURL);
-  return { zero, realistic, pick: (space) => (space.config[MODEL_CONFIG_KEY] === 'realistic' ? realistic : zero) };
+  return {
+    zero,
+    realistic,
+    pick: (space) => (space.config[MODEL_CONFIG_KEY] === 'realistic' ? realistic : zero),
+  };
 }
 
 interface Stack {
   port: number;
   statements: () => number;
+  /** Returns the statements traced so far, then starts (`true`) or stops tracing. */
+  trace: (on: boolean) => string[];
   agents: () => number;
   createUser(name: string): Promise<string>;
   seedOne(params: SeedParams): Promise<void>;
+  /** After seeding: refreshes the planner's statistics, as autovacuum would soon after a bulk load. */
+  analyze(): Promise<void>;
   evict(spaceIds: string[]): void;
   close(): Promise<void>;
 }
@@ -104,6 +112,11 @@ async function startReal(config: ServerChildConfig): Promise<Stack> {
   return {
     port: listening.port,
     statements: () => counter.count,
+    trace: (on) => {
+      const traced = [...counter.traced];
+      counter.trace(on);
+      return traced;
+    },
     agents: () => server.agentPool.size,
     createUser: async (name) => (await server.userStore.createUser(name)).apiKey,
     async seedOne({ spaceId, sessionId, turns }) {
@@ -111,6 +124,9 @@ async function startReal(config: ServerChildConfig): Promise<Stack> {
       for (let turn = 0; turn < turns; turn += 1) {
         await storage.commitTurn(sessionId, { records: seedTurn(turn), countTurn: true });
       }
+    },
+    async analyze() {
+      await pool.query('ANALYZE');
     },
     evict: (spaceIds) => {
       for (const spaceId of spaceIds) server.agentPool.evict(spaceId);
@@ -144,9 +160,11 @@ async function startCeiling(config: ServerChildConfig): Promise<Stack> {
   return {
     port,
     statements: () => 0,
+    trace: () => [],
     agents: () => ceiling.agentCount,
     createUser: (name) => ceiling.createUser(name),
     seedOne: ({ spaceId, sessionId, turns }) => ceiling.seed(spaceId, sessionId, turns),
+    analyze: async () => {},
     evict: (spaceIds) => ceiling.evict(spaceIds),
     async close() {
       await gateway.close();
@@ -162,6 +180,7 @@ async function seedAll(stack: Stack, sessions: SeedParams[]): Promise<void> {
     for (let next = queue.shift(); next; next = queue.shift()) await stack.seedOne(next);
   };
   await Promise.all(Array.from({ length: SEED_PARALLELISM }, worker));
+  await stack.analyze();
 }
 
 function collectGarbage(): void {
@@ -192,6 +211,7 @@ async function main(): Promise<void> {
     createUser: (params: { name: string }) => stack.createUser(params.name),
     seed: (params: { sessions: SeedParams[] }) => seedAll(stack, params.sessions),
     evict: (params: { spaceIds: string[] }) => stack.evict(params.spaceIds),
+    trace: (params: { on: boolean }) => stack.trace(params.on),
     close: () => stack.close(),
   };
   const info: ServerChildInfo = { port: stack.port };

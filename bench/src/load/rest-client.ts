@@ -71,7 +71,8 @@ export class RestClient {
     json?: unknown,
   ): Promise<RestResponse<TBody>> {
     const response = await this.send<TBody>(method, path, apiKey, json);
-    if (response.status !== expected) throw new BenchRequestError(response.status, response.body, `${method} ${path}`);
+    if (response.status !== expected)
+      throw new BenchRequestError(response.status, response.body, `${method} ${path}`);
     return response;
   }
 

@@ -43,7 +43,11 @@ class Collector {
     this.ops += 1;
     this.latencies.push(latencyMs);
     if (!extras) return;
-    for (const [name, value] of Object.entries(extras)) (this.extras[name] ??= []).push(value);
+    for (const [name, value] of Object.entries(extras)) {
+      const series = this.extras[name] ?? [];
+      series.push(value);
+      this.extras[name] = series;
+    }
   }
 
   fail(error: unknown): void {

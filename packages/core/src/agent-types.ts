@@ -182,6 +182,17 @@ export interface StelloAgentConfig {
     consolidateOnLeave?: boolean;
     /** Integrate after consolidations settle (default true). */
     integrateAfterConsolidate?: boolean;
+    /**
+     * Lifetime of a turn lease, in ms (default 120 000). Every turn holds its session's lease in
+     * storage so turns on one session run one at a time across server instances; a running turn
+     * renews it every third of this, and a crashed instance blocks its session this long at most.
+     */
+    turnLeaseTtlMs?: number;
+    /**
+     * How long a turn waits while another instance runs a turn on the same session (default
+     * 60 000 ms; 0 fails at once), before it fails with `SESSION_BUSY`.
+     */
+    turnLeaseWaitMs?: number;
     /** Observers; see {@link EngineHooks}. */
     hooks?: Partial<EngineHooks>;
   };

@@ -4,7 +4,10 @@ import { SerialQueue } from './serial-queue';
 /** What an `error` event (and the `onError` hook) carries. */
 export interface AgentErrorEvent {
   error: unknown;
-  /** Where it happened: `turn`, `consolidate`, `integrate`, `afterTurn`, `hook:<name>`, `recycle`. */
+  /**
+   * Where it happened: `turn`, `turn-lease` (a lease renewal or release failed, or the lease was
+   * lost), `consolidate`, `integrate`, `afterTurn`, `hook:<name>`, `recycle`.
+   */
   phase: string;
   sessionId?: string;
 }

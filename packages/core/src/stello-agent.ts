@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type {
   ConsolidateFn,
   ForkOptions,
@@ -30,6 +31,7 @@ import { SerialQueue } from './serial-queue';
 import { createActivateSkillTool, SkillRouter } from './skills';
 import { TextChannel } from './text-channel';
 import { ToolRegistry } from './tools';
+import { DEFAULT_TURN_LEASE_TTL_MS, DEFAULT_TURN_LEASE_WAIT_MS, type TurnLeaseSettings } from './turn-lease';
 import { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
 import type {
   BootstrapResult,
@@ -65,9 +67,11 @@ export function createStelloAgent(config: StelloAgentConfig): StelloAgent {
  * memory work (consolidation of sessions, integration at the root) in the background.
  *
  * Mutating operations on one session (turn, the whole of a stream, archive, putInsight) run
- * one at a time; operations on different sessions run in parallel. Consolidations of one
- * session never overlap, and neither do integrations; they run beside turns and never delay
- * them. Session objects ("runtimes") are cached while held (`attachSession`) and recycled when
+ * one at a time; operations on different sessions run in parallel. Across agents — other server
+ * instances over the same database — turns on one session also run one at a time: each turn
+ * holds the session's turn lease in storage, and a turn that finds it taken waits for it.
+ * Consolidations of one session never overlap, and neither do integrations; they run beside
+ * turns and never delay them. Session objects ("runtimes") are cached while held (`attachSession`) and recycled when
  * idle.
  *
  * @throws CoreError `INVALID_TOOL` / `DUPLICATE_TOOL` from the constructor for unusable tools.
@@ -93,6 +97,13 @@ export class StelloAgent {
   #active = 0;
   #operationSeq = 0;
   #disposed = false;
+  /** Prefix of this agent's lease owners: unique per agent, so no two instances share an owner. */
+  readonly #leasePrefix = `agent:${randomUUID()}`;
+  #leaseSeq = 0;
+  /** Sessions whose turn runs here under a lease; a turn that finds its session here is re-entrant. */
+  #leasedSessions = new Set<string>();
+  readonly #leaseTtlMs: number;
+  readonly #leaseWaitMs: number;
 
   constructor(config: StelloAgentConfig) {
     if (!config.sessions || !config.memory) {
@@ -102,6 +113,17 @@ export class StelloAgent {
       throw new SessionError(
         'INVALID_ARGUMENT',
         'a stello agent needs `storage` or `session.sessionResolver`',
+      );
+    }
+    this.#leaseTtlMs = config.orchestration?.turnLeaseTtlMs ?? DEFAULT_TURN_LEASE_TTL_MS;
+    this.#leaseWaitMs = config.orchestration?.turnLeaseWaitMs ?? DEFAULT_TURN_LEASE_WAIT_MS;
+    if (!Number.isInteger(this.#leaseTtlMs) || this.#leaseTtlMs < 1) {
+      throw new SessionError('INVALID_ARGUMENT', 'orchestration.turnLeaseTtlMs must be a positive integer');
+    }
+    if (!Number.isFinite(this.#leaseWaitMs) || this.#leaseWaitMs < 0) {
+      throw new SessionError(
+        'INVALID_ARGUMENT',
+        'orchestration.turnLeaseWaitMs must be a non-negative number',
       );
     }
     this.config = config;
@@ -220,10 +242,13 @@ export class StelloAgent {
   }
 
   /**
-   * Runs one turn on `sessionId` (after any operation already queued on it) and stores it.
+   * Runs one turn on `sessionId` (after any operation already queued on it, and after a turn
+   * another instance runs on it) and stores it.
    *
    * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `NO_LLM`, `LLM_ERROR`,
-   *   `ABORTED` (nothing written), `TURN_CONFLICT` (another process wrote a turn meanwhile).
+   *   `ABORTED` (nothing written), `SESSION_BUSY` (another instance's turn held the session
+   *   longer than `orchestration.turnLeaseWaitMs`), `TURN_CONFLICT` (a writer that takes no
+   *   lease committed a turn meanwhile).
    */
   turn(sessionId: string, input: string, options: TurnOptions = {}): Promise<EngineTurnResult> {
     return this.#track(() =>
@@ -377,6 +402,8 @@ export class StelloAgent {
     onDelta?: (text: string) => void,
   ): Promise<EngineTurnResult> {
     this.#hooks.fire('onMessageReceived', { sessionId, input });
+    const lease = this.#leaseFor(sessionId);
+    if (lease) this.#leasedSessions.add(sessionId);
     try {
       const { turn, commit, isMain } = await this.#withRuntime(sessionId, 'turn', async (session) => ({
         isMain: session.meta.role === 'main',
@@ -387,6 +414,7 @@ export class StelloAgent {
           maxToolRounds: this.config.orchestration?.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(onDelta ? { onDelta } : {}),
+          ...(lease ? { lease } : {}),
           toolContext: (call, signal) => ({
             agent: this,
             sessionId,
@@ -419,7 +447,25 @@ export class StelloAgent {
       // The caller receives the error; onError observes it (an abort is not a failure).
       if (!isCodedError(error, 'ABORTED')) this.#hooks.notifyOnError({ error, phase: 'turn', sessionId });
       throw error;
+    } finally {
+      if (lease) this.#leasedSessions.delete(sessionId);
     }
+  }
+
+  /**
+   * The lease settings of a new turn on `sessionId`, with an owner of its own; `null` for a turn
+   * started by a tool of the turn running on the same session, which already holds the session
+   * (waiting for its own lease would only time out).
+   */
+  #leaseFor(sessionId: string): TurnLeaseSettings | null {
+    if (this.#leasedSessions.has(sessionId)) return null;
+    this.#leaseSeq += 1;
+    return {
+      owner: `${this.#leasePrefix}:${this.#leaseSeq}`,
+      ttlMs: this.#leaseTtlMs,
+      waitMs: this.#leaseWaitMs,
+      onError: (error) => this.#hooks.report({ error, phase: 'turn-lease', sessionId }),
+    };
   }
 
   /**

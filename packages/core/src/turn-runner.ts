@@ -1,9 +1,23 @@
-import type { LLMResult, Session, ToolCall, ToolResultInput, TurnCommitResult } from '@stello-ai/session';
-import { isCodedError, SessionError } from '@stello-ai/session';
+import type {
+  LLMResult,
+  Session,
+  ToolCall,
+  ToolResultInput,
+  TurnCommitResult,
+  TurnDraft,
+} from '@stello-ai/session';
 import { z } from 'zod';
+import { guard, throwIfAborted } from './abort';
 import type { Tool, ToolExecutionContext } from './agent-types';
 import { SerialQueue } from './serial-queue';
 import type { ToolRegistry } from './tools';
+import {
+  beginLeasedTurn,
+  keepLeaseAlive,
+  type LeaseKeeper,
+  releaseDraft,
+  type TurnLeaseSettings,
+} from './turn-lease';
 import type { EngineTurnResult } from './types';
 
 /** Tool rounds per turn when the config does not say. */
@@ -33,6 +47,11 @@ export interface RunTurnOptions {
   /** Builds what a tool sees of its call (`agent` comes from the caller). */
   toolContext(call: ToolCall, signal: AbortSignal): ToolExecutionContext;
   observers?: TurnObservers;
+  /**
+   * Runs the turn under the session's turn lease: waits (up to `waitMs`) while another owner
+   * holds it, renews it while the turn runs long, releases it with the commit or on failure.
+   */
+  lease?: TurnLeaseSettings;
 }
 
 /** What {@link runTurn} returns: the turn's result and what its commit reported. */
@@ -50,18 +69,47 @@ export interface RunTurnResult {
  * tool calls it still makes are answered with an error result and not executed, so the stored
  * history never holds a tool call without its result. Nothing is written before `commit()`.
  *
- * @throws SessionError `ABORTED` when `signal` aborts (nothing written), and whatever the session
- *   throws (`SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `NO_LLM`, `LLM_ERROR`, `TURN_CONFLICT`).
+ * With `lease`, the commit also releases the turn lease; a failed or aborted turn releases it
+ * with one more write before it rejects, so the next turn never waits for a lapse.
+ *
+ * @throws SessionError `ABORTED` when `signal` aborts (nothing written), `SESSION_BUSY` when the
+ *   lease stayed taken for `lease.waitMs`, and whatever the session throws (`SESSION_NOT_FOUND`,
+ *   `SESSION_ARCHIVED`, `NO_LLM`, `LLM_ERROR`, `TURN_CONFLICT`).
  */
 export async function runTurn(options: RunTurnOptions): Promise<RunTurnResult> {
-  const { session, tools, observers = {} } = options;
+  const { session } = options;
   const maxToolRounds = Math.max(0, Math.floor(options.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS));
   const signal = options.signal ?? new AbortController().signal;
-  const schemas = tools.schemas();
 
   throwIfAborted(signal);
-  const draft = await guard(signal, () => session.beginTurn(options.input, { signal }));
+  const { lease } = options;
+  const draft = lease
+    ? await beginLeasedTurn(session, options.input, signal, lease)
+    : await guard(signal, () => session.beginTurn(options.input, { signal }));
+  const keeper = lease ? keepLeaseAlive(draft, lease) : null;
+  try {
+    return await runRounds(draft, options, maxToolRounds, signal, keeper);
+  } catch (error) {
+    // Stopped first: a renewal after the release would report the released lease as lost.
+    keeper?.stop();
+    // A committed draft holds no lease any more, so this writes only for a turn that failed.
+    if (lease) await releaseDraft(draft, lease.onError);
+    throw error;
+  } finally {
+    keeper?.stop();
+  }
+}
 
+/** The rounds of one turn and its commit. */
+async function runRounds(
+  draft: TurnDraft,
+  options: RunTurnOptions,
+  maxToolRounds: number,
+  signal: AbortSignal,
+  keeper: LeaseKeeper | null,
+): Promise<RunTurnResult> {
+  const { tools, observers = {} } = options;
+  const schemas = tools.schemas();
   let toolRoundCount = 0;
   let toolCallsExecuted = 0;
   let final: LLMResult;
@@ -103,6 +151,8 @@ export async function runTurn(options: RunTurnOptions): Promise<RunTurnResult> {
   }
 
   throwIfAborted(signal);
+  // A renewal racing the commit would find the lease released and report it as lost.
+  keeper?.stop();
   const commit = await draft.commit();
   return {
     turn: {
@@ -194,36 +244,4 @@ function toolOutputText(value: unknown): string {
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return typeof error === 'string' ? error : 'tool failed';
-}
-
-function abortedError(signal: AbortSignal): SessionError {
-  return new SessionError('ABORTED', 'turn aborted', { cause: signal.reason });
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw abortedError(signal);
-}
-
-/**
- * Awaits `fn()` but settles as soon as `signal` aborts (an adapter or tool that ignores the
- * signal cannot hold the turn), and reports any failure after an abort as `ABORTED`.
- */
-async function guard<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-  throwIfAborted(signal);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortedError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const work = fn();
-  // The losing side of the race must not surface as an unhandled rejection.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, aborted]);
-  } catch (error) {
-    if (signal.aborted && !isCodedError(error, 'ABORTED')) throw abortedError(signal);
-    throw error;
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
 }

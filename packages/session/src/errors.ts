@@ -3,6 +3,7 @@ export type SessionErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'SESSION_ARCHIVED'
   | 'TURN_CONFLICT'
+  | 'SESSION_BUSY'
   | 'NO_LLM'
   | 'LLM_ERROR'
   | 'ABORTED'
@@ -14,7 +15,11 @@ export class SessionError extends Error {
   readonly code: SessionErrorCode;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: SessionErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SessionError';
     this.code = code;

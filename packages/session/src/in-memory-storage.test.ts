@@ -188,4 +188,25 @@ describe('InMemoryStore', () => {
       isCodedError(e, 'INVALID_ARGUMENT'),
     );
   });
+
+  it('expires a turn lease by its clock, exactly at the expiry', async () => {
+    let now = 1_000;
+    const store = new InMemoryStore({ clock: () => now });
+    const { row: root } = await store.ensureRoot({ label: 'root' });
+    await store.leaseTurnContext(root.id, 10, { owner: 'a', ttlMs: 500 });
+    now = 1_499;
+    const busy = await store
+      .leaseTurnContext(root.id, 10, { owner: 'b', ttlMs: 500 })
+      .catch((e: unknown) => e);
+    expect(busy).toMatchObject({ code: 'SESSION_BUSY', details: { sessionId: root.id, retryAfterMs: 1 } });
+    now = 1_500;
+    expect(await store.leaseTurnContext(root.id, 10, { owner: 'b', ttlMs: 500 })).not.toBeNull();
+    // The clock reaches transactions too.
+    await store.transaction(async (tx) => {
+      now = 2_000;
+      expect(await tx.renewTurnLease(root.id, 'b', 500)).toBe(true);
+    });
+    now = 2_499;
+    expect(await codeOf(store.leaseTurnContext(root.id, 10, { owner: 'c', ttlMs: 1 }))).toBe('SESSION_BUSY');
+  });
 });

@@ -2,6 +2,7 @@ import { SessionError } from './errors';
 import { InMemoryStore } from './in-memory-store';
 import type {
   ChildSessionSpec,
+  LoadTurnContextOptions,
   MainStorage,
   SessionRow,
   TurnCommit,
@@ -117,12 +118,22 @@ export class InMemoryStorageAdapter implements MainStorage {
     await this.store.putSlot(sessionId, key, content);
   }
 
-  async loadTurnContext(sessionId: string, options: { maxRecords: number }): Promise<TurnContextData | null> {
+  /** The turn context; with `options.lease`, takes the turn lease atomically (or throws `SESSION_BUSY`). */
+  async loadTurnContext(sessionId: string, options: LoadTurnContextOptions): Promise<TurnContextData | null> {
+    if (options.lease) return this.store.leaseTurnContext(sessionId, options.maxRecords, options.lease);
     return this.store.loadTurnContext(sessionId, options.maxRecords);
   }
 
   async commitTurn(sessionId: string, commit: TurnCommit): Promise<TurnCommitResult> {
     return this.store.commitTurn(sessionId, commit);
+  }
+
+  async renewTurnLease(sessionId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.store.renewTurnLease(sessionId, owner, ttlMs);
+  }
+
+  async releaseTurnLease(sessionId: string, owner: string): Promise<void> {
+    await this.store.releaseTurnLease(sessionId, owner);
   }
 
   async createChild(parentId: string, spec: ChildSessionSpec): Promise<SessionRow> {

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { SessionArchivedError, SessionError } from './errors';
-import type { ChildSessionSpec, SessionRow, TurnCommit, TurnCommitResult, TurnContextData } from './storage';
+import type {
+  ChildSessionSpec,
+  SessionRow,
+  TurnCommit,
+  TurnCommitResult,
+  TurnContextData,
+  TurnLeaseClaim,
+} from './storage';
 import type { ListRecordsOptions, Message, SessionMeta, SessionRole, SessionStatus, SlotKey } from './types';
 
 /** One session as the in-memory store keeps it. */
@@ -25,6 +32,8 @@ interface StoredSession {
   refs: string[];
   slots: Partial<Record<SlotKey, string>>;
   records: { seq: number; message: Message }[];
+  /** The turn lease: who runs the session's turn and when the claim lapses (clock milliseconds). */
+  lease: { owner: string; expiresAt: number } | null;
 }
 
 /** The whole state of one space. Plain data, so a transaction can clone it. */
@@ -57,6 +66,12 @@ export interface RootInit {
 
 /** Outcome of `InMemoryStore.addRef`; the caller turns refusals into its own errors. */
 export type AddRefOutcome = 'added' | 'exists' | 'missing' | 'self' | 'ancestor' | 'descendant';
+
+/** Options of `InMemoryStore`. */
+export interface InMemoryStoreOptions {
+  /** Milliseconds since the epoch, for turn-lease expiry (default `Date.now`); tests may move time. */
+  clock?: () => number;
+}
 
 /** One page of records, with the sequence number of its last record for the next cursor. */
 export interface RecordPage {
@@ -138,6 +153,23 @@ function checkRecords(records: unknown): asserts records is Message[] {
   }
 }
 
+function checkLease(lease: TurnLeaseClaim): void {
+  if (typeof lease !== 'object' || lease === null) throw invalid('lease must be an object');
+  checkOwner(lease.owner);
+  checkTtl(lease.ttlMs);
+}
+
+function checkOwner(owner: unknown): asserts owner is string {
+  if (typeof owner !== 'string' || owner.length === 0)
+    throw invalid('lease owner must be a non-empty string');
+}
+
+function checkTtl(ttlMs: unknown): asserts ttlMs is number {
+  if (!Number.isInteger(ttlMs) || (ttlMs as number) <= 0) {
+    throw invalid('lease ttlMs must be a positive integer', { ttlMs });
+  }
+}
+
 function emptyState(): StoreState {
   return { rootId: null, sessions: new Map(), globals: new Map(), nextSeq: 1 };
 }
@@ -156,9 +188,14 @@ function emptyState(): StoreState {
  */
 export class InMemoryStore {
   #state: StoreState = emptyState();
+  readonly #clock: () => number;
   #tail: Promise<unknown> = Promise.resolve();
   /** Set on the private copy a transaction works on; `open` turns false when it ends. */
   #tx: { open: boolean } | null = null;
+
+  constructor(options: InMemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+  }
 
   /** The root's id, or `null` while the space has no root. */
   get rootId(): string | null {
@@ -245,6 +282,50 @@ export class InMemoryStore {
     };
   }
 
+  /**
+   * Takes the turn lease of an active session and reads its turn context, atomically; see
+   * `SessionStorage.loadTurnContext`. `null` for an unknown id; an archived session is read
+   * without taking the lease. Throws `SESSION_BUSY` when another owner holds a live lease.
+   */
+  leaseTurnContext(id: string, maxRecords: number, lease: TurnLeaseClaim): Promise<TurnContextData | null> {
+    return this.#write((state) => {
+      checkLease(lease);
+      const session = state.sessions.get(id);
+      if (!session) return null;
+      if (session.status === 'active') {
+        const now = this.#clock();
+        const held = session.lease;
+        if (held && held.owner !== lease.owner && held.expiresAt > now) {
+          throw new SessionError('SESSION_BUSY', `session "${id}" is running another turn`, {
+            details: { sessionId: id, retryAfterMs: Math.max(0, Math.ceil(held.expiresAt - now)) },
+          });
+        }
+        session.lease = { owner: lease.owner, expiresAt: now + lease.ttlMs };
+      }
+      return this.loadTurnContext(id, maxRecords);
+    });
+  }
+
+  /** Extends the lease `owner` holds to `ttlMs` from now; `false` when it does not hold it. */
+  renewTurnLease(id: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.#write((state) => {
+      checkLease({ owner, ttlMs });
+      const session = state.sessions.get(id);
+      if (!session?.lease || session.lease.owner !== owner) return false;
+      session.lease = { owner, expiresAt: this.#clock() + ttlMs };
+      return true;
+    });
+  }
+
+  /** Clears the lease when `owner` holds it; no-op otherwise. */
+  releaseTurnLease(id: string, owner: string): Promise<void> {
+    return this.#write((state) => {
+      checkOwner(owner);
+      const session = state.sessions.get(id);
+      if (session?.lease && session.lease.owner === owner) session.lease = null;
+    });
+  }
+
   /** A global value, or `null`. */
   getGlobal(key: string): unknown {
     return this.#state.globals.has(key) ? copy(this.#state.globals.get(key)) : null;
@@ -286,6 +367,7 @@ export class InMemoryStore {
         refs: [],
         slots: {},
         records: [],
+        lease: null,
       };
       state.sessions.set(id, root);
       state.rootId = id;
@@ -324,6 +406,7 @@ export class InMemoryStore {
         refs: [],
         slots: typeof systemPrompt === 'string' ? { system_prompt: systemPrompt } : {},
         records: [],
+        lease: null,
       };
       parent.nextChildIndex += 1;
       this.#append(state, child, records, at);
@@ -415,12 +498,15 @@ export class InMemoryStore {
         });
       }
       checkRecords(commit.records);
+      if (commit.releaseLease !== undefined) checkOwner(commit.releaseLease);
       const at = now();
       this.#append(state, session, commit.records, at);
       if (typeof commit.consumeInsight === 'string' && session.slots.insight === commit.consumeInsight) {
         delete session.slots.insight;
       }
       if (commit.countTurn) session.turnCount += 1;
+      if (commit.releaseLease !== undefined && session.lease?.owner === commit.releaseLease)
+        session.lease = null;
       session.lastActiveAt = at;
       session.updatedAt = at;
       return { turnCount: session.turnCount, lastActiveAt: at };
@@ -529,7 +615,7 @@ export class InMemoryStore {
    */
   async transaction<T>(fn: (tx: InMemoryStore) => Promise<T>): Promise<T> {
     const run = async () => {
-      const tx = new InMemoryStore();
+      const tx = new InMemoryStore({ clock: this.#clock });
       tx.#state = structuredClone(this.#state);
       tx.#tx = { open: true };
       try {

@@ -37,7 +37,13 @@ export {
 export type { SessionErrorCode } from './errors';
 export { isCodedError, SessionArchivedError, SessionError } from './errors';
 export { InMemoryStorageAdapter } from './in-memory-storage';
-export type { AddRefOutcome, RecordPage, RootInit, StoredSessionPatch } from './in-memory-store';
+export type {
+  AddRefOutcome,
+  InMemoryStoreOptions,
+  RecordPage,
+  RootInit,
+  StoredSessionPatch,
+} from './in-memory-store';
 export { InMemoryStore } from './in-memory-store';
 export type {
   LLMAdapter,
@@ -54,6 +60,7 @@ export { createPushStream } from './push-stream';
 // Sessions: turns, context assembly and in-memory storage
 export { createSession, loadSession } from './session';
 export type {
+  BeginTurnOptions,
   ContextOptions,
   CreateMainSessionOptions,
   CreateSessionOptions,
@@ -66,15 +73,18 @@ export type {
   Session,
   ToolResultInput,
   TurnDraft,
+  TurnLeaseOptions,
 } from './session-types';
 export type {
   ChildSessionSpec,
+  LoadTurnContextOptions,
   MainStorage,
   SessionRow,
   SessionStorage,
   TurnCommit,
   TurnCommitResult,
   TurnContextData,
+  TurnLeaseClaim,
 } from './storage';
 export type {
   ChildL2Summary,

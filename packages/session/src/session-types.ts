@@ -1,5 +1,12 @@
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
-import type { MainStorage, SessionRow, SessionStorage, TurnCommitResult, TurnContextData } from './storage';
+import type {
+  MainStorage,
+  SessionRow,
+  SessionStorage,
+  TurnCommitResult,
+  TurnContextData,
+  TurnLeaseClaim,
+} from './storage';
 import type {
   ConsolidateFn,
   IntegrateFn,
@@ -40,10 +47,32 @@ export interface LoadSessionOptions {
   context?: ContextOptions;
 }
 
+/**
+ * The turn lease a turn takes (see `SessionStorage.loadTurnContext`): while it holds it, turns of
+ * other owners on the session fail with `SESSION_BUSY`, whichever process runs them.
+ */
+export interface TurnLeaseOptions extends TurnLeaseClaim {
+  /**
+   * Receives a failure to release the lease after a failed or aborted turn (the caller gets the
+   * turn's own error; the lease then lapses after `ttlMs`).
+   */
+  onReleaseError?: (error: unknown) => void;
+}
+
+/** Options of `Session.beginTurn`. */
+export interface BeginTurnOptions {
+  /** Aborts the turn: nothing is written and it rejects with `ABORTED`. */
+  signal?: AbortSignal;
+  /** Takes the session's turn lease with the context read; `SESSION_BUSY` when another owner holds it. */
+  lease?: TurnLeaseOptions;
+}
+
 export interface SendOptions {
   signal?: AbortSignal;
   maxTokens?: number;
   tools?: ToolSchema[];
+  /** Runs the turn under this turn lease (released by the commit, or when the turn fails). */
+  lease?: TurnLeaseOptions;
 }
 
 /** A tool result handed back to the model out of band (never parsed from user text). */
@@ -64,7 +93,8 @@ export interface DraftCallOptions extends Omit<LLMCompleteOptions, 'tools'> {
 /**
  * One turn in progress: it read the context once, accumulates the records of every LLM round
  * in memory, and writes them all with `commit()`. Dropping it (or a failed call) writes nothing
- * and leaves the insight in place.
+ * and leaves the insight in place. A draft begun with a lease holds it until `commit()` succeeds
+ * or `release()` is called: call one of them, or the session stays busy until the lease lapses.
  */
 export interface TurnDraft {
   readonly sessionId: string;
@@ -75,8 +105,22 @@ export interface TurnDraft {
   call(options?: DraftCallOptions): Promise<LLMResult>;
   /** Appends one tool record per result, after the assistant record that requested them. */
   addToolResults(results: ToolResultInput[]): void;
-  /** Writes the pending records, counts the turn and consumes the insight, in one transaction. */
+  /**
+   * Writes the pending records, counts the turn, consumes the insight and releases the turn lease,
+   * in one transaction. When it fails, the lease is still held: call `release()`.
+   */
   commit(): Promise<TurnCommitResult>;
+  /**
+   * Extends the turn lease by its `ttlMs` (one storage write), for turns that run long. `false`
+   * when the draft holds no lease (none taken, committed, released) or another owner took it.
+   */
+  renewLease(): Promise<boolean>;
+  /**
+   * Gives the turn up: releases the turn lease if the draft still holds it (no write otherwise,
+   * in particular after a successful commit) and refuses further calls. Idempotent; never
+   * rejects — a failed release goes to `lease.onReleaseError`, so it cannot mask the turn's error.
+   */
+  release(): Promise<void>;
 }
 
 export interface ForkOptions {
@@ -100,7 +144,7 @@ export interface Session {
   readonly meta: SessionMeta;
   send(content: string, options?: SendOptions): Promise<SendResult>;
   stream(content: string, options?: SendOptions): StreamResult;
-  beginTurn(input: string, options?: { signal?: AbortSignal }): Promise<TurnDraft>;
+  beginTurn(input: string, options?: BeginTurnOptions): Promise<TurnDraft>;
   messages(options?: ListRecordsOptions): Promise<Message[]>;
   systemPrompt(): Promise<string | null>;
   setSystemPrompt(content: string): Promise<void>;

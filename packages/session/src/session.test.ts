@@ -339,6 +339,125 @@ describe('Session.beginTurn', () => {
   });
 });
 
+describe('Session turn lease', () => {
+  const lease = (owner: string) => ({ owner, ttlMs: 60_000 });
+  const claim = (owner: string) => ({ maxRecords: 10, lease: lease(owner) });
+
+  it('takes the lease in beginTurn and releases it with the commit, without a release write', async () => {
+    const { storage, child } = await setup(createScriptedLLM([{ content: 'one' }]));
+    const load = vi.spyOn(storage, 'loadTurnContext');
+    const release = vi.spyOn(storage, 'releaseTurnLease');
+    const draft = await child.beginTurn('hello', { lease: lease('a') });
+    expect(load).toHaveBeenCalledWith(child.id, { maxRecords: 400, lease: lease('a') });
+    await expectCode(storage.loadTurnContext(child.id, claim('b')), 'SESSION_BUSY');
+    await draft.call();
+    await draft.commit();
+    await draft.release();
+    expect(release).not.toHaveBeenCalled();
+    expect(await storage.loadTurnContext(child.id, claim('b'))).not.toBeNull();
+    expect(strip(await child.messages())).toEqual([
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'one' },
+    ]);
+  });
+
+  it('rejects beginTurn with SESSION_BUSY while another owner holds the lease', async () => {
+    const { storage, child } = await setup(createScriptedLLM());
+    await storage.loadTurnContext(child.id, claim('other'));
+    await expectCode(child.beginTurn('x', { lease: lease('a') }), 'SESSION_BUSY');
+    await expectCode(child.send('x', { lease: lease('a') }), 'SESSION_BUSY');
+  });
+
+  it('releases the lease once with release() and refuses the released draft', async () => {
+    const { storage, child } = await setup(createScriptedLLM());
+    const release = vi.spyOn(storage, 'releaseTurnLease');
+    const draft = await child.beginTurn('x', { lease: lease('a') });
+    await draft.release();
+    await draft.release();
+    expect(release).toHaveBeenCalledTimes(1);
+    expect(release).toHaveBeenCalledWith(child.id, 'a');
+    expect(await storage.loadTurnContext(child.id, claim('b'))).not.toBeNull();
+    await expectCode(draft.call(), 'INVALID_ARGUMENT');
+    await expectCode(draft.commit(), 'INVALID_ARGUMENT');
+    expect(await draft.renewLease()).toBe(false);
+  });
+
+  it('keeps the lease after a failed commit until release()', async () => {
+    const { storage, child } = await setup(createScriptedLLM([{ content: 'late' }]));
+    const draft = await child.beginTurn('x', { lease: lease('a') });
+    await draft.call();
+    // A writer that takes no lease moves the turn count: the commit is refused.
+    await storage.commitTurn(child.id, { records: [{ role: 'user', content: 'sneaked' }], countTurn: true });
+    await expectCode(draft.commit(), 'TURN_CONFLICT');
+    await expectCode(storage.loadTurnContext(child.id, claim('b')), 'SESSION_BUSY');
+    await draft.release();
+    expect(await storage.loadTurnContext(child.id, claim('b'))).not.toBeNull();
+  });
+
+  it('renews the lease while the draft holds it', async () => {
+    const { storage, child } = await setup(createScriptedLLM());
+    const renew = vi.spyOn(storage, 'renewTurnLease');
+    const draft = await child.beginTurn('x', { lease: lease('a') });
+    expect(await draft.renewLease()).toBe(true);
+    expect(renew).toHaveBeenCalledWith(child.id, 'a', 60_000);
+    const plain = await child.beginTurn('y');
+    expect(await plain.renewLease()).toBe(false);
+    await plain.release();
+    expect(renew).toHaveBeenCalledTimes(1);
+  });
+
+  it('reports a failed release to onReleaseError and never rejects', async () => {
+    const { storage, child } = await setup(createScriptedLLM());
+    const failure = new Error('connection lost');
+    vi.spyOn(storage, 'releaseTurnLease').mockRejectedValueOnce(failure);
+    const reported: unknown[] = [];
+    const draft = await child.beginTurn('x', {
+      lease: {
+        ...lease('a'),
+        onReleaseError: (error) => {
+          reported.push(error);
+          throw new Error('a reporter that fails too');
+        },
+      },
+    });
+    await expect(draft.release()).resolves.toBeUndefined();
+    expect(reported).toEqual([failure]);
+  });
+
+  it('releases the lease when send or stream fails, and keeps the turn error', async () => {
+    const llm = createScriptedLLM([
+      { error: new Error('provider down') },
+      { error: new Error('down again') },
+    ]);
+    const { storage, child } = await setup(llm);
+    await expectCode(child.send('x', { lease: lease('a') }), 'LLM_ERROR');
+    expect(await storage.loadTurnContext(child.id, claim('b'))).not.toBeNull();
+    await storage.releaseTurnLease(child.id, 'b');
+    await expectCode(child.stream('y', { lease: lease('a') }).result, 'LLM_ERROR');
+    expect(await storage.loadTurnContext(child.id, claim('b'))).not.toBeNull();
+    expect(await child.messages()).toEqual([]);
+  });
+
+  it('releases the lease when send is aborted', async () => {
+    const llm = createScriptedLLM([{ hangUntilAborted: true }]);
+    const { storage, child } = await setup(llm);
+    const controller = new AbortController();
+    const sending = child.send('x', { signal: controller.signal, lease: lease('a') });
+    await vi.waitFor(() => expect(llm.calls).toHaveLength(1));
+    controller.abort();
+    await expectCode(sending, 'ABORTED');
+    expect(await storage.loadTurnContext(child.id, claim('b'))).not.toBeNull();
+  });
+
+  it('takes no lease on an archived session', async () => {
+    const { storage, child } = await setup(createScriptedLLM());
+    const release = vi.spyOn(storage, 'releaseTurnLease');
+    await storage.putSession({ ...child.meta, status: 'archived' });
+    await expectCode(child.beginTurn('x', { lease: lease('a') }), 'SESSION_ARCHIVED');
+    expect(release).not.toHaveBeenCalled();
+  });
+});
+
 describe('Session.stream', () => {
   it('streams deltas that concatenate to the stored content and resolves after the commit', async () => {
     const llm = createScriptedLLM([{ content: 'streaming is fun' }]);

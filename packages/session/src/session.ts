@@ -3,6 +3,7 @@ import { SessionArchivedError, SessionError } from './errors';
 import type { LLMAdapter, LLMResult, ToolSchema } from './llm';
 import { createPushStream } from './push-stream';
 import type {
+  BeginTurnOptions,
   ContextOptions,
   CreateSessionOptions,
   ForkOptions,
@@ -99,19 +100,24 @@ export class BoundSession implements Session {
   }
 
   /**
-   * Starts a turn: reads the context once and returns a draft that calls the model and commits
-   * everything in one write. Throws `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `ABORTED`.
+   * Starts a turn: reads the context once (taking the turn lease in the same read when `lease`
+   * is given) and returns a draft that calls the model and commits everything in one write.
+   * Throws `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `SESSION_BUSY` (another owner holds the
+   * lease), `ABORTED`.
    */
-  async beginTurn(input: string, options: { signal?: AbortSignal } = {}): Promise<TurnDraft> {
+  async beginTurn(input: string, options: BeginTurnOptions = {}): Promise<TurnDraft> {
     if (typeof input !== 'string') throw invalid('input must be a string');
     if (options.signal?.aborted) {
       throw new SessionError('ABORTED', 'turn aborted', { cause: options.signal.reason });
     }
+    const { lease } = options;
     const context = await this.storage.loadTurnContext(this.id, {
       maxRecords: this.#context.maxHistoryRecords,
+      ...(lease ? { lease: { owner: lease.owner, ttlMs: lease.ttlMs } } : {}),
     });
     if (!context) throw notFound(this.id);
     this.#meta = metaOf(context.meta);
+    // Storage never leases an archived session, so there is nothing to release here.
     if (context.meta.status === 'archived') throw new SessionArchivedError(this.id);
     const init: ConstructorParameters<typeof SessionTurnDraft>[0] = {
       sessionId: this.id,
@@ -123,16 +129,22 @@ export class BoundSession implements Session {
       budgetRatio: this.#context.budgetRatio,
     };
     if (options.signal) init.signal = options.signal;
+    if (lease) init.lease = lease;
     return new SessionTurnDraft(init);
   }
 
   /** One turn with one model call: stores the user and assistant records together. */
   async send(content: string, options: SendOptions = {}): Promise<SendResult> {
     this.#assertCanTurn();
-    const draft = await this.beginTurn(content, options.signal ? { signal: options.signal } : {});
-    const result = await draft.call(this.#callOptions(options));
-    await draft.commit();
-    return toSendResult(result);
+    const draft = await this.beginTurn(content, this.#beginOptions(options));
+    try {
+      const result = await draft.call(this.#callOptions(options));
+      await draft.commit();
+      return toSendResult(result);
+    } catch (error) {
+      await draft.release();
+      throw error;
+    }
   }
 
   /**
@@ -144,13 +156,18 @@ export class BoundSession implements Session {
     this.#assertCanTurn();
     const stream = createPushStream<string>();
     const result = (async () => {
-      const draft = await this.beginTurn(content, options.signal ? { signal: options.signal } : {});
-      const answer = await draft.call({
-        ...this.#callOptions(options),
-        onDelta: (text) => stream.push(text),
-      });
-      await draft.commit();
-      return toSendResult(answer);
+      const draft = await this.beginTurn(content, this.#beginOptions(options));
+      try {
+        const answer = await draft.call({
+          ...this.#callOptions(options),
+          onDelta: (text) => stream.push(text),
+        });
+        await draft.commit();
+        return toSendResult(answer);
+      } catch (error) {
+        await draft.release();
+        throw error;
+      }
     })();
     result.then(
       () => stream.end(),
@@ -314,6 +331,13 @@ export class BoundSession implements Session {
   #assertCanTurn(): void {
     if (this.#meta.status === 'archived') throw new SessionArchivedError(this.id);
     if (!this.#llm) throw new SessionError('NO_LLM', `session "${this.id}" has no llm`);
+  }
+
+  #beginOptions(options: SendOptions): BeginTurnOptions {
+    const begin: BeginTurnOptions = {};
+    if (options.signal) begin.signal = options.signal;
+    if (options.lease) begin.lease = options.lease;
+    return begin;
   }
 
   #callOptions(options: SendOptions) {

@@ -25,6 +25,30 @@ export interface TurnContextData {
   hasOlderRecords: boolean;
 }
 
+/**
+ * A claim on a session's turn: while an owner holds it, no other owner can begin a turn there.
+ * It lapses `ttlMs` after it was taken or last renewed, so a crashed owner blocks nobody for long.
+ */
+export interface TurnLeaseClaim {
+  /** Who runs the turn; unique per turn (e.g. `<instance id>:<turn number>`). */
+  owner: string;
+  /** Lifetime of the claim, in milliseconds (a positive integer). */
+  ttlMs: number;
+}
+
+/** Options of `SessionStorage.loadTurnContext`. */
+export interface LoadTurnContextOptions {
+  /** Newest records to read for the history window (a non-negative integer). */
+  maxRecords: number;
+  /**
+   * Takes the session's turn lease in the same statement as the read: when it is free, lapsed or
+   * already held by `lease.owner`. When another owner holds it, `loadTurnContext` throws
+   * `SESSION_BUSY` (with `details.retryAfterMs`, the time left on that lease) and reads nothing.
+   * An archived session is returned as it is, without taking the lease.
+   */
+  lease?: TurnLeaseClaim;
+}
+
 /** Everything one turn produced, written atomically by `commitTurn`. */
 export interface TurnCommit {
   /** The user record, then assistant and tool records, in order. */
@@ -38,6 +62,8 @@ export interface TurnCommit {
    * written and `commitTurn` throws a `SessionError` with code `TURN_CONFLICT`.
    */
   expectedTurnCount?: number;
+  /** Clears the turn lease in the same statement when this owner still holds it. */
+  releaseLease?: string;
 }
 
 export interface TurnCommitResult {
@@ -94,10 +120,21 @@ export interface SessionStorage {
   getSlot(sessionId: string, key: SlotKey): Promise<string | null>;
   putSlot(sessionId: string, key: SlotKey, content: string): Promise<void>;
 
-  /** Reads the prompt material of a turn; `null` when the session does not exist in this space. */
-  loadTurnContext(sessionId: string, options: { maxRecords: number }): Promise<TurnContextData | null>;
+  /**
+   * Reads the prompt material of a turn, and with `options.lease` takes the session's turn lease
+   * atomically with the read; `null` when the session does not exist in this space. Throws
+   * `SESSION_BUSY` when another owner holds the lease.
+   */
+  loadTurnContext(sessionId: string, options: LoadTurnContextOptions): Promise<TurnContextData | null>;
   /** Writes a turn atomically. Throws `SESSION_NOT_FOUND`, `SESSION_ARCHIVED` or `TURN_CONFLICT`. */
   commitTurn(sessionId: string, commit: TurnCommit): Promise<TurnCommitResult>;
+  /**
+   * Extends the turn lease to `ttlMs` from now when `owner` still holds it (even lapsed, as long
+   * as nobody took it over). Resolves `false`, writing nothing, when `owner` no longer holds it.
+   */
+  renewTurnLease(sessionId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Clears the turn lease when `owner` holds it; does nothing otherwise (or for an unknown session). */
+  releaseTurnLease(sessionId: string, owner: string): Promise<void>;
   /**
    * Creates a child under `parentId` atomically: depth = parent depth + 1, index = next free
    * sibling index (safe under concurrent calls), the system prompt and seed records.
@@ -124,6 +161,10 @@ export interface MainStorage extends SessionStorage {
   getGlobal(key: string): Promise<unknown | null>;
   putGlobal(key: string, value: unknown): Promise<void>;
   /** Writes the synthesis and the insights in one transaction (integration's commit). */
-  commitIntegration(mainId: string, synthesis: string, insights: { sessionId: string; content: string }[]): Promise<void>;
+  commitIntegration(
+    mainId: string,
+    synthesis: string,
+    insights: { sessionId: string; content: string }[],
+  ): Promise<void>;
   transaction<T>(fn: (tx: MainStorage) => Promise<T>): Promise<T>;
 }

@@ -1,7 +1,7 @@
 import { assembleTurnPrompt } from './context';
 import { isCodedError, SessionError } from './errors';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
-import type { DraftCallOptions, ToolResultInput, TurnDraft } from './session-types';
+import type { DraftCallOptions, ToolResultInput, TurnDraft, TurnLeaseOptions } from './session-types';
 import type { SessionStorage, TurnCommitResult, TurnContextData } from './storage';
 import type { Message, TokenUsage, ToolCall } from './types';
 
@@ -17,7 +17,12 @@ export interface TurnDraftInit {
   tools: ToolSchema[] | undefined;
   budgetRatio: number;
   signal?: AbortSignal;
+  /** The turn lease `context` was read with; the draft holds it until commit or release. */
+  lease?: TurnLeaseOptions;
 }
+
+/** Where the draft's turn lease stands: `none` when it has none (or no longer has it). */
+type LeaseState = 'held' | 'committing' | 'none';
 
 function now(): string {
   return new Date().toISOString();
@@ -137,9 +142,12 @@ export class SessionTurnDraft implements TurnDraft {
   #insightShown: string | null = null;
   #busy = false;
   #done = false;
+  #released = false;
+  #lease: LeaseState;
 
   constructor(init: TurnDraftInit) {
     this.#init = init;
+    this.#lease = init.lease ? 'held' : 'none';
     this.sessionId = init.sessionId;
     this.context = init.context;
     this.#pending = [{ role: 'user', content: init.input, timestamp: now() }];
@@ -235,15 +243,54 @@ export class SessionTurnDraft implements TurnDraft {
     const signal = this.#init.signal;
     if (signal?.aborted) throw abortError(signal);
     this.#done = true;
-    return this.#init.storage.commitTurn(this.sessionId, {
-      records: structuredClone(this.#pending),
-      consumeInsight: this.#insightShown,
-      countTurn: true,
-      expectedTurnCount: this.context.turnCount,
-    });
+    const lease = this.#init.lease;
+    if (this.#lease === 'held') this.#lease = 'committing';
+    try {
+      const result = await this.#init.storage.commitTurn(this.sessionId, {
+        records: structuredClone(this.#pending),
+        consumeInsight: this.#insightShown,
+        countTurn: true,
+        expectedTurnCount: this.context.turnCount,
+        ...(lease ? { releaseLease: lease.owner } : {}),
+      });
+      // The commit statement released the lease: nothing is left to release.
+      this.#lease = 'none';
+      return result;
+    } catch (error) {
+      // Nothing was written (or the outcome is unknown): the lease may still be ours.
+      if (this.#lease === 'committing') {
+        this.#lease = 'held';
+        // A release asked for while the commit ran could not act then; it does now.
+        if (this.#released) void this.release();
+      }
+      throw error;
+    }
+  }
+
+  async renewLease(): Promise<boolean> {
+    const lease = this.#init.lease;
+    if (this.#lease !== 'held' || !lease) return false;
+    return this.#init.storage.renewTurnLease(this.sessionId, lease.owner, lease.ttlMs);
+  }
+
+  async release(): Promise<void> {
+    this.#released = true;
+    const lease = this.#init.lease;
+    if (this.#lease !== 'held' || !lease) return;
+    this.#lease = 'none';
+    try {
+      await this.#init.storage.releaseTurnLease(this.sessionId, lease.owner);
+    } catch (error) {
+      try {
+        lease.onReleaseError?.(error);
+      } catch {
+        // The reporter's own failure must not reach the caller, who is handling the turn's error.
+      }
+    }
   }
 
   #assertIdle(): void {
+    if (this.#released) throw new SessionError('INVALID_ARGUMENT', 'the turn has been released');
     if (this.#done) throw new SessionError('INVALID_ARGUMENT', 'the turn has already been committed');
     if (this.#busy) throw new SessionError('INVALID_ARGUMENT', 'a model call of this turn is still running');
   }

@@ -15,11 +15,33 @@ afterAll(async () => {
   await database.drop();
 });
 
+/** Resolves once a statement touching the session's lease is waiting for a row lock (bounded). */
+async function waitForLockWait(sessionId: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const { rows } = await database.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%turn_lease_owner%'`,
+    );
+    if (rows[0]!.n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no statement waited for the lock of session ${sessionId}`);
+}
+
 function turn(n: number): Message[] {
   return [
     { role: 'user', content: `question ${n}` },
     { role: 'assistant', content: `answer ${n}` },
   ];
+}
+
+async function leaseOf(sessionId: string): Promise<{ owner: string | null; expires: Date | null }> {
+  const { rows } = await database.pool.query<{ owner: string | null; expires: Date | null }>(
+    'SELECT turn_lease_owner AS owner, turn_lease_expires_at AS expires FROM sessions WHERE id = $1',
+    [sessionId],
+  );
+  return rows[0]!;
 }
 
 async function recordCount(sessionId: string): Promise<number> {
@@ -63,6 +85,51 @@ describe('PgSessionStorage', () => {
       expect((await storage.getSessionRow(child.id))!.turnCount).toBe(2);
     });
 
+    it('takes the turn lease with the read and releases it with the commit, one statement each', async () => {
+      const storage = new PgSessionStorage(database.pool, space.spaceId);
+      const child = await storage.createChild(space.rootId, { label: 'leased', systemPrompt: 'sys' });
+      await storage.putInsight(child.id, 'insight');
+      await storage.commitTurn(child.id, { records: turn(0), countTurn: true });
+      const lease = { owner: 'instance-a:1', ttlMs: 60_000 };
+
+      const counter = countStatements(database.pool);
+      try {
+        const context = await storage.loadTurnContext(child.id, { maxRecords: 10, lease });
+        expect(counter.count, counter.statements.join('\n')).toBe(1);
+        expect(context).toMatchObject({ systemPrompt: 'sys', insight: 'insight', turnCount: 1 });
+        expect(context!.records.map((r) => r.content)).toEqual(['question 0', 'answer 0']);
+        counter.reset();
+        await storage.commitTurn(child.id, {
+          records: turn(1),
+          consumeInsight: context!.insight,
+          countTurn: true,
+          expectedTurnCount: context!.turnCount,
+          releaseLease: lease.owner,
+        });
+        expect(counter.count, counter.statements.join('\n')).toBe(1);
+      } finally {
+        counter.stop();
+      }
+      expect(await leaseOf(child.id)).toEqual({ owner: null, expires: null });
+    });
+
+    it('answers a busy lease in one statement that reads no records', async () => {
+      const storage = new PgSessionStorage(database.pool, space.spaceId);
+      const child = await storage.createChild(space.rootId, { label: 'busy' });
+      await storage.loadTurnContext(child.id, { maxRecords: 10, lease: { owner: 'a', ttlMs: 60_000 } });
+      const counter = countStatements(database.pool);
+      try {
+        await expectCode(
+          storage.loadTurnContext(child.id, { maxRecords: 10, lease: { owner: 'b', ttlMs: 60_000 } }),
+          'SESSION_BUSY',
+        );
+        expect(counter.count).toBe(1);
+      } finally {
+        counter.stop();
+      }
+      expect(await leaseOf(child.id)).toMatchObject({ owner: 'a' });
+    });
+
     it('forks in one statement', async () => {
       const storage = new PgSessionStorage(database.pool, space.spaceId);
       await storage.putSystemPrompt(space.rootId, 'inherited');
@@ -77,6 +144,40 @@ describe('PgSessionStorage', () => {
       } finally {
         counter.stop();
       }
+    });
+  });
+
+  describe('turn lease', () => {
+    it('re-reads a context whose lease it took from a turn that committed while it waited', async () => {
+      const storage = new PgSessionStorage(database.pool, space.spaceId);
+      const child = await storage.createChild(space.rootId, { label: 'raced' });
+      // A slow turn whose lease lapsed is committing at the very moment another turn starts.
+      await storage.loadTurnContext(child.id, { maxRecords: 10, lease: { owner: 'slow', ttlMs: 1 } });
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      const client = await database.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await new PgSessionStorage(client, space.spaceId).commitTurn(child.id, {
+          records: turn(1),
+          countTurn: true,
+          expectedTurnCount: 0,
+          releaseLease: 'slow',
+        });
+        // The committing transaction holds the row lock: the next turn's statement takes its
+        // snapshot now, then waits for the lock.
+        const next = storage.loadTurnContext(child.id, {
+          maxRecords: 10,
+          lease: { owner: 'next', ttlMs: 60_000 },
+        });
+        await waitForLockWait(child.id);
+        await client.query('COMMIT');
+        const context = await next;
+        expect(context!.turnCount).toBe(1);
+        expect(context!.records.map((r) => r.content)).toEqual(['question 1', 'answer 1']);
+      } finally {
+        client.release();
+      }
+      expect(await leaseOf(child.id)).toMatchObject({ owner: 'next' });
     });
   });
 

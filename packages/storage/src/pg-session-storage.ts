@@ -1,6 +1,7 @@
 import type {
   ChildSessionSpec,
   ListRecordsOptions,
+  LoadTurnContextOptions,
   Message,
   SessionMeta,
   SessionRow,
@@ -13,11 +14,21 @@ import type {
 import { SessionArchivedError, SessionError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { appendRecords, insertRecordsFrom, listRecords, RECORD_COLUMNS } from './internal/records-sql';
-import { insertChild, insertRoot, SESSION_COLUMNS, selectSession } from './internal/sessions-sql';
+import { appendRecords, insertRecordsFrom, listRecords } from './internal/records-sql';
+import { insertChild, insertRoot, selectSession } from './internal/sessions-sql';
 import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
 import { createSqlContext, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
+import {
+  assertLeaseClaim,
+  assertLeaseOwner,
+  assertLeaseTtl,
+  releaseLease,
+  releaseLeaseSet,
+  renewLease,
+  selectTurnContext,
+  sessionBusy,
+} from './internal/turn-context-sql';
 import {
   assertCount,
   assertJsonObject,
@@ -30,33 +41,23 @@ import {
   toJsonParam,
   toRecordsParam,
 } from './internal/validate';
-import {
-  type RecordDbRow,
-  type SessionDbRow,
-  toIso,
-  toMessage,
-  toSessionMeta,
-  toSessionRow,
-} from './mappers';
+import { toIso, toMessage, toSessionMeta, toSessionRow } from './mappers';
 import { withPgErrors } from './pg-errors';
 
 const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
 const MESSAGE_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
 
-/** A turn-context row: the session, its three prompt slots and the newest records window. */
-interface TurnContextDbRow extends SessionDbRow {
-  system_prompt: string | null;
-  insight: string | null;
-  memory: string | null;
-  records: RecordDbRow[];
-}
+/** Re-reads of a turn context whose lease was taken on a newer row version than its snapshot. */
+const MAX_STALE_REREADS = 3;
 
 /**
  * `SessionStorage` over PostgreSQL for one space: sessions, L3 records and named slots.
  *
  * Every statement filters by the space: an id of another space (or any string that is not a
  * uuid) reads as missing and is refused by writes with `SESSION_NOT_FOUND`; nothing is written.
- * A turn costs two statements: `loadTurnContext` and `commitTurn`, whatever the history length.
+ * A turn costs two statements: `loadTurnContext` and `commitTurn`, whatever the history length;
+ * with a turn lease, the first takes it and the second releases it, so turns on one session run
+ * one at a time across processes at no extra round trip.
  * PostgreSQL failures surface as `StorageError`s with stable codes (see `pg-errors.ts`).
  *
  * @example
@@ -267,31 +268,34 @@ export class PgSessionStorage implements SessionStorage {
    * and memory slots, and the newest `maxRecords` records (oldest first). The window is read
    * backwards on the `(session_id, id)` index, so the cost does not grow with the history.
    * `null` when the session is not in this space.
+   *
+   * With `lease`, the same statement takes the session's turn lease when it is free, lapsed or
+   * already this owner's (an archived session is read without it). When another owner holds it,
+   * nothing else is read and it throws `SESSION_BUSY` with `details.retryAfterMs`. In the rare
+   * race where the lease was taken from a turn that committed while this statement waited for the
+   * row lock, the statement's snapshot predates that commit; it is then read again (the lease is
+   * already ours), so a context never misses the previous turn.
+   *
+   * @throws SessionError `SESSION_BUSY`, `INVALID_ARGUMENT`
    */
-  loadTurnContext(sessionId: string, options: { maxRecords: number }): Promise<TurnContextData | null> {
+  loadTurnContext(sessionId: string, options: LoadTurnContextOptions): Promise<TurnContextData | null> {
     return withPgErrors(async () => {
       assertCount(options?.maxRecords, 'maxRecords');
+      const lease = options.lease;
+      if (lease !== undefined) assertLeaseClaim(lease);
       if (!isUuid(sessionId)) return null;
-      const { rows } = await sql<TurnContextDbRow>`
-        SELECT ${SESSION_COLUMNS},
-          (SELECT d.content FROM session_data d
-           WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'system_prompt') AS system_prompt,
-          (SELECT d.content FROM session_data d
-           WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'insight') AS insight,
-          (SELECT d.content FROM session_data d
-           WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'memory') AS memory,
-          (SELECT coalesce(json_agg(w ORDER BY w.id), '[]'::json) FROM (
-             SELECT ${RECORD_COLUMNS} FROM records r
-             WHERE r.session_id = s.id AND r.space_id = s.space_id
-             ORDER BY r.id DESC LIMIT ${options.maxRecords + 1}
-           ) w) AS records
-        FROM sessions s
-        WHERE s.id = ${sessionId} AND s.space_id = ${this.#ctx.spaceId}`.execute(this.#ctx.db);
-      const row = rows[0];
+      let row = await selectTurnContext(this.#ctx, sessionId, options.maxRecords, lease);
+      for (let reread = 0; row && !row.lease_fresh && reread < MAX_STALE_REREADS; reread++) {
+        row = await selectTurnContext(this.#ctx, sessionId, options.maxRecords, lease);
+      }
       if (!row) return null;
+      if (lease && row.status === 'active' && !row.lease_taken) {
+        throw sessionBusy(sessionId, row.lease_remaining_ms);
+      }
+      const records = row.records ?? [];
       // One extra row was read to learn whether older records exist; it is the oldest, so drop it.
-      const hasOlderRecords = row.records.length > options.maxRecords;
-      const window = hasOlderRecords ? row.records.slice(1) : row.records;
+      const hasOlderRecords = records.length > options.maxRecords;
+      const window = hasOlderRecords ? records.slice(1) : records;
       return {
         meta: toSessionMeta(row),
         turnCount: row.turn_count,
@@ -310,6 +314,7 @@ export class PgSessionStorage implements SessionStorage {
    * `expectedTurnCount` when given), inserts the records in order, and deletes the insight slot
    * when it still holds `consumeInsight`. The records and the insight depend on the counter
    * update, so nothing is written when it matched no row; only then a second query tells why.
+   * With `releaseLease`, the same update clears the turn lease when that owner holds it.
    *
    * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `TURN_CONFLICT`, `INVALID_ARGUMENT`
    */
@@ -320,6 +325,7 @@ export class PgSessionStorage implements SessionStorage {
       const consume = commit.consumeInsight ?? null;
       if (consume !== null) assertText(consume, 'consumeInsight');
       if (commit.expectedTurnCount !== undefined) assertCount(commit.expectedTurnCount, 'expectedTurnCount');
+      if (commit.releaseLease !== undefined) assertLeaseOwner(commit.releaseLease);
       if (!isUuid(sessionId)) throw sessionNotFound(sessionId);
 
       const { rows } = await sql<{ turn_count: number; last_active_at: Date }>`
@@ -327,7 +333,7 @@ export class PgSessionStorage implements SessionStorage {
           UPDATE sessions
           SET turn_count = turn_count + ${commit.countTurn === true ? 1 : 0}::int,
               last_active_at = now(),
-              updated_at = now()
+              updated_at = now()${releaseLeaseSet(commit.releaseLease)}
           WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId} AND status = 'active'
             ${commit.expectedTurnCount === undefined ? sql`` : sql`AND turn_count = ${commit.expectedTurnCount}`}
           RETURNING id, space_id, turn_count, last_active_at
@@ -362,6 +368,34 @@ export class PgSessionStorage implements SessionStorage {
         `session "${sessionId}" has turn count ${current.turn_count}, expected ${String(commit.expectedTurnCount)}`,
         { details: { sessionId, expected: commit.expectedTurnCount, actual: current.turn_count } },
       );
+    });
+  }
+
+  /**
+   * Extends the turn lease `owner` holds to `ttlMs` from now, in one statement; `false` (nothing
+   * written) when `owner` no longer holds it or the session is not in this space.
+   *
+   * @throws SessionError `INVALID_ARGUMENT`
+   */
+  renewTurnLease(sessionId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return withPgErrors(async () => {
+      assertLeaseOwner(owner);
+      assertLeaseTtl(ttlMs);
+      if (!isUuid(sessionId)) return false;
+      return renewLease(this.#ctx, sessionId, owner, ttlMs);
+    });
+  }
+
+  /**
+   * Clears the turn lease when `owner` holds it, in one statement; does nothing otherwise.
+   *
+   * @throws SessionError `INVALID_ARGUMENT`
+   */
+  releaseTurnLease(sessionId: string, owner: string): Promise<void> {
+    return withPgErrors(async () => {
+      assertLeaseOwner(owner);
+      if (!isUuid(sessionId)) return;
+      await releaseLease(this.#ctx, sessionId, owner);
     });
   }
 

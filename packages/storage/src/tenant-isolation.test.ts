@@ -89,6 +89,9 @@ describe('tenant isolation', () => {
   });
 
   it('refuses every write aimed at another space and changes nothing there', async () => {
+    // A turn of theirs holds a lease: an owner of the same name here must not touch it.
+    const lease = { owner: 'their-turn', ttlMs: 600_000 };
+    await theirs.storage.loadTurnContext(foreignChildId, { maxRecords: 1, lease });
     const before = await snapshot(theirs.spaceId);
     const { storage, sessions, memory } = mine;
     const record = { role: 'user' as const, content: 'injected', timestamp: new Date().toISOString() };
@@ -107,6 +110,13 @@ describe('tenant isolation', () => {
         'SESSION_NOT_FOUND',
       );
       await expectCode(storage.createChild(id, { label: 'x' }), 'SESSION_NOT_FOUND');
+      expect(await storage.loadTurnContext(id, { maxRecords: 1, lease })).toBeNull();
+      expect(await storage.renewTurnLease(id, lease.owner, lease.ttlMs)).toBe(false);
+      await storage.releaseTurnLease(id, lease.owner);
+      await expectCode(
+        storage.commitTurn(id, { records: [record], countTurn: true, releaseLease: lease.owner }),
+        'SESSION_NOT_FOUND',
+      );
       await expectCode(storage.putNode({ id, parentId: mine.rootId, label: 'x' }), 'SESSION_NOT_FOUND');
       await expectCode(storage.putNode({ id: myChildId, parentId: id, label: 'x' }), 'SESSION_NOT_FOUND');
       await storage.removeNode(id);

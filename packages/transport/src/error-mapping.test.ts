@@ -14,6 +14,16 @@ describe('toPublicError', () => {
     });
     expect(toPublicError(new SessionError('SESSION_ARCHIVED', 'archived')).status).toBe(409);
     expect(toPublicError(new SessionError('TURN_CONFLICT', 'conflict')).status).toBe(409);
+    expect(
+      toPublicError(
+        new SessionError('SESSION_BUSY', 'busy', { details: { sessionId: 's', retryAfterMs: 5 } }),
+      ),
+    ).toEqual({
+      status: 409,
+      code: 'SESSION_BUSY',
+      message: 'busy',
+      details: { sessionId: 's', retryAfterMs: 5 },
+    });
     expect(toPublicError(new RuntimeError('SPACE_NOT_FOUND', 'gone')).status).toBe(404);
     expect(toPublicError(new CoreError('PROFILE_NOT_FOUND', 'no profile')).status).toBe(400);
     const validation = new TransportError('VALIDATION_ERROR', 'bad', {

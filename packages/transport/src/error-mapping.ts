@@ -50,6 +50,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   // State conflicts.
   SESSION_ARCHIVED: 409,
   TURN_CONFLICT: 409,
+  // Another instance kept running a turn on the session for longer than this one would wait.
+  SESSION_BUSY: 409,
   CONFLICT: 409,
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,

@@ -282,6 +282,155 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
       });
     });
 
+    describe('turn lease', () => {
+      const TTL_MS = 60_000;
+      const ghost = '00000000-0000-4000-8000-000000000000';
+      const claim = (owner: string, ttlMs = TTL_MS) => ({ maxRecords: 10, lease: { owner, ttlMs } });
+      /** Long enough for a 1 ms lease to lapse on any clock the backend reads. */
+      const lapse = () => new Promise((resolve) => setTimeout(resolve, 25));
+      const busy = async (promise: Promise<unknown>) => {
+        const error = await promise.then(
+          () => null,
+          (caught: unknown) => caught,
+        );
+        await expectCode(Promise.reject(error), 'SESSION_BUSY');
+        return (error as { details: { sessionId: string; retryAfterMs: number } }).details;
+      };
+      const turnRecords: Message[] = [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'a' },
+      ];
+
+      it('takes the lease with the read, and a second owner gets SESSION_BUSY', async () => {
+        const { storage, rootId } = fx.current;
+        const child = await storage.createChild(rootId, { label: 'c', systemPrompt: 'sys' });
+        await storage.appendRecord(child.id, { role: 'user', content: 'earlier' });
+        const context = await storage.loadTurnContext(child.id, claim('a'));
+        expect(context).toMatchObject({ meta: { id: child.id, status: 'active' }, systemPrompt: 'sys' });
+        expect(context!.records.map((r) => r.content)).toEqual(['earlier']);
+        const details = await busy(storage.loadTurnContext(child.id, claim('b')));
+        expect(details.sessionId).toBe(child.id);
+        expect(details.retryAfterMs).toBeGreaterThan(0);
+        expect(details.retryAfterMs).toBeLessThanOrEqual(TTL_MS);
+        // A read without a lease is never refused.
+        expect(await storage.loadTurnContext(child.id, { maxRecords: 10 })).not.toBeNull();
+      });
+
+      it('lets the owner that holds the lease take it again', async () => {
+        const { storage, rootId } = fx.current;
+        await storage.loadTurnContext(rootId, claim('a'));
+        expect(await storage.loadTurnContext(rootId, claim('a'))).toMatchObject({ meta: { id: rootId } });
+        await busy(storage.loadTurnContext(rootId, claim('b')));
+      });
+
+      it('lets another owner take a lease that lapsed', async () => {
+        const { storage, rootId } = fx.current;
+        await storage.loadTurnContext(rootId, claim('crashed', 1));
+        await lapse();
+        expect(await storage.loadTurnContext(rootId, claim('b'))).not.toBeNull();
+        await busy(storage.loadTurnContext(rootId, claim('crashed')));
+      });
+
+      it('releases the lease in the commit of its owner', async () => {
+        const { storage, rootId } = fx.current;
+        const context = await storage.loadTurnContext(rootId, claim('a'));
+        const result = await storage.commitTurn(rootId, {
+          records: turnRecords,
+          countTurn: true,
+          expectedTurnCount: context!.turnCount,
+          releaseLease: 'a',
+        });
+        expect(result.turnCount).toBe(1);
+        const next = await storage.loadTurnContext(rootId, claim('b'));
+        expect(next!.turnCount).toBe(1);
+        expect(next!.records.map((r) => r.content)).toEqual(['q', 'a']);
+      });
+
+      it('keeps the lease when the commit names another owner or writes nothing', async () => {
+        const { storage, rootId } = fx.current;
+        await storage.loadTurnContext(rootId, claim('a'));
+        await storage.commitTurn(rootId, { records: turnRecords, countTurn: true, releaseLease: 'b' });
+        await busy(storage.loadTurnContext(rootId, claim('b')));
+        await expectCode(
+          storage.commitTurn(rootId, {
+            records: turnRecords,
+            countTurn: true,
+            expectedTurnCount: 0,
+            releaseLease: 'a',
+          }),
+          'TURN_CONFLICT',
+        );
+        await busy(storage.loadTurnContext(rootId, claim('b')));
+      });
+
+      it('releases with releaseTurnLease only for the owner that holds it', async () => {
+        const { storage, rootId } = fx.current;
+        await storage.loadTurnContext(rootId, claim('a'));
+        await storage.releaseTurnLease(rootId, 'b');
+        await busy(storage.loadTurnContext(rootId, claim('b')));
+        await storage.releaseTurnLease(rootId, 'a');
+        expect(await storage.loadTurnContext(rootId, claim('b'))).not.toBeNull();
+        // The former owner's late release does not free the new owner's lease.
+        await storage.releaseTurnLease(rootId, 'a');
+        await busy(storage.loadTurnContext(rootId, claim('c')));
+      });
+
+      it('renews only the lease its owner still holds', async () => {
+        const { storage, rootId } = fx.current;
+        await storage.loadTurnContext(rootId, claim('a', 1));
+        await lapse();
+        // Lapsed but not taken over: still the owner's to renew.
+        expect(await storage.renewTurnLease(rootId, 'a', TTL_MS)).toBe(true);
+        await lapse();
+        await busy(storage.loadTurnContext(rootId, claim('b')));
+        expect(await storage.renewTurnLease(rootId, 'b', TTL_MS)).toBe(false);
+        await storage.releaseTurnLease(rootId, 'a');
+        expect(await storage.renewTurnLease(rootId, 'a', TTL_MS)).toBe(false);
+        expect(await storage.loadTurnContext(rootId, claim('b'))).not.toBeNull();
+      });
+
+      it('reads an archived session without taking or honouring the lease', async () => {
+        const { storage, rootId } = fx.current;
+        const child = await storage.createChild(rootId, { label: 'c' });
+        await storage.loadTurnContext(child.id, claim('a'));
+        const meta = (await storage.getSession(child.id))!;
+        await storage.putSession({ ...meta, status: 'archived' });
+        const context = await storage.loadTurnContext(child.id, claim('b'));
+        expect(context!.meta.status).toBe('archived');
+      });
+
+      it('answers an unknown session with null, false and a no-op', async () => {
+        const { storage } = fx.current;
+        expect(await storage.loadTurnContext(ghost, claim('a'))).toBeNull();
+        expect(await storage.renewTurnLease(ghost, 'a', TTL_MS)).toBe(false);
+        await storage.releaseTurnLease(ghost, 'a');
+      });
+
+      it('refuses an empty owner and a ttl that is not a positive integer', async () => {
+        const { storage, rootId } = fx.current;
+        await expectCode(storage.loadTurnContext(rootId, claim('')), 'INVALID_ARGUMENT');
+        await expectCode(storage.loadTurnContext(rootId, claim('a', 0)), 'INVALID_ARGUMENT');
+        await expectCode(storage.loadTurnContext(rootId, claim('a', 1.5)), 'INVALID_ARGUMENT');
+        await expectCode(storage.renewTurnLease(rootId, 'a', -1), 'INVALID_ARGUMENT');
+        await expectCode(storage.releaseTurnLease(rootId, ''), 'INVALID_ARGUMENT');
+        // Nothing was taken by the refused calls.
+        expect(await storage.loadTurnContext(rootId, claim('b'))).not.toBeNull();
+      });
+
+      it('cannot take, renew or release the lease of a session of another space', async () => {
+        const { storage, otherSpace } = fx.current;
+        const foreign = otherSpace.rootId;
+        expect(await storage.loadTurnContext(foreign, claim('intruder'))).toBeNull();
+        expect(await otherSpace.storage.loadTurnContext(foreign, claim('a'))).not.toBeNull();
+        expect(await storage.renewTurnLease(foreign, 'a', 1)).toBe(false);
+        await storage.releaseTurnLease(foreign, 'a');
+        await busy(otherSpace.storage.loadTurnContext(foreign, claim('b')));
+        await lapse();
+        // The renewal above was refused: the lease still runs on its original 60 s.
+        await busy(otherSpace.storage.loadTurnContext(foreign, claim('b')));
+      });
+    });
+
     describe('createChild', () => {
       it('places the child under its parent with the given fields', async () => {
         const { storage, rootId } = fx.current;

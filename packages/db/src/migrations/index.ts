@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as m0001 from './2026_11_22_0001_initial_schema';
+import * as m0002 from './2026_11_22_0002_turn_lease';
 
 /**
  * Every migration of the schema, by name, in the order they run.
@@ -10,4 +11,5 @@ import * as m0001 from './2026_11_22_0001_initial_schema';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_11_22_0001_initial_schema': m0001,
+  '2026_11_22_0002_turn_lease': m0002,
 });

@@ -1,5 +1,12 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { DefaultTimestamp, FixedRef, GeneratedId, JsonbWithDefault, JsonObject } from './columns';
+import type {
+  DefaultTimestamp,
+  FixedRef,
+  GeneratedId,
+  JsonbWithDefault,
+  JsonObject,
+  NullableTimestamp,
+} from './columns';
 
 /** Values of `sessions.role`: the root of a space's tree is `main`, every other session `standard`. */
 export type SessionRowRole = 'main' | 'standard';
@@ -33,6 +40,10 @@ export interface SessionsTable {
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
   last_active_at: DefaultTimestamp;
+  /** Who holds the turn lease (one running turn); `NULL` when no turn holds it. */
+  turn_lease_owner: string | null;
+  /** When the turn lease lapses unless renewed; `NULL` exactly when `turn_lease_owner` is. */
+  turn_lease_expires_at: NullableTimestamp;
 }
 
 /** A row of `sessions` as read. */

@@ -1,0 +1,215 @@
+import type { Figures, ResultRow } from '../scenarios/types';
+
+/** The verdict on one target of the issue. */
+export interface TargetVerdict {
+  id: string;
+  /** The target, as the issue states it. */
+  description: string;
+  /** `true` met, `false` missed, `null` not measured in this run (`--only`). */
+  pass: boolean | null;
+  /** The measured figure and what it was compared with, for humans. */
+  measured: string;
+}
+
+type Rows = ReadonlyMap<string, ResultRow>;
+
+// Statements per operation of two closed-loop measurements count as equal within this much.
+const SQL_TOLERANCE = 0.1;
+
+const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+function real(rows: Rows, id: string): Figures | undefined {
+  return rows.get(id)?.real ?? undefined;
+}
+
+function ceiling(rows: Rows, id: string): Figures | undefined {
+  return rows.get(id)?.ceiling ?? undefined;
+}
+
+/** The most statements any sample of an operation made (the mean when no sample detail exists). */
+function sqlMax(rows: Rows, id: string): number | undefined {
+  const figures = real(rows, id);
+  if (!figures) return undefined;
+  return figures.values.sqlMax ?? figures.sqlPerOp ?? undefined;
+}
+
+interface TargetSpec {
+  id: string;
+  description: string;
+  check(rows: Rows): { pass: boolean; measured: string } | null;
+}
+
+function ratioTarget(id: string, rowId: string, label: string, minimum: number): TargetSpec {
+  return {
+    id,
+    description: `${label}: at least ${minimum}× the ceiling's throughput`,
+    check: (rows) => {
+      const row = rows.get(rowId);
+      if (!row?.real || !row.ceiling || row.ceilingRatio === null) return null;
+      return {
+        pass: row.ceilingRatio >= minimum,
+        measured: `${fmt(row.ceilingRatio)}× (${fmt(row.real.opsPerSec, 0)} vs ${fmt(row.ceiling.opsPerSec, 0)} ops/s)`,
+      };
+    },
+  };
+}
+
+function sqlTarget(id: string, rowIds: string[], label: string, maximum: number): TargetSpec {
+  return {
+    id,
+    description: `${label}: at most ${maximum} SQL round trip${maximum === 1 ? '' : 's'}`,
+    check: (rows) => {
+      const counts = rowIds.map((rowId) => sqlMax(rows, rowId));
+      if (counts.some((count) => count === undefined)) return null;
+      const worst = Math.max(...(counts as number[]));
+      const detail = rowIds
+        .map((rowId, index) => `${rowId.replace('statements.', '')} ${counts[index]}`)
+        .join(', ');
+      return { pass: worst <= maximum, measured: `${worst} (max per op: ${detail})` };
+    },
+  };
+}
+
+function costRatioTarget(
+  id: string,
+  description: string,
+  shortId: string,
+  longId: string,
+  maximum: number,
+  options: { sameSql?: boolean } = {},
+): TargetSpec {
+  return {
+    id,
+    description,
+    check: (rows) => {
+      const short = real(rows, shortId);
+      const long = real(rows, longId);
+      if (!short || !long) return null;
+      const ratio = long.cpuMsPerOp / short.cpuMsPerOp;
+      const sql = `SQL/op ${fmt(short.sqlPerOp ?? Number.NaN)} → ${fmt(long.sqlPerOp ?? Number.NaN)}`;
+      // Closed-loop windows count statements and operations at slightly different instants.
+      const sqlHolds =
+        !options.sameSql || Math.abs((short.sqlPerOp ?? 0) - (long.sqlPerOp ?? 0)) <= SQL_TOLERANCE;
+      return {
+        pass: ratio <= maximum && sqlHolds,
+        measured: `${fmt(ratio)}× (CPU ${fmt(short.cpuMsPerOp)} → ${fmt(long.cpuMsPerOp)} ms/op, ${sql})`,
+      };
+    },
+  };
+}
+
+/** The issue's targets, each checked against the rows of one run. */
+export const TARGETS: readonly TargetSpec[] = [
+  ratioTarget('rest-throughput', 'rest-turns.spread', 'REST turns, 8 clients on 8 spaces', 0.6),
+  ratioTarget('ws-throughput', 'ws-streams.spread', 'WS streamed turns, 8 clients on 8 spaces', 0.6),
+  sqlTarget(
+    'sql-warm-turn',
+    ['statements.rest-turn', 'statements.ws-stream', 'statements.ws-message'],
+    'a warm turn (REST or WS), auth included',
+    2,
+  ),
+  sqlTarget('sql-create-space', ['statements.create-space'], 'creating a space', 2),
+  sqlTarget('sql-fork', ['statements.fork'], 'a fork', 3),
+  sqlTarget('sql-tree-read', ['statements.tree-read'], 'reading a 200-node tree', 1),
+  costRatioTarget(
+    'turn-cost-history',
+    'server CPU per turn at 2,000 turns of history at most 1.2× that at 100 turns',
+    'long-session.turn-short',
+    'long-session.turn-long',
+    1.2,
+  ),
+  costRatioTarget(
+    'page-cost-history',
+    'message pages cost the same at any history length (CPU within 1.2×, same SQL)',
+    'long-session.page-short',
+    'long-session.page-long',
+    1.2,
+    { sameSql: true },
+  ),
+  {
+    id: 'first-delta',
+    description: "first stream delta p50 within 2 ms of the ceiling's",
+    check: (rows) => {
+      const mine = real(rows, 'ws-streams.spread')?.series.firstDeltaMs?.p50;
+      const theirs = ceiling(rows, 'ws-streams.spread')?.series.firstDeltaMs?.p50;
+      if (mine === undefined || theirs === undefined) return null;
+      return {
+        pass: mine - theirs <= 2,
+        measured: `+${fmt(mine - theirs)} ms (${fmt(mine)} vs ${fmt(theirs)} ms)`,
+      };
+    },
+  },
+  {
+    id: 'idle-ws-memory',
+    description: "idle WebSocket memory at most 1.1× the ceiling's per connection",
+    check: (rows) => {
+      const mine = real(rows, 'idle-sockets.open')?.values.heapKbPerConnection;
+      const theirs = ceiling(rows, 'idle-sockets.open')?.values.heapKbPerConnection;
+      if (mine === undefined || theirs === undefined) return null;
+      return {
+        pass: mine <= theirs * 1.1,
+        measured: `${fmt(mine / theirs)}× (${fmt(mine, 1)} vs ${fmt(theirs, 1)} KB/connection)`,
+      };
+    },
+  },
+  {
+    id: 'cold-first-touch',
+    description: 'first touch of a cold space at most 1.2× a warm one (p50 latency)',
+    check: (rows) => {
+      const cold = real(rows, 'cold-spaces.first-touch');
+      const warm = real(rows, 'cold-spaces.warm');
+      if (!cold || !warm) return null;
+      const ratio = cold.latencyMs.p50 / warm.latencyMs.p50;
+      return {
+        pass: ratio <= 1.2,
+        measured: `${fmt(ratio)}× (p50 ${fmt(cold.latencyMs.p50)} vs ${fmt(warm.latencyMs.p50)} ms; CPU ${fmt(cold.cpuMsPerOp)} vs ${fmt(warm.cpuMsPerOp)} ms/op)`,
+      };
+    },
+  },
+  {
+    id: 'realistic-p99',
+    description:
+      "realistic LLM (50 ms to first token, 16 chunks 5 ms apart), 64 clients: p99 full-turn latency at most 1.3× the LLM's own reply time",
+    check: (rows) => {
+      const ids = ['realistic-llm.ws', 'realistic-llm.rest'];
+      const figures = ids.map((id) => real(rows, id));
+      if (figures.some((item) => !item)) return null;
+      const llm = figures[0]!.values.llmReplyMsP50 ?? Number.NaN;
+      const worst = Math.max(...figures.map((item) => item!.latencyMs.p99));
+      const p99 = (item: Figures | undefined) => fmt(item?.latencyMs.p99 ?? Number.NaN, 1);
+      const detail = `WS ${p99(figures[0])}, REST ${p99(figures[1])} ms; ceiling WS ${p99(ceiling(rows, ids[0]!))}, REST ${p99(ceiling(rows, ids[1]!))} ms`;
+      return {
+        pass: worst <= llm * 1.3,
+        measured: `${fmt(worst / llm)}× (p99 ${detail}; LLM alone p50 ${fmt(llm, 1)} ms)`,
+      };
+    },
+  },
+  {
+    id: 'no-errors',
+    description: 'no operation failed',
+    check: (rows) => {
+      if (rows.size === 0) return null;
+      const failed = [...rows.values()].flatMap((row) =>
+        (['real', 'ceiling'] as const).flatMap((mode) => {
+          const errors = row[mode]?.errors ?? 0;
+          return errors > 0 ? [`${row.id} (${mode}): ${errors}`] : [];
+        }),
+      );
+      return { pass: failed.length === 0, measured: failed.length === 0 ? '0 errors' : failed.join('; ') };
+    },
+  },
+];
+
+/** Checks every target against the rows of a run. */
+export function evaluateTargets(rows: readonly ResultRow[]): TargetVerdict[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return TARGETS.map((target) => {
+    const verdict = target.check(byId);
+    return {
+      id: target.id,
+      description: target.description,
+      pass: verdict?.pass ?? null,
+      measured: verdict?.measured ?? 'not measured in this run',
+    };
+  });
+}

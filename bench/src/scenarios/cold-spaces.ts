@@ -1,0 +1,74 @@
+import { runBatch } from '../load/run-load';
+import { measure, toRow } from './_measure';
+import { type BenchSpace, createSpace, inParallel, restTurn, rootOf } from './_setup';
+import type { Figures, Scenario, ServerTarget } from './types';
+
+/**
+ * Many spaces: create them, then the first touch of each cold space (no cached agent, no cached
+ * space: a turn on its root) against a second, warm turn on each.
+ */
+export const coldSpacesScenario: Scenario = {
+  name: 'cold-spaces',
+  description: 'create N spaces, evict them, then a first (cold) and a second (warm) turn on each',
+  async run({ sizes, targets }) {
+    const { coldSpaces: count, clients } = sizes;
+    const figures = {
+      create: new Map<ServerTarget, Figures>(),
+      cold: new Map<ServerTarget, Figures>(),
+      warm: new Map<ServerTarget, Figures>(),
+    };
+    for (const target of targets) {
+      const spaceIds: string[] = new Array(count);
+      figures.create.set(
+        target,
+        await measure(target, (hooks) =>
+          runBatch({
+            ...hooks,
+            count,
+            concurrency: clients,
+            op: async (index) => {
+              spaceIds[index] = await createSpace(target, `cold ${index}`);
+              return undefined;
+            },
+          }),
+        ),
+      );
+      const spaces: BenchSpace[] = await inParallel(spaceIds, async (spaceId) => ({
+        spaceId,
+        rootId: await rootOf(target, spaceId),
+      }));
+      // Looking up the roots built every agent: drop them (and the cached spaces) again.
+      await target.evict(spaceIds);
+      for (const phase of ['cold', 'warm'] as const) {
+        figures[phase].set(
+          target,
+          await measure(target, (hooks) =>
+            runBatch({
+              ...hooks,
+              count,
+              concurrency: clients,
+              op: async (index) => {
+                await restTurn(target, spaces[index]!);
+                return undefined;
+              },
+            }),
+          ),
+        );
+      }
+    }
+    const row = (id: string, label: string, by: Map<ServerTarget, Figures>) => {
+      const real = targets.find((target) => target.mode === 'real');
+      const ceiling = targets.find((target) => target.mode === 'ceiling');
+      return toRow(
+        { id, scenario: 'cold-spaces', label },
+        (real && by.get(real)) ?? null,
+        (ceiling && by.get(ceiling)) ?? null,
+      );
+    };
+    return [
+      row('cold-spaces.create', `create space (${count}, ${clients} at once)`, figures.create),
+      row('cold-spaces.first-touch', `first touch: turn on a cold space (${count})`, figures.cold),
+      row('cold-spaces.warm', `warm turn on the same spaces (${count})`, figures.warm),
+    ];
+  },
+};

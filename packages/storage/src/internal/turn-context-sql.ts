@@ -1,0 +1,162 @@
+import type { TurnLeaseClaim } from '@stello-ai/session';
+import { SessionError } from '@stello-ai/session';
+import { type RawBuilder, sql } from 'kysely';
+import type { RecordDbRow, SessionDbRow } from '../mappers';
+import { RECORD_COLUMNS } from './records-sql';
+import { SESSION_COLUMNS } from './sessions-sql';
+import type { SqlContext } from './sql-context';
+import { assertText } from './validate';
+
+/** Longest lease PostgreSQL's `int` parameter (and common sense) allows: about 24 days. */
+const MAX_LEASE_TTL_MS = 2_147_483_647;
+
+/** A turn-context row: the session, its three prompt slots, the newest records window and the lease outcome. */
+export interface TurnContextDbRow extends SessionDbRow {
+  system_prompt: string | null;
+  insight: string | null;
+  memory: string | null;
+  /** `null` when the read was skipped because another owner holds the lease. */
+  records: RecordDbRow[] | null;
+  /** True when this statement took (or re-took) the lease. */
+  lease_taken: boolean;
+  /**
+   * False when the lease was taken on a row version newer than the statement's snapshot (a turn
+   * committed while the statement waited for the row lock): the rest of the row may be stale.
+   */
+  lease_fresh: boolean;
+  /** Milliseconds left on the lease as the snapshot saw it; 0 when none or lapsed. */
+  lease_remaining_ms: number;
+}
+
+/** Checks a lease claim: a non-empty owner and a ttl of 1 ms up to about 24 days. */
+export function assertLeaseClaim(lease: unknown): asserts lease is TurnLeaseClaim {
+  if (typeof lease !== 'object' || lease === null) {
+    throw new SessionError('INVALID_ARGUMENT', 'lease must be an object', { details: { field: 'lease' } });
+  }
+  const { owner, ttlMs } = lease as Partial<TurnLeaseClaim>;
+  assertLeaseOwner(owner);
+  assertLeaseTtl(ttlMs);
+}
+
+/** Checks a lease owner: non-empty text PostgreSQL can store. */
+export function assertLeaseOwner(owner: unknown): asserts owner is string {
+  assertText(owner, 'lease.owner');
+  if (owner.length === 0) {
+    throw new SessionError('INVALID_ARGUMENT', 'lease.owner must be a non-empty string', {
+      details: { field: 'lease.owner' },
+    });
+  }
+}
+
+/** Checks a lease lifetime: a positive integer number of milliseconds. */
+export function assertLeaseTtl(ttlMs: unknown): asserts ttlMs is number {
+  if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_LEASE_TTL_MS) {
+    throw new SessionError(
+      'INVALID_ARGUMENT',
+      `lease.ttlMs must be an integer from 1 to ${MAX_LEASE_TTL_MS}`,
+      {
+        details: { field: 'lease.ttlMs' },
+      },
+    );
+  }
+}
+
+/** The `SESSION_BUSY` error of a session whose lease another owner holds. */
+export function sessionBusy(sessionId: string, retryAfterMs: number): SessionError {
+  return new SessionError('SESSION_BUSY', `session "${sessionId}" is running another turn`, {
+    details: { sessionId, retryAfterMs },
+  });
+}
+
+/** `now() + ttl`, as SQL. */
+function expiresIn(ttlMs: number): RawBuilder<unknown> {
+  return sql`now() + ${ttlMs}::int * interval '1 millisecond'`;
+}
+
+/**
+ * Reads a turn's context in ONE statement: the session row, its system prompt, insight and
+ * memory slots, and the newest `maxRecords + 1` records (the extra one tells whether older ones
+ * exist), read backwards on the `(session_id, id)` index. `null` when the session is not in the
+ * space.
+ *
+ * With `lease`, a data-modifying CTE takes the lease of the active session in the same statement
+ * when it is free, lapsed or already this owner's; concurrent takers queue on the row lock and
+ * re-check the condition on the newest row version, so exactly one wins. When another owner
+ * holds it, the slot and record reads are skipped (`records` is `null`, `lease_taken` false).
+ */
+export async function selectTurnContext(
+  ctx: SqlContext,
+  sessionId: string,
+  maxRecords: number,
+  lease?: TurnLeaseClaim,
+): Promise<TurnContextDbRow | null> {
+  const leaseCte = lease
+    ? sql`WITH lease AS (
+        UPDATE sessions
+        SET turn_lease_owner = ${lease.owner}::text, turn_lease_expires_at = ${expiresIn(lease.ttlMs)}
+        WHERE id = ${sessionId} AND space_id = ${ctx.spaceId} AND status = 'active'
+          AND (turn_lease_owner IS NULL OR turn_lease_expires_at <= now() OR turn_lease_owner = ${lease.owner}::text)
+        RETURNING turn_count, last_active_at
+      )`
+    : sql``;
+  // Without a lease everything is read; with one, nothing more is read for a busy session.
+  const read = lease ? sql`(s.status <> 'active' OR EXISTS (SELECT 1 FROM lease))` : sql`true`;
+  const leaseColumns = lease
+    ? sql`EXISTS (SELECT 1 FROM lease) AS lease_taken,
+        coalesce((SELECT l.turn_count = s.turn_count AND l.last_active_at = s.last_active_at FROM lease l), true)
+          AS lease_fresh,
+        coalesce(greatest(0, ceil(extract(epoch FROM s.turn_lease_expires_at - now()) * 1000)), 0)::int
+          AS lease_remaining_ms`
+    : sql`false AS lease_taken, true AS lease_fresh, 0 AS lease_remaining_ms`;
+  const { rows } = await sql<TurnContextDbRow>`
+    ${leaseCte}
+    SELECT ${SESSION_COLUMNS}, ${leaseColumns},
+      CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
+        WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'system_prompt') END AS system_prompt,
+      CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
+        WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'insight') END AS insight,
+      CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
+        WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'memory') END AS memory,
+      CASE WHEN ${read} THEN (SELECT coalesce(json_agg(w ORDER BY w.id), '[]'::json) FROM (
+          SELECT ${RECORD_COLUMNS} FROM records r
+          WHERE r.session_id = s.id AND r.space_id = s.space_id
+          ORDER BY r.id DESC LIMIT ${maxRecords + 1}
+        ) w) END AS records
+    FROM sessions s
+    WHERE s.id = ${sessionId} AND s.space_id = ${ctx.spaceId}`.execute(ctx.db);
+  return rows[0] ?? null;
+}
+
+/**
+ * The `SET` items of `commitTurn` that clear the lease when `owner` holds it, and leave it alone
+ * otherwise (both read the old owner, as `SET` expressions do).
+ */
+export function releaseLeaseSet(owner: string | undefined): RawBuilder<unknown> {
+  if (owner === undefined) return sql``;
+  return sql`,
+    turn_lease_owner = CASE WHEN turn_lease_owner = ${owner}::text THEN NULL ELSE turn_lease_owner END,
+    turn_lease_expires_at = CASE WHEN turn_lease_owner = ${owner}::text THEN NULL ELSE turn_lease_expires_at END`;
+}
+
+/** Extends `owner`'s lease to `ttlMs` from now, in one statement; false when `owner` does not hold it. */
+export async function renewLease(
+  ctx: SqlContext,
+  sessionId: string,
+  owner: string,
+  ttlMs: number,
+): Promise<boolean> {
+  const { rows } = await sql<{ id: string }>`
+    UPDATE sessions SET turn_lease_expires_at = ${expiresIn(ttlMs)}
+    WHERE id = ${sessionId} AND space_id = ${ctx.spaceId} AND turn_lease_owner = ${owner}::text
+    RETURNING id`.execute(ctx.db);
+  return rows.length > 0;
+}
+
+/** Clears the lease when `owner` holds it, in one statement. */
+export async function releaseLease(ctx: SqlContext, sessionId: string, owner: string): Promise<void> {
+  await sql`
+    UPDATE sessions SET turn_lease_owner = NULL, turn_lease_expires_at = NULL
+    WHERE id = ${sessionId} AND space_id = ${ctx.spaceId} AND turn_lease_owner = ${owner}::text`.execute(
+    ctx.db,
+  );
+}
