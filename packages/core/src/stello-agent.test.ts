@@ -455,8 +455,8 @@ describe('StelloAgent', () => {
   });
 
   describe('sessions and holders', () => {
-    it('keeps a runtime while it has holders and recycles it at once by default', async () => {
-      const { agent, root } = await setup();
+    it('keeps a runtime while it has holders and recycles it at once with idleTtlMs 0', async () => {
+      const { agent, root } = await setup(echo, { runtime: { recyclePolicy: { idleTtlMs: 0 } } });
 
       await agent.attachSession(root.id, 'ws-1');
       await agent.attachSession(root.id, 'ws-2');

@@ -8,13 +8,7 @@ import type {
   MainSession,
   Session,
 } from '@stello-ai/session';
-import {
-  createLLMCallFn,
-  isCodedError,
-  loadMainSession,
-  loadSession,
-  SessionError,
-} from '@stello-ai/session';
+import { createLLMCallFn, isCodedError, openSession, SessionError } from '@stello-ai/session';
 import type { EngineForkOptions, ForkProfile, StelloAgentConfig, Tool, TurnOptions } from './agent-types';
 import {
   createDefaultConsolidateFn,
@@ -43,6 +37,12 @@ import type {
   SessionTreeNode,
   TopologyNode,
 } from './types';
+
+/**
+ * How long a session's runtime (its session object) stays cached without holders. Keeping it
+ * saves the session lookup on the next turn; every turn re-reads the session's state anyway.
+ */
+export const DEFAULT_RUNTIME_IDLE_TTL_MS = 60_000;
 
 /** Events of a {@link StelloAgent}. */
 export interface StelloAgentEventMap {
@@ -137,7 +137,7 @@ export class StelloAgent {
     this.#llmCall = config.session?.llmCall ?? (config.llm ? createLLMCallFn(config.llm) : null);
     this.#runtimes = new RuntimeManager<Session>({
       create: (id) => this.#loadSession(id),
-      idleTtlMs: config.runtime?.recyclePolicy?.idleTtlMs ?? 0,
+      idleTtlMs: config.runtime?.recyclePolicy?.idleTtlMs ?? DEFAULT_RUNTIME_IDLE_TTL_MS,
     });
     const orchestration = config.orchestration ?? {};
     this.#scheduler = new MemoryScheduler({
@@ -622,9 +622,8 @@ export class StelloAgent {
         ...(this.config.llm ? { llm: this.config.llm } : {}),
         ...(this.config.session?.context ? { context: this.config.session.context } : {}),
       };
-      if (!meta) session = null;
-      else if (meta.role === 'main') session = await loadMainSession(sessionId, options);
-      else session = await loadSession(sessionId, options);
+      // One read: the meta found here builds the session object directly.
+      session = meta ? openSession(meta, options) : null;
     }
     if (!session) throw notFound(sessionId);
     return session;

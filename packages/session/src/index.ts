@@ -54,7 +54,7 @@ export type {
   ToolCallDelta,
   ToolSchema,
 } from './llm';
-export { createMainSession, loadMainSession, validateIntegrateResult } from './main-session';
+export { createMainSession, loadMainSession, openSession, validateIntegrateResult } from './main-session';
 export type { PushStream } from './push-stream';
 export { createPushStream } from './push-stream';
 // Sessions: turns, context assembly and in-memory storage

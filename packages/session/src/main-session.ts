@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SessionError } from './errors';
 import type { SessionRuntimeOptions } from './session';
 import { BoundSession, resolveContextOptions, runtimeOf } from './session';
-import type { CreateMainSessionOptions, LoadMainSessionOptions, MainSession } from './session-types';
+import type { CreateMainSessionOptions, LoadMainSessionOptions, MainSession, Session } from './session-types';
 import type { MainStorage } from './storage';
 import type { IntegrateFn, IntegrateResult, SessionMeta } from './types';
 
@@ -124,4 +124,17 @@ export async function loadMainSession(
     });
   }
   return new BoundMainSession(options.storage, meta, options);
+}
+
+/**
+ * Wraps a session whose meta the caller has already read, without touching storage: a
+ * `MainSession` for the root, a `Session` otherwise. Saves the second read of `loadSession` when
+ * the caller looked the session up anyway (the agent does, once per runtime).
+ */
+export function openSession(meta: SessionMeta, options: LoadMainSessionOptions): Session | MainSession {
+  const runtime = runtimeOf(options);
+  resolveContextOptions(options.context);
+  return meta.role === 'main'
+    ? new BoundMainSession(options.storage, meta, runtime)
+    : new BoundSession(options.storage, meta, runtime);
 }

@@ -73,7 +73,10 @@ export interface IntegrateResult {
 }
 
 /** Produces the root's synthesis and one insight per child it names. */
-export type IntegrateFn = (children: ChildL2Summary[], currentSynthesis: string | null) => Promise<IntegrateResult>;
+export type IntegrateFn = (
+  children: ChildL2Summary[],
+  currentSynthesis: string | null,
+) => Promise<IntegrateResult>;
 
 /** Token usage as reported by the provider, when it reports it. */
 export interface TokenUsage {
@@ -92,4 +95,11 @@ export interface SendResult {
 export type StreamResult = AsyncIterable<string> & { result: Promise<SendResult> };
 
 /** Named per-session text slots (rows of `session_data`). */
-export type SlotKey = 'system_prompt' | 'memory' | 'insight' | 'consolidate_prompt' | 'integrate_prompt' | 'scope' | 'index';
+export type SlotKey =
+  | 'system_prompt'
+  | 'memory'
+  | 'insight'
+  | 'consolidate_prompt'
+  | 'integrate_prompt'
+  | 'scope'
+  | 'index';

@@ -35,7 +35,7 @@ describe('createApp', () => {
       json: { input },
     });
 
-  it('adds no statement to a warm turn: key, space and session checks cost no query', async () => {
+  it('runs a warm turn in two statements, auth included: one read, one atomic write', async () => {
     expect((await restTurn('warm up')).status).toBe(200);
     const agent = await stack.agentPool.getAgent(spaceId);
     const direct = await countStatements(() => agent.turn(rootId, 'direct'));
@@ -43,6 +43,7 @@ describe('createApp', () => {
       expect((await restTurn('over rest')).status).toBe(200),
     );
     expect(overRest).toBe(direct);
+    expect(overRest).toBe(2);
   });
 
   it('costs at most two statements for a warm read of a session', async () => {
