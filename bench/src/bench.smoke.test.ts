@@ -13,6 +13,7 @@ const EXPECTED_ROWS = [
   'rest-turns.spread',
   'rest-turns.one-session',
   'ws-streams.spread',
+  'ws-streams.single',
   'forks.wide',
   'forks.deep',
   'forks.tree-read',

@@ -17,6 +17,7 @@ type Rows = ReadonlyMap<string, ResultRow>;
 const SQL_TOLERANCE = 0.1;
 
 const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const signed = (value: number) => (value >= 0 ? `+${fmt(value)}` : fmt(value));
 
 function real(rows: Rows, id: string): Figures | undefined {
   return rows.get(id)?.real ?? undefined;
@@ -130,12 +131,21 @@ export const TARGETS: readonly TargetSpec[] = [
     id: 'first-delta',
     description: "first stream delta p50 within 2 ms of the ceiling's",
     check: (rows) => {
-      const mine = real(rows, 'ws-streams.spread')?.series.firstDeltaMs?.p50;
-      const theirs = ceiling(rows, 'ws-streams.spread')?.series.firstDeltaMs?.p50;
-      if (mine === undefined || theirs === undefined) return null;
+      // Judged at 8 clients, the load of the throughput targets; one client shows the added latency alone.
+      const delta = (id: string) => {
+        const mine = real(rows, id)?.series.firstDeltaMs?.p50;
+        const theirs = ceiling(rows, id)?.series.firstDeltaMs?.p50;
+        return mine === undefined || theirs === undefined ? undefined : { mine, theirs, diff: mine - theirs };
+      };
+      const busy = delta('ws-streams.spread');
+      if (!busy) return null;
+      const single = delta('ws-streams.single');
+      const alone = single
+        ? `; 1 client: ${signed(single.diff)} ms (${fmt(single.mine)} vs ${fmt(single.theirs)} ms)`
+        : '';
       return {
-        pass: mine - theirs <= 2,
-        measured: `+${fmt(mine - theirs)} ms (${fmt(mine)} vs ${fmt(theirs)} ms)`,
+        pass: busy.diff <= 2,
+        measured: `${signed(busy.diff)} ms at 8 clients (${fmt(busy.mine)} vs ${fmt(busy.theirs)} ms)${alone}`,
       };
     },
   },
