@@ -90,6 +90,7 @@ describe('runBench', () => {
     const turn = written.rows.find((row) => row.id === 'statements.rest-turn')!;
     expect(turn.real!.sqlPerOp).toBeGreaterThan(0);
     expect(turn.real!.sqlTrace?.length).toBe(turn.real!.values.sqlMax);
+    expect(turn.real!.values.sqlMedian).toBeGreaterThan(0);
   });
 
   it('evaluates every target of the issue with a measured figure', () => {

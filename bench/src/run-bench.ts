@@ -194,12 +194,23 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     }
   };
 
+  // Servers first (they hold connections to the database), then the fake LLM, then PostgreSQL.
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+    }
+  };
+  // Ctrl-C: stop the children and remove the embedded database's files before leaving.
+  const onInterrupt = () => {
+    log('interrupted: stopping');
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
   try {
     await withDeadline(run(), sizes.overallCapMs);
   } finally {
-    // Servers first (they hold connections to the database), then the fake LLM, then PostgreSQL.
-    for (const stop of stops.reverse())
-      await stop().catch((error: unknown) => log(`stop failed: ${String(error)}`));
+    process.off('SIGINT', onInterrupt);
+    await stopAll();
   }
 
   const report: BenchReport = {

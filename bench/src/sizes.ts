@@ -27,8 +27,10 @@ export interface BenchSizes {
   /** History of the long sessions, and how many there are. */
   longHistoryTurns: number;
   longSessions: number;
-  /** Turns measured at each history length (spread over the sessions). */
+  /** Turns measured at each history length per round (spread over the sessions). */
   historyTurnOps: number;
+  /** Rounds of the history measurements, alternating the lengths. */
+  historyRounds: number;
   /** Messages per page, and the measured window of the page reads, ms. */
   pageSize: number;
   pageWindowMs: number;
@@ -58,13 +60,14 @@ export const FULL_SIZES: BenchSizes = {
   deepForks: 100,
   treeReadWindowMs: 5_000,
   shortHistoryTurns: 100,
-  shortSessions: 20,
+  shortSessions: 40,
   mediumHistoryTurns: 250,
   longHistoryTurns: 2_000,
   longSessions: 4,
-  historyTurnOps: 200,
+  historyTurnOps: 300,
+  historyRounds: 2,
   pageSize: 50,
-  pageWindowMs: 4_000,
+  pageWindowMs: 3_000,
   coldSpaces: 500,
   idleSockets: 2_000,
   statementSamples: 20,
@@ -90,6 +93,7 @@ export const SMOKE_SIZES: BenchSizes = {
   longHistoryTurns: 60,
   longSessions: 2,
   historyTurnOps: 8,
+  historyRounds: 1,
   pageSize: 10,
   pageWindowMs: 500,
   coldSpaces: 12,

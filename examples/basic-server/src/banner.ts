@@ -6,13 +6,17 @@ export interface BannerInfo {
   url: string;
   /** One line about the database (never a password). */
   database: string;
-  /** One line about the chat model. */
+  /** One line about the chat model (not shown for the offline model, which the banner describes itself). */
   model: string;
   offline: boolean;
   access: DemoAccess;
   /** Prefix that makes `pnpm stello` reach the same database, e.g. `DATABASE_URL=… `. */
   cliEnv: string;
 }
+
+// Replaces the model's own description, which would say the same less plainly.
+const OFFLINE_MODEL_LINE =
+  'OFFLINE model (no LLM key is set: deterministic local replies, no network; set ANTHROPIC_API_KEY, OPENAI_API_KEY or OPENAI_BASE_URL for a real one)';
 
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -35,14 +39,9 @@ export function renderBanner(info: BannerInfo): string {
     'Stello Server is running',
     `  URL:       ${info.url}`,
     `  Database:  ${info.database}`,
-    `  Model:     ${info.model}`,
+    `  Model:     ${info.offline ? OFFLINE_MODEL_LINE : info.model}`,
+    '',
   ];
-  if (info.offline) {
-    lines.push(
-      '             No LLM key is set, so replies come from the OFFLINE model (deterministic, no network).',
-    );
-  }
-  lines.push('');
   switch (access.kind) {
     case 'env':
       lines.push(

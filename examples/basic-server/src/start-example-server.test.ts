@@ -51,7 +51,9 @@ describe('startExampleServer', () => {
     });
     try {
       expect(banner).toContain(`URL:       ${server.url}`);
-      expect(banner).toContain('OFFLINE model');
+      expect(banner).toContain('Model:     OFFLINE model (no LLM key is set');
+      // Said once, on the model line.
+      expect(banner.match(/offline model/gi)).toHaveLength(1);
       expect(banner).toContain('A demo user was created');
       expect(banner).toContain('Only its hash is stored');
       const key = bannerKey(banner);

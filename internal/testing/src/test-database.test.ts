@@ -35,8 +35,13 @@ describe('createTestDatabase', () => {
 
   it('returns a migrated database when called without options', async () => {
     expect(await tableNames(first)).toEqual(TABLES);
-    const { rows } = await first.pool.query<{ name: string }>('SELECT name FROM stello_migration');
-    expect(rows.map((row) => row.name)).toEqual(['2026_11_22_0001_initial_schema']);
+    const { rows } = await first.pool.query<{ name: string }>(
+      'SELECT name FROM stello_migration ORDER BY name',
+    );
+    expect(rows.map((row) => row.name)).toEqual([
+      '2026_11_22_0001_initial_schema',
+      '2026_11_22_0002_turn_lease',
+    ]);
   });
 
   it('gives each call its own database when called twice', async () => {

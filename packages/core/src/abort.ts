@@ -1,8 +1,8 @@
-import { isCodedError, SessionError } from '@stello-ai/session';
+import { isCodedError, type SessionError, turnAbortedError } from '@stello-ai/session';
 
 /** The `ABORTED` error of a turn whose signal fired. */
 export function abortedError(signal: AbortSignal): SessionError {
-  return new SessionError('ABORTED', 'turn aborted', { cause: signal.reason });
+  return turnAbortedError(signal.reason);
 }
 
 /** Throws `ABORTED` when `signal` has fired. */

@@ -51,18 +51,7 @@ export class HookDispatcher {
   /** Emits `event` to the `error` listeners and to the `onError` hook. */
   report(event: AgentErrorEvent): void {
     this.emit(event);
-    const onError = this.#hooks.onError;
-    if (onError) {
-      this.#invoke(
-        () => onError(event),
-        (error) =>
-          this.emit({
-            error,
-            phase: 'hook:onError',
-            ...(event.sessionId ? { sessionId: event.sessionId } : {}),
-          }),
-      );
-    }
+    this.notifyOnError(event);
   }
 
   /** Passes `event` to the `error` listeners only (a failing listener is ignored). */

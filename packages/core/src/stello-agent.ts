@@ -8,7 +8,14 @@ import type {
   MainSession,
   Session,
 } from '@stello-ai/session';
-import { createLLMCallFn, isCodedError, openSession, SessionError } from '@stello-ai/session';
+import {
+  createLLMCallFn,
+  isCodedError,
+  openSession,
+  SessionError,
+  sessionNotFoundError,
+} from '@stello-ai/session';
+import { abortedError } from './abort';
 import type { EngineForkOptions, ForkProfile, StelloAgentConfig, Tool, TurnOptions } from './agent-types';
 import {
   createDefaultConsolidateFn,
@@ -625,13 +632,13 @@ export class StelloAgent {
       // One read: the meta found here builds the session object directly.
       session = meta ? openSession(meta, options) : null;
     }
-    if (!session) throw notFound(sessionId);
+    if (!session) throw sessionNotFoundError(sessionId);
     return session;
   }
 
   async #requireMeta(sessionId: string) {
     const meta = await this.sessions.get(sessionId);
-    if (!meta) throw notFound(sessionId);
+    if (!meta) throw sessionNotFoundError(sessionId);
     return meta;
   }
 
@@ -679,7 +686,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   if (!signal) return promise;
   promise.catch(() => {});
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new SessionError('ABORTED', 'turn aborted', { cause: signal.reason }));
+    const onAbort = () => reject(abortedError(signal));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
@@ -688,12 +695,6 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 
 function isMainSession(session: Session): session is MainSession {
   return typeof (session as Partial<MainSession>).integrate === 'function';
-}
-
-function notFound(sessionId: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, {
-    details: { sessionId },
-  });
 }
 
 function nonEmpty(text: string | null | undefined): string | null {

@@ -4,10 +4,11 @@
  * It knows tables, not agents: the SQL against them lives in `@stello-ai/storage`.
  */
 
-// Connections, errors and migrations, then the schema types.
+// Connections, errors, migrations and value checks, then the schema types.
 export { createDb } from './create-db';
 export { createPool, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_MAX, type PoolOptions } from './create-pool';
 export { DbError, type DbErrorCode, isDbError, MigrationError, type MigrationErrorDetails } from './errors';
+export { isUuid, UUID_PATTERN } from './is-uuid';
 export { migrate } from './migrate';
 export { pgTypeParsers } from './pg-type-parsers';
 export {
@@ -54,3 +55,4 @@ export {
   type UserRowUpdate,
   type UsersTable,
 } from './schema';
+export { type JsonbProblem, type JsonbText, toJsonbText } from './to-jsonb-text';

@@ -1,13 +1,5 @@
+import { toJsonbText } from '@stello-ai/db';
 import { RuntimeError } from './errors';
-
-// Canonical 8-4-4-4-12 form. Checked before any query so that a malformed id never reaches
-// PostgreSQL (where the uuid cast would fail with 22P02 instead of meaning "not found").
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True when `value` is a UUID string in canonical form. */
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
 
 function invalid(field: string, message: string): RuntimeError {
   return new RuntimeError('INVALID_ARGUMENT', message, { details: { field } });
@@ -39,17 +31,9 @@ export function toJsonObjectText(field: string, value: unknown): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid(field, `${field} must be a JSON object`);
   }
-  let hasNul = false;
-  let text: string;
-  try {
-    text = JSON.stringify(value, (key, item: unknown) => {
-      // jsonb rejects U+0000 in strings and keys (22P05).
-      if (key.includes('\u0000') || (typeof item === 'string' && item.includes('\u0000'))) hasNul = true;
-      return item;
-    });
-  } catch {
-    throw invalid(field, `${field} must be serializable as JSON`);
-  }
-  if (hasNul) throw invalid(field, `${field} must not contain NUL characters`);
-  return text;
+  const json = toJsonbText(value);
+  if (json.ok) return json.text;
+  throw json.problem === 'NUL_CHARACTER'
+    ? invalid(field, `${field} must not contain NUL characters`)
+    : invalid(field, `${field} must be serializable as JSON`);
 }

@@ -4,6 +4,7 @@ import type { StelloAgent } from '@stello-ai/core';
 import { createOfflineAdapter, isCodedError, type LLMCallFn } from '@stello-ai/session';
 import { PgMainStorage, PgMemoryEngine, PgSessionStorage, PgSessionTree } from '@stello-ai/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { countQueries, insertUser, rejection } from './__fixtures__/pool-probes';
 import { type AgentBuildContext, AgentPool, type AgentPoolOptions } from './agent-pool';
 import type { Logger } from './logger';
 import { type SpaceConfig, SpaceManager } from './space-manager';
@@ -16,10 +17,7 @@ const pools: AgentPool[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
   spaces = new SpaceManager(db.pool);
-  const { rows } = await db.pool.query<{ id: string }>(
-    `insert into users (name) values ('pool') returning id`,
-  );
-  userId = rows[0]!.id;
+  userId = await insertUser(db.pool, 'pool');
 });
 afterEach(() => {
   for (const pool of pools.splice(0)) pool.dispose();
@@ -54,37 +52,6 @@ function recordingLlm(): LLMCallFn & { prompts: string[] } {
   return Object.assign(call, { prompts });
 }
 
-/** Counts the statements run through the test pool while `fn` runs. */
-async function countQueries(fn: () => Promise<unknown>): Promise<number> {
-  const query = db.pool.query.bind(db.pool);
-  const connect = db.pool.connect.bind(db.pool);
-  let count = 0;
-  db.pool.query = ((...args: unknown[]) => {
-    count += 1;
-    return (query as (...a: unknown[]) => unknown)(...args);
-  }) as typeof db.pool.query;
-  db.pool.connect = ((...args: unknown[]) => {
-    count += 1;
-    return (connect as (...a: unknown[]) => unknown)(...args);
-  }) as typeof db.pool.connect;
-  try {
-    await fn();
-  } finally {
-    db.pool.query = query;
-    db.pool.connect = connect;
-  }
-  return count;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 /** A child of the root with one completed turn, so that it has something to consolidate. */
 async function childWithTurn(agent: StelloAgent): Promise<string> {
   const root = await agent.sessions.getRoot();
@@ -99,6 +66,26 @@ function gate() {
     open = resolve;
   });
   return { open, opened };
+}
+
+/**
+ * Starts creating the agent of `spaceId` on a new pool whose `buildConfig` waits for `finish()`,
+ * and resolves once the creation is under way.
+ */
+async function creationUnderWay(spaceId: string) {
+  const started = gate();
+  const release = gate();
+  const pool = newPool({
+    model,
+    buildConfig: async () => {
+      started.open();
+      await release.opened;
+      return {};
+    },
+  });
+  const pending = pool.getAgent(spaceId);
+  await started.opened;
+  return { pool, pending, finish: release.open };
 }
 
 describe('AgentPool', () => {
@@ -201,20 +188,9 @@ describe('AgentPool', () => {
 
     it('throws SPACE_NOT_FOUND and caches nothing when the space is deleted during creation', async () => {
       const space = await newSpace();
-      const { open, opened } = gate();
-      const started = gate();
-      const pool = newPool({
-        model,
-        buildConfig: async () => {
-          started.open();
-          await opened;
-          return {};
-        },
-      });
-      const pending = pool.getAgent(space.id);
-      await started.opened;
+      const { pool, pending, finish } = await creationUnderWay(space.id);
       await spaces.deleteSpace(space.id);
-      open();
+      finish();
       expect(isCodedError(await rejection(pending), 'SPACE_NOT_FOUND')).toBe(true);
       expect(pool.size).toBe(0);
     });
@@ -360,20 +336,9 @@ describe('AgentPool', () => {
 
     it('uses the space data of an update that arrives during creation', async () => {
       const space = await newSpace({ label: 'before' });
-      const { open, opened } = gate();
-      const started = gate();
-      const pool = newPool({
-        model,
-        buildConfig: async () => {
-          started.open();
-          await opened;
-          return {};
-        },
-      });
-      const pending = pool.getAgent(space.id);
-      await started.opened;
+      const { pool, pending, finish } = await creationUnderWay(space.id);
       await spaces.updateSpace(space.id, { label: 'after' });
-      open();
+      finish();
       const agent = await pending;
       expect((await pool.getSpace(space.id))?.label).toBe('after');
       expect(await pool.getAgent(space.id)).not.toBe(agent); // built from old data: rebuilt once idle
@@ -395,7 +360,7 @@ describe('AgentPool', () => {
       const pool = newPool();
       await pool.getAgent(space.id);
       let result: unknown;
-      const queries = await countQueries(async () => {
+      const queries = await countQueries(db.pool, async () => {
         for (let i = 0; i < 5; i++) result = await pool.getSpace(space.id);
       });
       expect(queries).toBe(0);
@@ -407,7 +372,7 @@ describe('AgentPool', () => {
       const pool = newPool();
       await pool.getAgent(space.id);
       const updated = await spaces.updateSpace(space.id, { label: 'new', systemPrompt: 'p' });
-      const queries = await countQueries(async () => {
+      const queries = await countQueries(db.pool, async () => {
         expect(await pool.getSpace(space.id)).toEqual(updated);
       });
       expect(queries).toBe(0);
@@ -416,7 +381,7 @@ describe('AgentPool', () => {
     it('loads a space without agent once, then reuses it briefly', async () => {
       const space = await newSpace();
       const pool = newPool();
-      const queries = await countQueries(async () => {
+      const queries = await countQueries(db.pool, async () => {
         expect(await pool.getSpace(space.id)).toEqual(space);
         expect(await pool.getSpace(space.id)).toEqual(space);
         await pool.getAgent(space.id);
@@ -568,20 +533,9 @@ describe('AgentPool', () => {
 
     it('discards a creation that was under way', async () => {
       const space = await newSpace();
-      const { open, opened } = gate();
-      const started = gate();
-      const pool = newPool({
-        model,
-        buildConfig: async () => {
-          started.open();
-          await opened;
-          return {};
-        },
-      });
-      const pending = pool.getAgent(space.id);
-      await started.opened;
+      const { pool, pending, finish } = await creationUnderWay(space.id);
       pool.dispose();
-      open();
+      finish();
       expect(isCodedError(await rejection(pending), 'INVALID_ARGUMENT')).toBe(true);
       expect(pool.size).toBe(0);
     });

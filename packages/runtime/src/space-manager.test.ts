@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { isCodedError } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertUser, rejection } from './__fixtures__/pool-probes';
 import { type Space, SpaceManager } from './space-manager';
 
 let db: TestDatabase;
@@ -13,11 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-async function newUser(name = 'alice'): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>('insert into users (name) values ($1) returning id', [
-    name,
-  ]);
-  return rows[0]!.id;
+function newUser(name = 'alice'): Promise<string> {
+  return insertUser(db.pool, name);
 }
 
 async function rootOf(spaceId: string) {
@@ -66,15 +64,6 @@ async function countStatements(fn: () => Promise<unknown>): Promise<number> {
     db.pool.off('acquire', onAcquire as never);
   }
   return count;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function countRows(table: 'spaces' | 'sessions' | 'session_data'): Promise<number> {

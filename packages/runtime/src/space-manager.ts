@@ -1,7 +1,7 @@
-import { createDb, type Database, type SpaceRow } from '@stello-ai/db';
+import { createDb, type Database, isUuid, type SpaceRow } from '@stello-ai/db';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import { assertNonBlank, assertNullableText, assertText, isUuid, toJsonObjectText } from './_validate';
+import { assertNonBlank, assertNullableText, assertText, toJsonObjectText } from './_validate';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
 

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { isCodedError } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejection, watchQueries } from './__fixtures__/pool-probes';
 import { API_KEY_PREFIX, UserStore } from './user-store';
 
 let db: TestDatabase;
@@ -10,39 +11,6 @@ beforeAll(async () => {
   db = await createTestDatabase();
 });
 afterAll(() => db.drop());
-
-/** Counts the statements this pool runs, to prove that a cached authentication costs none. */
-function countQueries(): { readonly count: number; stop(): void } {
-  const original = db.pool.query.bind(db.pool);
-  const connect = db.pool.connect.bind(db.pool);
-  let count = 0;
-  db.pool.query = ((...args: unknown[]) => {
-    count += 1;
-    return (original as (...a: unknown[]) => unknown)(...args);
-  }) as typeof db.pool.query;
-  db.pool.connect = ((...args: unknown[]) => {
-    count += 1;
-    return (connect as (...a: unknown[]) => unknown)(...args);
-  }) as typeof db.pool.connect;
-  return {
-    get count() {
-      return count;
-    },
-    stop() {
-      db.pool.query = original;
-      db.pool.connect = connect;
-    },
-  };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -133,7 +101,7 @@ describe('UserStore', () => {
       const users = new UserStore(db.pool);
       const { user, apiKey } = await users.createUser('cached');
       expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
-      const queries = countQueries();
+      const queries = watchQueries(db.pool);
       try {
         for (let i = 0; i < 5; i++) expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
         expect(queries.count).toBe(0);
@@ -145,7 +113,7 @@ describe('UserStore', () => {
     it('shares one query when the same key arrives many times at once', async () => {
       const users = new UserStore(db.pool);
       const { user, apiKey } = await users.createUser('burst');
-      const queries = countQueries();
+      const queries = watchQueries(db.pool);
       try {
         const results = await Promise.all(Array.from({ length: 10 }, () => users.authenticate(apiKey)));
         expect(results).toEqual(Array.from({ length: 10 }, () => ({ userId: user.id })));
@@ -159,7 +127,7 @@ describe('UserStore', () => {
       const users = new UserStore(db.pool, { cacheTtlMs: 0 });
       const { apiKey } = await users.createUser('uncached');
       await users.authenticate(apiKey);
-      const queries = countQueries();
+      const queries = watchQueries(db.pool);
       try {
         await users.authenticate(apiKey);
         await users.authenticate(apiKey);
@@ -174,7 +142,7 @@ describe('UserStore', () => {
       const { user, apiKey } = await users.createUser('expiring');
       await users.authenticate(apiKey);
       await new Promise((resolve) => setTimeout(resolve, 5));
-      const queries = countQueries();
+      const queries = watchQueries(db.pool);
       try {
         expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
         expect(queries.count).toBe(1);
@@ -189,7 +157,7 @@ describe('UserStore', () => {
       const b = await users.createUser('b');
       const c = await users.createUser('c');
       for (const { apiKey } of [a, b, c]) await users.authenticate(apiKey);
-      const queries = countQueries();
+      const queries = watchQueries(db.pool);
       try {
         await users.authenticate(c.apiKey);
         await users.authenticate(b.apiKey);

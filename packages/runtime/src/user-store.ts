@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createDb, type Database, type UserRow } from '@stello-ai/db';
+import { createDb, type Database, isUuid, type UserRow } from '@stello-ai/db';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import { assertNonBlank, isUuid } from './_validate';
+import { assertNonBlank } from './_validate';
 import { RuntimeError } from './errors';
 
 /** A user as the store shows it: never the key, only its display prefix. Timestamps are ISO-8601. */

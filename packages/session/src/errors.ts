@@ -41,3 +41,18 @@ export function isCodedError(error: unknown, code?: string): error is Error & { 
   const actual = (error as { code?: unknown }).code;
   return typeof actual === 'string' && (code === undefined || actual === code);
 }
+
+/** The `ABORTED` error of a turn whose signal fired before or while it ran. */
+export function turnAbortedError(cause?: unknown): SessionError {
+  return new SessionError('ABORTED', 'turn aborted', { cause });
+}
+
+/**
+ * Builds the `SESSION_NOT_FOUND` error for a session this space does not hold, with
+ * `details.sessionId`; every storage and view throws this one so callers see the same error.
+ */
+export function sessionNotFoundError(sessionId: string): SessionError {
+  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, {
+    details: { sessionId },
+  });
+}

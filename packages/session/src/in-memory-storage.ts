@@ -1,4 +1,4 @@
-import { SessionError } from './errors';
+import { sessionNotFoundError } from './errors';
 import { InMemoryStore } from './in-memory-store';
 import type {
   ChildSessionSpec,
@@ -65,9 +65,7 @@ export class InMemoryStorageAdapter implements MainStorage {
       });
       if (created && row.id === meta.id) return;
     }
-    throw new SessionError('SESSION_NOT_FOUND', `session "${meta.id}" not found`, {
-      details: { sessionId: meta.id },
-    });
+    throw sessionNotFoundError(meta.id);
   }
 
   async appendRecord(sessionId: string, record: Message): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SessionArchivedError, SessionError } from './errors';
+import { copySessionMeta } from './copy-session-meta';
+import { SessionArchivedError, SessionError, sessionNotFoundError } from './errors';
 import type {
   ChildSessionSpec,
   SessionRow,
@@ -88,24 +89,13 @@ function copy<T>(value: T): T {
   return structuredClone(value);
 }
 
-function notFound(id: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${id}" not found`, { details: { sessionId: id } });
-}
-
 function invalid(message: string, details?: Record<string, unknown>): SessionError {
   return new SessionError('INVALID_ARGUMENT', message, details ? { details } : undefined);
 }
 
 function toRow(session: StoredSession): SessionRow {
   return {
-    id: session.id,
-    label: session.label,
-    role: session.role,
-    status: session.status,
-    tags: [...session.tags],
-    metadata: copy(session.metadata),
-    createdAt: session.createdAt,
-    updatedAt: session.updatedAt,
+    ...copySessionMeta(session),
     parentId: session.parentId,
     depth: session.depth,
     index: session.index,
@@ -113,19 +103,6 @@ function toRow(session: StoredSession): SessionRow {
     turnCount: session.turnCount,
     lastActiveAt: session.lastActiveAt,
     sourceSessionId: session.sourceSessionId,
-  };
-}
-
-function toMeta(session: StoredSession): SessionMeta {
-  return {
-    id: session.id,
-    label: session.label,
-    role: session.role,
-    status: session.status,
-    tags: [...session.tags],
-    metadata: copy(session.metadata),
-    createdAt: session.createdAt,
-    updatedAt: session.updatedAt,
   };
 }
 
@@ -218,7 +195,7 @@ export class InMemoryStore {
   /** The session-package meta, or `null`. */
   getMeta(id: string): SessionMeta | null {
     const session = this.#state.sessions.get(id);
-    return session ? toMeta(session) : null;
+    return session ? copySessionMeta(session) : null;
   }
 
   /** Every row, ordered by depth then index. */
@@ -272,7 +249,7 @@ export class InMemoryStore {
     const keep = Math.max(0, Math.floor(maxRecords));
     const window = keep === 0 ? [] : session.records.slice(-keep);
     return {
-      meta: toMeta(session),
+      meta: copySessionMeta(session),
       turnCount: session.turnCount,
       systemPrompt: session.slots.system_prompt ?? null,
       insight: session.slots.insight ?? null,
@@ -379,7 +356,7 @@ export class InMemoryStore {
   createChild(parentId: string, spec: ChildSessionSpec): Promise<SessionRow> {
     return this.#write((state) => {
       const parent = state.sessions.get(parentId);
-      if (!parent) throw notFound(parentId);
+      if (!parent) throw sessionNotFoundError(parentId);
       if (parent.status === 'archived') throw new SessionArchivedError(parentId);
       checkLabel(spec.label);
       const records = spec.records ?? [];
@@ -419,7 +396,7 @@ export class InMemoryStore {
   updateSession(id: string, patch: StoredSessionPatch): Promise<SessionRow> {
     return this.#write((state) => {
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       if (patch.label !== undefined) checkLabel(patch.label);
       if (patch.status !== undefined && patch.status !== 'active' && patch.status !== 'archived') {
         throw invalid(`unknown status "${String(patch.status)}"`);
@@ -438,7 +415,7 @@ export class InMemoryStore {
   putSlot(id: string, key: SlotKey, content: string): Promise<void> {
     return this.#write((state) => {
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       if (typeof content !== 'string') throw invalid(`slot "${key}" content must be a string`);
       session.slots[key] = content;
     });
@@ -448,7 +425,7 @@ export class InMemoryStore {
   deleteSlot(id: string, key: SlotKey): Promise<void> {
     return this.#write((state) => {
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       delete session.slots[key];
     });
   }
@@ -457,7 +434,7 @@ export class InMemoryStore {
   appendRecords(id: string, records: Message[]): Promise<void> {
     return this.#write((state) => {
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       checkRecords(records);
       this.#append(state, session, records, now());
     });
@@ -467,7 +444,7 @@ export class InMemoryStore {
   replaceRecords(id: string, records: Message[]): Promise<void> {
     return this.#write((state) => {
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       checkRecords(records);
       session.records = [];
       this.#append(state, session, records, now());
@@ -481,7 +458,7 @@ export class InMemoryStore {
         throw invalid('keepRecent must be a non-negative integer', { keepRecent });
       }
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       session.records = keepRecent === 0 ? [] : session.records.slice(-keepRecent);
     });
   }
@@ -490,7 +467,7 @@ export class InMemoryStore {
   commitTurn(id: string, commit: TurnCommit): Promise<TurnCommitResult> {
     return this.#write((state) => {
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       if (session.status === 'archived') throw new SessionArchivedError(id);
       if (commit.expectedTurnCount !== undefined && commit.expectedTurnCount !== session.turnCount) {
         throw new SessionError('TURN_CONFLICT', `session "${id}" changed during the turn`, {
@@ -524,12 +501,12 @@ export class InMemoryStore {
   ): Promise<void> {
     return this.#write((state) => {
       const main = state.sessions.get(mainId);
-      if (!main) throw notFound(mainId);
+      if (!main) throw sessionNotFoundError(mainId);
       if (main.role !== 'main')
         throw new SessionError('NOT_MAIN_SESSION', `session "${mainId}" is not the main session`);
       if (typeof synthesis !== 'string') throw invalid('synthesis must be a string');
       for (const insight of insights) {
-        if (!state.sessions.has(insight.sessionId)) throw notFound(insight.sessionId);
+        if (!state.sessions.has(insight.sessionId)) throw sessionNotFoundError(insight.sessionId);
         if (typeof insight.content !== 'string') throw invalid('insight content must be a string');
       }
       main.slots.memory = synthesis;
@@ -563,13 +540,13 @@ export class InMemoryStore {
   moveSession(id: string, parentId: string | null, label: string): Promise<void> {
     return this.#write((state) => {
       const session = state.sessions.get(id);
-      if (!session) throw notFound(id);
+      if (!session) throw sessionNotFoundError(id);
       checkLabel(label);
       if (session.parentId !== parentId) {
         if (parentId === null || session.parentId === null)
           throw invalid('the root cannot be moved or replaced');
         const parent = state.sessions.get(parentId);
-        if (!parent) throw notFound(parentId);
+        if (!parent) throw sessionNotFoundError(parentId);
         if (parentId === id || this.#isAncestor(state, id, parentId)) {
           throw invalid(`session "${id}" cannot move under its own subtree`);
         }

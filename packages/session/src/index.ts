@@ -35,7 +35,13 @@ export {
   selectHistoryByBudget,
 } from './context';
 export type { SessionErrorCode } from './errors';
-export { isCodedError, SessionArchivedError, SessionError } from './errors';
+export {
+  isCodedError,
+  SessionArchivedError,
+  SessionError,
+  sessionNotFoundError,
+  turnAbortedError,
+} from './errors';
 export { InMemoryStorageAdapter } from './in-memory-storage';
 export type {
   AddRefOutcome,

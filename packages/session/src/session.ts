@@ -1,5 +1,6 @@
 import { DEFAULT_BUDGET_RATIO, DEFAULT_MAX_HISTORY_RECORDS, removeIncompleteToolCallGroups } from './context';
-import { SessionArchivedError, SessionError } from './errors';
+import { copySessionMeta } from './copy-session-meta';
+import { SessionArchivedError, SessionError, sessionNotFoundError, turnAbortedError } from './errors';
 import type { LLMAdapter, LLMResult, ToolSchema } from './llm';
 import { createPushStream } from './push-stream';
 import type {
@@ -41,10 +42,6 @@ function invalid(message: string, details?: Record<string, unknown>): SessionErr
   return new SessionError('INVALID_ARGUMENT', message, details ? { details } : undefined);
 }
 
-function notFound(id: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${id}" not found`, { details: { sessionId: id } });
-}
-
 function checkLabel(label: unknown): asserts label is string {
   if (typeof label !== 'string' || label.trim().length === 0)
     throw invalid('label must be a non-empty string');
@@ -69,11 +66,6 @@ function toSendResult(result: LLMResult): SendResult {
   return sent;
 }
 
-function metaOf(row: SessionMeta): SessionMeta {
-  const { id, label, role, status, tags, metadata, createdAt, updatedAt } = row;
-  return structuredClone({ id, label, role, status, tags, metadata, createdAt, updatedAt });
-}
-
 /**
  * The `Session` implementation: every method acts on its own id through the storage. A turn reads
  * its context once and writes once (`commitTurn`); see `beginTurn`.
@@ -89,7 +81,7 @@ export class BoundSession implements Session {
   constructor(storage: SessionStorage, meta: SessionMeta, options: SessionRuntimeOptions = {}) {
     this.id = meta.id;
     this.storage = storage;
-    this.#meta = metaOf(meta);
+    this.#meta = copySessionMeta(meta);
     this.#llm = options.llm;
     this.#tools = options.tools;
     this.#context = resolveContextOptions(options.context);
@@ -108,15 +100,15 @@ export class BoundSession implements Session {
   async beginTurn(input: string, options: BeginTurnOptions = {}): Promise<TurnDraft> {
     if (typeof input !== 'string') throw invalid('input must be a string');
     if (options.signal?.aborted) {
-      throw new SessionError('ABORTED', 'turn aborted', { cause: options.signal.reason });
+      throw turnAbortedError(options.signal.reason);
     }
     const { lease } = options;
     const context = await this.storage.loadTurnContext(this.id, {
       maxRecords: this.#context.maxHistoryRecords,
       ...(lease ? { lease: { owner: lease.owner, ttlMs: lease.ttlMs } } : {}),
     });
-    if (!context) throw notFound(this.id);
-    this.#meta = metaOf(context.meta);
+    if (!context) throw sessionNotFoundError(this.id);
+    this.#meta = copySessionMeta(context.meta);
     // Storage never leases an archived session, so there is nothing to release here.
     if (context.meta.status === 'archived') throw new SessionArchivedError(this.id);
     const init: ConstructorParameters<typeof SessionTurnDraft>[0] = {
@@ -280,8 +272,8 @@ export class BoundSession implements Session {
   /** Marks the session archived; idempotent. Its data stays readable. */
   async archive(): Promise<void> {
     const meta = await this.storage.getSession(this.id);
-    if (!meta) throw notFound(this.id);
-    this.#meta = metaOf(meta);
+    if (!meta) throw sessionNotFoundError(this.id);
+    this.#meta = copySessionMeta(meta);
     if (meta.status === 'archived') return;
     await this.storage.putSession({ ...meta, status: 'archived', updatedAt: now() });
     await this.#refresh();
@@ -301,15 +293,15 @@ export class BoundSession implements Session {
 
   async row(): Promise<SessionRow> {
     const row = await this.storage.getSessionRow(this.id);
-    if (!row) throw notFound(this.id);
+    if (!row) throw sessionNotFoundError(this.id);
     return row;
   }
 
   /** Reads the stored meta; throws `SESSION_NOT_FOUND` or `SESSION_ARCHIVED`. */
   protected async requireActive(): Promise<SessionMeta> {
     const meta = await this.storage.getSession(this.id);
-    if (!meta) throw notFound(this.id);
-    this.#meta = metaOf(meta);
+    if (!meta) throw sessionNotFoundError(this.id);
+    this.#meta = copySessionMeta(meta);
     if (meta.status === 'archived') throw new SessionArchivedError(this.id);
     return meta;
   }
@@ -323,8 +315,8 @@ export class BoundSession implements Session {
 
   async #refresh(): Promise<SessionMeta> {
     const meta = await this.storage.getSession(this.id);
-    if (!meta) throw notFound(this.id);
-    this.#meta = metaOf(meta);
+    if (!meta) throw sessionNotFoundError(this.id);
+    this.#meta = copySessionMeta(meta);
     return this.meta;
   }
 

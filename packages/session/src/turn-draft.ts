@@ -1,6 +1,7 @@
 import { assembleTurnPrompt } from './context';
-import { isCodedError, SessionError } from './errors';
+import { isCodedError, SessionError, turnAbortedError } from './errors';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
+import { parseToolArguments } from './parse-tool-arguments';
 import type { DraftCallOptions, ToolResultInput, TurnDraft, TurnLeaseOptions } from './session-types';
 import type { SessionStorage, TurnCommitResult, TurnContextData } from './storage';
 import type { Message, TokenUsage, ToolCall } from './types';
@@ -29,7 +30,7 @@ function now(): string {
 }
 
 function abortError(signal: AbortSignal | undefined, cause?: unknown): SessionError {
-  return new SessionError('ABORTED', 'turn aborted', { cause: cause ?? signal?.reason });
+  return turnAbortedError(cause ?? signal?.reason);
 }
 
 /** Maps a failed model call to a coded error: abort → `ABORTED`, uncoded → `LLM_ERROR`. */
@@ -40,18 +41,6 @@ function toCallError(error: unknown, signal: AbortSignal | undefined): Error {
   if (isCodedError(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new SessionError('LLM_ERROR', `llm call failed: ${reason}`, { cause: error });
-}
-
-function parseArguments(text: string): Record<string, unknown> {
-  if (!text) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
 }
 
 /**
@@ -93,7 +82,7 @@ export async function callModel(
     .map(([index, entry]) => ({
       id: entry.id ?? `call_${index}`,
       name: entry.name ?? 'unknown_tool',
-      input: parseArguments(entry.input),
+      input: parseToolArguments(entry.input),
     }));
   const result: LLMResult = { content: text === '' && toolCalls.length > 0 ? null : text };
   if (toolCalls.length > 0) result.toolCalls = toolCalls;

@@ -1,20 +1,13 @@
+import { isUuid } from '@stello-ai/db';
 import type { ChildL2Summary, MainStorage, SessionFilter, SessionMeta } from '@stello-ai/session';
-import { SessionError } from '@stello-ai/session';
+import { SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { readCoreValue, writeCoreValue } from './internal/core-data-sql';
 import { SESSION_COLUMNS } from './internal/sessions-sql';
 import { createSqlContext, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
-import {
-  assertJsonObject,
-  assertLabel,
-  assertTags,
-  assertText,
-  isUuid,
-  sessionNotFound,
-  toJsonParam,
-} from './internal/validate';
+import { assertJsonObject, assertLabel, assertTags, assertText, toJsonParam } from './internal/validate';
 import { type SessionDbRow, toSessionMeta } from './mappers';
 import { withPgErrors } from './pg-errors';
 import { PgSessionStorage } from './pg-session-storage';
@@ -103,9 +96,9 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
     return withPgErrors(async () => {
       assertJsonObject(node, 'node');
       assertLabel(node.label);
-      if (!isUuid(node.id)) throw sessionNotFound(String(node.id));
+      if (!isUuid(node.id)) throw sessionNotFoundError(String(node.id));
       if (node.parentId === null) return this.#renameRoot(node.id, node.label);
-      if (!isUuid(node.parentId)) throw sessionNotFound(String(node.parentId));
+      if (!isUuid(node.parentId)) throw sessionNotFoundError(String(node.parentId));
       const parentId = node.parentId;
       const outcome = await runInTransaction(this.#client, async (connection) => {
         const ctx = createSqlContext(connection, this.#ctx.spaceId);
@@ -163,9 +156,9 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
             details: { field: 'parentId' },
           });
         }
-        throw sessionNotFound(node.id);
+        throw sessionNotFoundError(node.id);
       }
-      if (!(await this.getSessionRow(parentId))) throw sessionNotFound(parentId);
+      if (!(await this.getSessionRow(parentId))) throw sessionNotFoundError(parentId);
       throw new SessionError(
         'INVALID_ARGUMENT',
         `cannot move session "${node.id}" under itself or a descendant`,
@@ -191,7 +184,7 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
         details: { field: 'parentId' },
       });
     }
-    throw sessionNotFound(id);
+    throw sessionNotFoundError(id);
   }
 
   /** The direct children of a session, by index; `[]` when it has none or is not in this space. */
@@ -277,10 +270,10 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
       for (const insight of insights) {
         assertJsonObject(insight, 'insights');
         assertText(insight.content, 'insights.content');
-        if (!isUuid(insight.sessionId)) throw sessionNotFound(String(insight.sessionId));
+        if (!isUuid(insight.sessionId)) throw sessionNotFoundError(String(insight.sessionId));
         latest.set(insight.sessionId.toLowerCase(), insight.content);
       }
-      if (!isUuid(mainId)) throw sessionNotFound(mainId);
+      if (!isUuid(mainId)) throw sessionNotFoundError(mainId);
       const insightsJson = toJsonParam(
         [...latest].map(([session_id, content]) => ({ session_id, content })),
         'insights',
@@ -321,13 +314,13 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
       const outcome = rows[0];
       if (outcome?.main_found && outcome.missing_target === null) return;
       if (outcome?.main_found && outcome.missing_target !== null)
-        throw sessionNotFound(outcome.missing_target);
+        throw sessionNotFoundError(outcome.missing_target);
       if (await this.getSessionRow(mainId)) {
         throw new SessionError('NOT_MAIN_SESSION', `session "${mainId}" is not the main session`, {
           details: { sessionId: mainId },
         });
       }
-      throw sessionNotFound(mainId);
+      throw sessionNotFoundError(mainId);
     });
   }
 }

@@ -1,19 +1,13 @@
 import type { AssembledContext, MemoryEngine, TurnRecord } from '@stello-ai/core';
-import { SessionError, type SlotKey } from '@stello-ai/session';
+import { isUuid } from '@stello-ai/db';
+import { SessionError, type SlotKey, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { readCoreObject, readCoreValue, writeCoreValue } from './internal/core-data-sql';
 import { appendRecords, listRecords, RECORD_COLUMNS, replaceRecords } from './internal/records-sql';
 import { getSlot, putSlot } from './internal/slots-sql';
 import { createSqlContext, type SqlContext } from './internal/sql-context';
-import {
-  assertLabel,
-  assertText,
-  isUuid,
-  sessionNotFound,
-  toJsonParam,
-  toRecordsParam,
-} from './internal/validate';
+import { assertLabel, assertText, toJsonParam, toRecordsParam } from './internal/validate';
 import { type RecordDbRow, toTurnRecord } from './mappers';
 import { withPgErrors } from './pg-errors';
 
@@ -123,7 +117,7 @@ export class PgMemoryEngine implements MemoryEngine {
     return withPgErrors(async () => {
       const recordsJson = toRecordsParam([record], 'record');
       if (!isUuid(sessionId) || !(await appendRecords(this.#ctx, sessionId, recordsJson))) {
-        throw sessionNotFound(sessionId);
+        throw sessionNotFoundError(sessionId);
       }
     });
   }
@@ -133,7 +127,7 @@ export class PgMemoryEngine implements MemoryEngine {
     return withPgErrors(async () => {
       const recordsJson = toRecordsParam(records);
       if (!isUuid(sessionId) || !(await replaceRecords(this.#ctx, sessionId, recordsJson))) {
-        throw sessionNotFound(sessionId);
+        throw sessionNotFoundError(sessionId);
       }
     });
   }
@@ -189,7 +183,7 @@ export class PgMemoryEngine implements MemoryEngine {
    */
   assembleContext(sessionId: string): Promise<AssembledContext> {
     return withPgErrors(async () => {
-      if (!isUuid(sessionId)) throw sessionNotFound(sessionId);
+      if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
       const spaceId = this.#ctx.spaceId;
       const { rows } = await sql<AssembledDbRow>`
         WITH RECURSIVE line(id, parent_id, level) AS (
@@ -212,7 +206,7 @@ export class PgMemoryEngine implements MemoryEngine {
         this.#ctx.db,
       );
       const row = rows[0];
-      if (!row?.found) throw sessionNotFound(sessionId);
+      if (!row?.found) throw sessionNotFoundError(sessionId);
       return { core: row.core, memories: row.memories, currentMemory: row.current_memory, scope: row.scope };
     });
   }
@@ -225,7 +219,7 @@ export class PgMemoryEngine implements MemoryEngine {
     return withPgErrors(async () => {
       assertText(content, 'content');
       if (!isUuid(sessionId) || !(await putSlot(this.#ctx, sessionId, key, content))) {
-        throw sessionNotFound(sessionId);
+        throw sessionNotFoundError(sessionId);
       }
     });
   }

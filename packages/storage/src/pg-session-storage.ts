@@ -1,3 +1,4 @@
+import { isUuid } from '@stello-ai/db';
 import type {
   ChildSessionSpec,
   ListRecordsOptions,
@@ -11,7 +12,7 @@ import type {
   TurnCommitResult,
   TurnContextData,
 } from '@stello-ai/session';
-import { SessionArchivedError, SessionError } from '@stello-ai/session';
+import { SessionArchivedError, SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { appendRecords, insertRecordsFrom, listRecords } from './internal/records-sql';
@@ -36,8 +37,6 @@ import {
   assertSlotKey,
   assertTags,
   assertText,
-  isUuid,
-  sessionNotFound,
   toJsonParam,
   toRecordsParam,
 } from './internal/validate';
@@ -119,7 +118,7 @@ export class PgSessionStorage implements SessionStorage {
             details: { field: 'id' },
           });
         }
-        throw sessionNotFound(String(meta.id));
+        throw sessionNotFoundError(String(meta.id));
       }
       const updated = await this.#ctx.db
         .updateTable('sessions')
@@ -145,7 +144,7 @@ export class PgSessionStorage implements SessionStorage {
         });
         if (root?.id === meta.id) return;
       }
-      throw sessionNotFound(meta.id);
+      throw sessionNotFoundError(meta.id);
     });
   }
 
@@ -158,7 +157,7 @@ export class PgSessionStorage implements SessionStorage {
     return withPgErrors(async () => {
       const recordsJson = toRecordsParam([record], 'record');
       if (!isUuid(sessionId) || !(await appendRecords(this.#ctx, sessionId, recordsJson))) {
-        throw sessionNotFound(sessionId);
+        throw sessionNotFoundError(sessionId);
       }
     });
   }
@@ -186,7 +185,7 @@ export class PgSessionStorage implements SessionStorage {
   trimRecords(sessionId: string, keepRecent: number): Promise<void> {
     return withPgErrors(async () => {
       assertCount(keepRecent, 'keepRecent');
-      if (!isUuid(sessionId)) throw sessionNotFound(sessionId);
+      if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
       const { rows } = await sql<{ found: boolean }>`
         WITH target AS (SELECT id, space_id FROM sessions WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId}),
         kept AS (
@@ -200,7 +199,7 @@ export class PgSessionStorage implements SessionStorage {
           RETURNING 1
         )
         SELECT EXISTS (SELECT 1 FROM target) AS found`.execute(this.#ctx.db);
-      if (rows[0]?.found !== true) throw sessionNotFound(sessionId);
+      if (rows[0]?.found !== true) throw sessionNotFoundError(sessionId);
     });
   }
 
@@ -228,7 +227,7 @@ export class PgSessionStorage implements SessionStorage {
   clearInsight(sessionId: string): Promise<void> {
     return withPgErrors(async () => {
       if (!isUuid(sessionId) || !(await deleteSlot(this.#ctx, sessionId, 'insight'))) {
-        throw sessionNotFound(sessionId);
+        throw sessionNotFoundError(sessionId);
       }
     });
   }
@@ -258,7 +257,7 @@ export class PgSessionStorage implements SessionStorage {
       assertSlotKey(key);
       assertText(content, 'content');
       if (!isUuid(sessionId) || !(await putSlot(this.#ctx, sessionId, key, content))) {
-        throw sessionNotFound(sessionId);
+        throw sessionNotFoundError(sessionId);
       }
     });
   }
@@ -326,7 +325,7 @@ export class PgSessionStorage implements SessionStorage {
       if (consume !== null) assertText(consume, 'consumeInsight');
       if (commit.expectedTurnCount !== undefined) assertCount(commit.expectedTurnCount, 'expectedTurnCount');
       if (commit.releaseLease !== undefined) assertLeaseOwner(commit.releaseLease);
-      if (!isUuid(sessionId)) throw sessionNotFound(sessionId);
+      if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
 
       const { rows } = await sql<{ turn_count: number; last_active_at: Date }>`
         WITH turn AS (
@@ -359,7 +358,7 @@ export class PgSessionStorage implements SessionStorage {
         .where('id', '=', sessionId)
         .where('space_id', '=', this.#ctx.spaceId)
         .executeTakeFirst();
-      if (!current) throw sessionNotFound(sessionId);
+      if (!current) throw sessionNotFoundError(sessionId);
       if (current.status === 'archived') {
         throw new SessionArchivedError(sessionId);
       }

@@ -8,7 +8,8 @@ import {
   type SessionTreeNode,
   type TopologyNode,
 } from '@stello-ai/core';
-import { SessionError } from '@stello-ai/session';
+import { isUuid } from '@stello-ai/db';
+import { SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import {
@@ -25,8 +26,6 @@ import {
   assertLabel,
   assertOptionalText,
   assertTags,
-  isUuid,
-  sessionNotFound,
   toJsonParam,
 } from './internal/validate';
 import {
@@ -81,7 +80,7 @@ export class PgSessionTree implements SessionTree {
     return withPgErrors(async () => {
       const root = await insertRoot(this.#ctx, { label });
       // Only reachable if the root was deleted between the insert and the re-read.
-      if (!root) throw sessionNotFound('root');
+      if (!root) throw sessionNotFoundError('root');
       return toTopologyNode(root);
     });
   }
@@ -161,7 +160,7 @@ export class PgSessionTree implements SessionTree {
   /** Marks a session archived (children untouched). @throws SessionError `SESSION_NOT_FOUND` */
   archive(id: string): Promise<void> {
     return withPgErrors(async () => {
-      if (!isUuid(id)) throw sessionNotFound(id);
+      if (!isUuid(id)) throw sessionNotFoundError(id);
       const updated = await this.#ctx.db
         .updateTable('sessions')
         // Archiving twice is a no-op: the second call keeps the first `updatedAt`.
@@ -173,7 +172,7 @@ export class PgSessionTree implements SessionTree {
         .where('space_id', '=', this.#ctx.spaceId)
         .returning('id')
         .executeTakeFirst();
-      if (!updated) throw sessionNotFound(id);
+      if (!updated) throw sessionNotFoundError(id);
     });
   }
 
@@ -185,8 +184,8 @@ export class PgSessionTree implements SessionTree {
    */
   addRef(fromId: string, toId: string): Promise<void> {
     return withPgErrors(async () => {
-      if (!isUuid(fromId)) throw sessionNotFound(fromId);
-      if (!isUuid(toId)) throw sessionNotFound(toId);
+      if (!isUuid(fromId)) throw sessionNotFoundError(fromId);
+      if (!isUuid(toId)) throw sessionNotFoundError(toId);
       // Each lineage walks up from one end (itself included); the pair is related when either end
       // is on the other's lineage, which also covers a self reference.
       const { rows } = await sql<{ has_from: boolean; has_to: boolean; related: boolean }>`
@@ -217,8 +216,8 @@ export class PgSessionTree implements SessionTree {
         )
         SELECT has_from, has_to, related FROM verdict`.execute(this.#ctx.db);
       const verdict = rows[0];
-      if (!verdict?.has_from) throw sessionNotFound(fromId);
-      if (!verdict.has_to) throw sessionNotFound(toId);
+      if (!verdict?.has_from) throw sessionNotFoundError(fromId);
+      if (!verdict.has_to) throw sessionNotFoundError(toId);
       if (fromId.toLowerCase() === toId.toLowerCase()) throw invalidRef(fromId, toId, 'self');
       if (verdict.related) throw invalidRef(fromId, toId, 'lineage');
     });
@@ -236,7 +235,7 @@ export class PgSessionTree implements SessionTree {
       assertOptionalText(patch.scope, 'scope');
       if (patch.tags !== undefined) assertTags(patch.tags, 'tags');
       if (patch.metadata !== undefined) assertJsonObject(patch.metadata, 'metadata');
-      if (!isUuid(id)) throw sessionNotFound(id);
+      if (!isUuid(id)) throw sessionNotFoundError(id);
       const { rows } = await sql<SessionDbRow>`
         UPDATE sessions AS s SET
           label = ${patch.label === undefined ? sql`s.label` : sql`${patch.label}::text`},
@@ -247,7 +246,7 @@ export class PgSessionTree implements SessionTree {
         WHERE s.id = ${id} AND s.space_id = ${this.#ctx.spaceId}
         RETURNING ${SESSION_COLUMNS}`.execute(this.#ctx.db);
       const row = rows[0];
-      if (!row) throw sessionNotFound(id);
+      if (!row) throw sessionNotFoundError(id);
       return toCoreSessionMeta(row);
     });
   }

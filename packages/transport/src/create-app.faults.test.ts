@@ -1,8 +1,8 @@
 import { createTestDatabase, type FakeLLMServer, startFakeOpenAI } from '@internal/testing';
 import { SpaceManager } from '@stello-ai/runtime';
-import { createOpenAICompatibleAdapter } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest } from './__fixtures__/rest-client';
+import { failWhenAskedTo, fakeOpenAIModel } from './__fixtures__/fake-openai-model';
+import { createSpace, rest } from './__fixtures__/rest-client';
 import { createTestStack, type TestStack, type TestUser } from './__fixtures__/test-stack';
 import { createApp } from './create-app';
 
@@ -16,24 +16,10 @@ describe('createApp', () => {
   let rootId: string;
 
   beforeAll(async () => {
-    llm = await startFakeOpenAI({
-      script: (request) =>
-        String(request.body.messages.at(-1)?.content).includes('FAIL')
-          ? { status: 500, errorBody: { error: { message: PROVIDER_SECRET } } }
-          : {},
-    });
-    stack = await createTestStack({
-      model: createOpenAICompatibleAdapter({
-        baseURL: llm.baseURL,
-        model: 'gpt-test',
-        apiKey: 'test',
-        maxRetries: 0,
-      }),
-    });
+    llm = await startFakeOpenAI({ script: failWhenAskedTo(PROVIDER_SECRET) });
+    stack = await createTestStack({ model: fakeOpenAIModel(llm) });
     alice = await stack.createUser('alice');
-    spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Faults' } }))
-      .body.id;
-    rootId = (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions`, { key: alice.apiKey })).body[0].id;
+    ({ spaceId, rootId } = await createSpace(stack.app, alice.apiKey, { label: 'Faults' }));
   });
   afterAll(async () => {
     await stack?.close();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RestResponse, rest } from './__fixtures__/rest-client';
+import { createSpace, type RestResponse, rest } from './__fixtures__/rest-client';
 import { createTestStack, type TestStack, type TestUser } from './__fixtures__/test-stack';
 
 const BODY_LIMIT_BYTES = 4096;
@@ -118,27 +118,19 @@ describe('createApp', () => {
     stack = await createTestStack({ limits: { bodyBytes: BODY_LIMIT_BYTES } });
     alice = await stack.createUser('alice');
     bob = await stack.createUser('bob');
-    const create = async (user: TestUser, label: string) => {
-      const space = await rest(stack.app, 'POST', '/spaces', {
-        key: user.apiKey,
-        json: { label, systemPrompt: `${label} prompt` },
-      });
-      const sessions = await rest(stack.app, 'GET', `/spaces/${space.body.id}/sessions`, {
-        key: user.apiKey,
-      });
-      return { id: space.body.id as string, rootId: sessions.body[0].id as string };
-    };
+    const create = (user: TestUser, label: string) =>
+      createSpace(stack.app, user.apiKey, { label, systemPrompt: `${label} prompt` });
     const mine = await create(alice, 'Mine');
-    spaceId = mine.id;
+    spaceId = mine.spaceId;
     const child = await rest(stack.app, 'POST', `/spaces/${spaceId}/sessions/${mine.rootId}/fork`, {
       key: alice.apiKey,
       json: { label: 'Child' },
     });
     sessionId = child.body.id;
     const other = await create(alice, 'Other');
-    otherSpaceId = other.id;
+    otherSpaceId = other.spaceId;
     otherSessionId = other.rootId;
-    bobSpaceId = (await create(bob, 'Bob')).id;
+    bobSpaceId = (await create(bob, 'Bob')).spaceId;
   });
   afterAll(() => stack?.close());
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest } from './__fixtures__/rest-client';
+import { createSpace, rest } from './__fixtures__/rest-client';
 import { createTestStack, type TestStack, type TestUser } from './__fixtures__/test-stack';
 
 const WRITABLE = ['system-prompt', 'consolidate-prompt', 'integrate-prompt'] as const;
@@ -20,11 +20,12 @@ describe('createApp', () => {
 
   /** A new space of alice with a child of the root. */
   const newSpace = async () => {
-    const space = await call('POST', '/spaces', { label: 'Data', systemPrompt: 'root prompt' });
-    const sessions = await call('GET', `/spaces/${space.body.id}/sessions`);
-    const rootId = sessions.body[0].id as string;
-    const child = await call('POST', `/spaces/${space.body.id}/sessions/${rootId}/fork`, { label: 'Child' });
-    return { spaceId: space.body.id as string, rootId, childId: child.body.id as string };
+    const { spaceId, rootId } = await createSpace(stack.app, alice.apiKey, {
+      label: 'Data',
+      systemPrompt: 'root prompt',
+    });
+    const child = await call('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'Child' });
+    return { spaceId, rootId, childId: child.body.id as string };
   };
 
   describe('session data routes', () => {

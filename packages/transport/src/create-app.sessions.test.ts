@@ -1,7 +1,7 @@
 import { tool } from '@stello-ai/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { rest } from './__fixtures__/rest-client';
+import { createSpace, rest } from './__fixtures__/rest-client';
 import { createTestStack, type TestStack, type TestUser } from './__fixtures__/test-stack';
 
 const echoTool = tool('echo', 'Echoes its text', { text: z.string() }, ({ text }) => ({ echoed: text }));
@@ -17,11 +17,7 @@ describe('createApp', () => {
   afterAll(() => stack?.close());
 
   /** A new space of alice and its root session id. */
-  const newSpace = async (label = 'Space') => {
-    const space = await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label } });
-    const sessions = await rest(stack.app, 'GET', `/spaces/${space.body.id}/sessions`, { key: alice.apiKey });
-    return { spaceId: space.body.id as string, rootId: sessions.body[0].id as string };
-  };
+  const newSpace = (label = 'Space') => createSpace(stack.app, alice.apiKey, { label });
   const call = (method: string, path: string, json?: unknown) =>
     rest(stack.app, method, path, { key: alice.apiKey, ...(json !== undefined && { json }) });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { rest } from './__fixtures__/rest-client';
+import { createSpace, rest } from './__fixtures__/rest-client';
 import { createTestStack, type TestStack, type TestUser } from './__fixtures__/test-stack';
 
 describe('createApp', () => {
@@ -11,9 +11,7 @@ describe('createApp', () => {
   beforeAll(async () => {
     stack = await createTestStack();
     alice = await stack.createUser('alice');
-    spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Warm' } })).body
-      .id;
-    rootId = (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions`, { key: alice.apiKey })).body[0].id;
+    ({ spaceId, rootId } = await createSpace(stack.app, alice.apiKey, { label: 'Warm' }));
   });
   afterAll(() => stack?.close());
 

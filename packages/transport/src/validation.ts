@@ -1,3 +1,4 @@
+import { isUuid, UUID_PATTERN } from '@stello-ai/db';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { TransportError } from './errors';
@@ -12,14 +13,6 @@ export const INPUT_MAX_CHARS = 100_000;
 export const CONTENT_MAX_CHARS = 200_000;
 /** Largest page of `GET …/messages?limit=` and `GET /spaces?limit=`. */
 export const PAGE_MAX_LIMIT = 1000;
-
-// Any 8-4-4-4-12 hex id: what PostgreSQL's uuid type accepts in its canonical form.
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True when `value` is a UUID in canonical text form. */
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID_PATTERN.test(value);
-}
 
 const uuid = z.string().regex(UUID_PATTERN, { error: 'must be a UUID' });
 const label = z

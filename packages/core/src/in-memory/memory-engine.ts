@@ -1,11 +1,7 @@
-import { type InMemoryStore, type Message, SessionError } from '@stello-ai/session';
+import { type InMemoryStore, type Message, SessionError, sessionNotFoundError } from '@stello-ai/session';
 import type { AssembledContext, MemoryEngine, TurnRecord } from '../types';
 
 const CURSOR_PREFIX = 'seq:';
-
-function notFound(id: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${id}" not found`, { details: { sessionId: id } });
-}
 
 function toTurnRecord(message: Message): TurnRecord {
   const record: TurnRecord = {
@@ -113,7 +109,7 @@ export class InMemoryMemoryEngine implements MemoryEngine {
    */
   async assembleContext(sessionId: string): Promise<AssembledContext> {
     const row = this.#store.getRow(sessionId);
-    if (!row) throw notFound(sessionId);
+    if (!row) throw sessionNotFoundError(sessionId);
     const memories: string[] = [];
     let parentId = row.parentId;
     while (parentId !== null) {

@@ -1,4 +1,4 @@
-import { type InMemoryStore, SessionError, type SessionRow } from '@stello-ai/session';
+import { type InMemoryStore, SessionError, type SessionRow, sessionNotFoundError } from '@stello-ai/session';
 import { CoreError } from '../errors';
 import type {
   CreateChildOptions,
@@ -11,10 +11,6 @@ import type {
 } from '../types';
 
 const DEFAULT_ROOT_LABEL = 'Main Session';
-
-function notFound(id: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${id}" not found`, { details: { sessionId: id } });
-}
 
 function toMeta(row: SessionRow): SessionMeta {
   return {
@@ -92,14 +88,14 @@ export class InMemorySessionTree implements SessionTree {
 
   async archive(id: string): Promise<void> {
     const row = this.#store.getRow(id);
-    if (!row) throw notFound(id);
+    if (!row) throw sessionNotFoundError(id);
     if (row.status === 'archived') return;
     await this.#store.updateSession(id, { status: 'archived' });
   }
 
   async addRef(fromId: string, toId: string): Promise<void> {
     const outcome = await this.#store.addRef(fromId, toId);
-    if (outcome === 'missing') throw notFound(this.#store.getRow(fromId) ? toId : fromId);
+    if (outcome === 'missing') throw sessionNotFoundError(this.#store.getRow(fromId) ? toId : fromId);
     if (outcome === 'self' || outcome === 'ancestor' || outcome === 'descendant') {
       const reason = outcome === 'self' ? 'itself' : `its ${outcome}`;
       throw new CoreError('INVALID_REF', `session "${fromId}" cannot reference ${reason} "${toId}"`, {

@@ -81,3 +81,38 @@ export async function withPool<T>(url: string, fn: (pool: pg.Pool) => Promise<T>
     await pool.end();
   }
 }
+
+/** Runs one subcommand of a CLI command: given its arguments after the subcommand name. */
+export type CliSubcommand = (args: string[], ctx: CliContext) => Promise<number>;
+
+/**
+ * Dispatches `stello <command> <subcommand> …` to `subcommands`. With no subcommand it prints
+ * `help` to stderr (exit code 2); `help`, `-h` and `--help` print it to stdout (exit code 0).
+ * @throws CliUsageError for an unknown subcommand
+ */
+export async function runSubcommand(
+  command: string,
+  args: string[],
+  ctx: CliContext,
+  help: string,
+  subcommands: Readonly<Record<string, CliSubcommand>>,
+): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined) {
+    ctx.stderr(help);
+    return EXIT_USAGE;
+  }
+  const run = Object.hasOwn(subcommands, sub) ? subcommands[sub] : undefined;
+  if (run) return run(rest, ctx);
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    ctx.stdout(help);
+    return EXIT_OK;
+  }
+  throw new CliUsageError(`unknown ${command} command "${sub}"`, command);
+}
+
+/** Prints a newly issued API key with the warning that it is shown only this once. */
+export function printNewApiKey(ctx: CliContext, apiKey: string): void {
+  ctx.stdout('API key (shown once; only its hash is stored, so copy it now):');
+  ctx.stdout(apiKey);
+}

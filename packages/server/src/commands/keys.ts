@@ -5,9 +5,10 @@ import {
   CliUsageError,
   DATABASE_OPTIONS,
   EXIT_OK,
-  EXIT_USAGE,
   parseCommandArgs,
+  printNewApiKey,
   resolveDatabaseUrl,
+  runSubcommand,
   withPool,
 } from './_context';
 
@@ -68,8 +69,7 @@ async function issueKey(args: string[], ctx: CliContext): Promise<number> {
     ctx.stdout(JSON.stringify({ userId, apiKey }));
   } else {
     ctx.stdout(`issued a new key for user ${userId}; the previous key no longer works`);
-    ctx.stdout('API key (shown once; only its hash is stored, so copy it now):');
-    ctx.stdout(apiKey);
+    printNewApiKey(ctx, apiKey);
   }
   return EXIT_OK;
 }
@@ -90,16 +90,5 @@ async function revokeKey(args: string[], ctx: CliContext): Promise<number> {
 
 /** `stello keys issue|revoke`. */
 export async function runKeys(args: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'issue') return issueKey(rest, ctx);
-  if (sub === 'revoke') return revokeKey(rest, ctx);
-  if (sub === undefined) {
-    ctx.stderr(KEYS_HELP);
-    return EXIT_USAGE;
-  }
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    ctx.stdout(KEYS_HELP);
-    return EXIT_OK;
-  }
-  throw new CliUsageError(`unknown keys command "${sub}"`, 'keys');
+  return runSubcommand('keys', args, ctx, KEYS_HELP, { issue: issueKey, revoke: revokeKey });
 }

@@ -162,6 +162,13 @@ describe('runCli', () => {
     const bare = await cli(['keys']);
     expect(bare.code).toBe(2);
     expect(bare.stderr.join('\n')).toContain('Usage: stello keys');
+    const unknownSub = await cli(['users', 'frobnicate']);
+    expect(unknownSub.code).toBe(2);
+    expect(unknownSub.stderr.join('\n')).toContain('unknown users command "frobnicate"');
+    // Names of Object.prototype members are not subcommands either.
+    expect((await cli(['keys', 'constructor'])).stderr.join('\n')).toContain(
+      'unknown keys command "constructor"',
+    );
     expect((await cli(['serve', '--port', 'eighty'], env)).code).toBe(2);
   });
 

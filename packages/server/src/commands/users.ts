@@ -4,9 +4,10 @@ import {
   CliUsageError,
   DATABASE_OPTIONS,
   EXIT_OK,
-  EXIT_USAGE,
   parseCommandArgs,
+  printNewApiKey,
   resolveDatabaseUrl,
+  runSubcommand,
   withPool,
 } from './_context';
 
@@ -64,8 +65,7 @@ async function createUser(args: string[], ctx: CliContext): Promise<number> {
     ctx.stdout(JSON.stringify({ id: user.id, name: user.name, apiKey }));
   } else {
     ctx.stdout(`created user ${user.id} (${user.name})`);
-    ctx.stdout('API key (shown once; only its hash is stored, so copy it now):');
-    ctx.stdout(apiKey);
+    printNewApiKey(ctx, apiKey);
   }
   return EXIT_OK;
 }
@@ -111,16 +111,5 @@ async function listUsers(args: string[], ctx: CliContext): Promise<number> {
 
 /** `stello users create|list`. */
 export async function runUsers(args: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === 'create') return createUser(rest, ctx);
-  if (sub === 'list') return listUsers(rest, ctx);
-  if (sub === undefined) {
-    ctx.stderr(USERS_HELP);
-    return EXIT_USAGE;
-  }
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    ctx.stdout(USERS_HELP);
-    return EXIT_OK;
-  }
-  throw new CliUsageError(`unknown users command "${sub}"`, 'users');
+  return runSubcommand('users', args, ctx, USERS_HELP, { create: createUser, list: listUsers });
 }

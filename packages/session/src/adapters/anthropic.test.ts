@@ -1,6 +1,7 @@
 import { type FakeLLMServer, startFakeAnthropic } from '@internal/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LLMAdapter, LLMChunk, ToolSchema } from '../llm';
+import { accumulateToolCalls, collectChunks } from '../__fixtures__/llm-chunks';
+import type { LLMAdapter, ToolSchema } from '../llm';
 import type { Message } from '../types';
 import { createAnthropicAdapter } from './anthropic';
 
@@ -9,24 +10,6 @@ const SEARCH_TOOL: ToolSchema = {
   description: 'Searches the notes',
   inputSchema: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
 };
-
-async function collect(iterable: AsyncIterable<LLMChunk>): Promise<LLMChunk[]> {
-  const chunks: LLMChunk[] = [];
-  for await (const chunk of iterable) chunks.push(chunk);
-  return chunks;
-}
-
-function accumulateToolCalls(chunks: LLMChunk[]) {
-  const calls = new Map<number, { id?: string; name?: string; input: string }>();
-  for (const delta of chunks.flatMap((chunk) => chunk.toolCallDeltas ?? [])) {
-    const call = calls.get(delta.index) ?? { input: '' };
-    if (delta.id) call.id = delta.id;
-    if (delta.name) call.name = delta.name;
-    call.input += delta.input ?? '';
-    calls.set(delta.index, call);
-  }
-  return [...calls.values()];
-}
 
 describe('createAnthropicAdapter', () => {
   let fake: FakeLLMServer;
@@ -176,7 +159,7 @@ describe('createAnthropicAdapter', () => {
   it('streams text deltas with usage on the last chunk when streaming', async () => {
     fake.setScript([{ content: 'alpha beta gamma delta', usage: { promptTokens: 20, completionTokens: 6 } }]);
 
-    const chunks = await collect(adapter.stream!([{ role: 'user', content: 'letters' }]));
+    const chunks = await collectChunks(adapter.stream!([{ role: 'user', content: 'letters' }]));
 
     expect(chunks.length).toBeGreaterThan(2);
     expect(chunks.map((chunk) => chunk.delta).join('')).toBe('alpha beta gamma delta');
@@ -195,7 +178,7 @@ describe('createAnthropicAdapter', () => {
       },
     ]);
 
-    const chunks = await collect(
+    const chunks = await collectChunks(
       adapter.stream!([{ role: 'user', content: 'colours' }], { tools: [SEARCH_TOOL] }),
     );
 
@@ -224,7 +207,7 @@ describe('createAnthropicAdapter', () => {
   it('throws LLM_ERROR from stream when the provider is overloaded', async () => {
     fake.setScript([{ status: 529 }]);
 
-    await expect(collect(adapter.stream!([{ role: 'user', content: 'x' }]))).rejects.toMatchObject({
+    await expect(collectChunks(adapter.stream!([{ role: 'user', content: 'x' }]))).rejects.toMatchObject({
       code: 'LLM_ERROR',
     });
   });

@@ -1,4 +1,3 @@
-import type Anthropic from '@anthropic-ai/sdk';
 import type {
   Message as AnthropicMessage,
   ContentBlockParam,
@@ -6,9 +5,10 @@ import type {
   MessageParam,
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm';
+import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm';
+import { parseToolArguments } from '../parse-tool-arguments';
 import type { Message, ToolCall } from '../types';
-import { parseToolArguments, throwIfAborted, toAdapterError } from './_errors';
+import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';
 
 /** Generated-token cap when neither the adapter nor the call sets one. */
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
@@ -42,19 +42,13 @@ export interface AnthropicAdapterOptions {
  * tool_result blocks, streaming (tool ids and names included) and usage.
  */
 export function createAnthropicAdapter(options: AnthropicAdapterOptions): LLMAdapter {
-  // The SDK is loaded on first use: importing it costs a quarter of a second that offline users never need.
-  let sdk: Promise<{ client: Anthropic; isAbort: (error: unknown) => boolean }> | undefined;
-  const loadSdk = () =>
-    (sdk ??= import('@anthropic-ai/sdk').then(({ default: AnthropicClient, APIUserAbortError }) => ({
-      client: new AnthropicClient({
-        apiKey: options.apiKey,
-        ...(options.baseURL !== undefined && { baseURL: options.baseURL }),
-        ...(options.fetch !== undefined && { fetch: options.fetch }),
-        ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
-        ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }),
-      }),
+  const sdk = lazySdk(async () => {
+    const { default: AnthropicClient, APIUserAbortError } = await import('@anthropic-ai/sdk');
+    return {
+      client: new AnthropicClient({ apiKey: options.apiKey, ...sdkClientOptions(options) }),
       isAbort: (error: unknown) => error instanceof APIUserAbortError,
-    })));
+    };
+  });
   const model = options.model;
   const defaultMaxTokens = options.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS;
 
@@ -83,37 +77,23 @@ export function createAnthropicAdapter(options: AnthropicAdapterOptions): LLMAda
 
     async complete(messages, callOptions) {
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      let response: AnthropicMessage;
-      let isAbort: ((error: unknown) => boolean) | undefined;
-      try {
-        const loaded = await loadSdk();
-        isAbort = loaded.isAbort;
-        response = await loaded.client.messages.create(
-          { ...buildParams(messages, callOptions), stream: false },
-          { signal },
-        );
-      } catch (error) {
-        throw toAdapterError(error, PROVIDER, signal, isAbort?.(error));
-      }
+      const response = await sdkRequest(sdk, PROVIDER, signal, (client) =>
+        client.messages.create({ ...buildParams(messages, callOptions), stream: false }, { signal }),
+      );
       return fromAnthropicMessage(response);
     },
 
-    async *stream(messages, callOptions): AsyncGenerator<LLMChunk> {
+    stream(messages, callOptions) {
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      let promptTokens: number | null = null;
-      let completionTokens: number | null = null;
-      // Content-block index → position among the tool calls, which is the index of ToolCallDelta.
-      const toolOrdinals = new Map<number, number>();
-      let isAbort: ((error: unknown) => boolean) | undefined;
-      try {
-        const loaded = await loadSdk();
-        isAbort = loaded.isAbort;
-        const stream = await loaded.client.messages.create(
+      return sdkStream(sdk, PROVIDER, signal, async function* (client) {
+        const stream = await client.messages.create(
           { ...buildParams(messages, callOptions), stream: true },
           { signal },
         );
+        let promptTokens: number | null = null;
+        let completionTokens: number | null = null;
+        // Content-block index → position among the tool calls, which is the index of ToolCallDelta.
+        const toolOrdinals = new Map<number, number>();
         for await (const event of stream) {
           switch (event.type) {
             case 'message_start':
@@ -149,14 +129,10 @@ export function createAnthropicAdapter(options: AnthropicAdapterOptions): LLMAda
               break;
           }
         }
-      } catch (error) {
-        throw toAdapterError(error, PROVIDER, signal, isAbort?.(error));
-      }
-      // The SDK ends the iteration quietly when its request is aborted; the contract is a rejection.
-      throwIfAborted(signal);
-      if (promptTokens !== null && completionTokens !== null) {
-        yield { delta: '', usage: { promptTokens, completionTokens } };
-      }
+        return promptTokens !== null && completionTokens !== null
+          ? { delta: '', usage: { promptTokens, completionTokens } }
+          : undefined;
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LLMChunk, ToolSchema } from '../llm';
+import { collectChunks } from '../__fixtures__/llm-chunks';
+import type { ToolSchema } from '../llm';
 import type { Message } from '../types';
 import { createOfflineAdapter } from './offline';
 
@@ -8,12 +9,6 @@ const ECHO_TOOL: ToolSchema = {
   description: 'Echoes its input',
   inputSchema: { type: 'object', properties: { text: { type: 'string' } } },
 };
-
-async function collect(iterable: AsyncIterable<LLMChunk>): Promise<LLMChunk[]> {
-  const chunks: LLMChunk[] = [];
-  for await (const chunk of iterable) chunks.push(chunk);
-  return chunks;
-}
 
 describe('createOfflineAdapter', () => {
   const conversation: Message[] = [
@@ -48,7 +43,7 @@ describe('createOfflineAdapter', () => {
     const adapter = createOfflineAdapter();
 
     const complete = await adapter.complete(conversation);
-    const chunks = await collect(adapter.stream!(conversation));
+    const chunks = await collectChunks(adapter.stream!(conversation));
 
     const text = chunks.filter((chunk) => chunk.usage === undefined);
     expect(text.length).toBeGreaterThan(5);
@@ -76,7 +71,7 @@ describe('createOfflineAdapter', () => {
   });
 
   it('streams the directive tool call as id, name and argument fragments', async () => {
-    const chunks = await collect(
+    const chunks = await collectChunks(
       createOfflineAdapter().stream!([{ role: 'user', content: '[[tool:echo {"text":"streamed"}]]' }], {
         tools: [ECHO_TOOL],
       }),
@@ -97,7 +92,7 @@ describe('createOfflineAdapter', () => {
     const otherTool = await createOfflineAdapter().complete(messages, {
       tools: [{ ...ECHO_TOOL, name: 'other' }],
     });
-    const streamed = await collect(adapter.stream!(messages));
+    const streamed = await collectChunks(adapter.stream!(messages));
 
     expect(none.toolCalls).toBeUndefined();
     expect(none.content).toContain('Offline model reply to');

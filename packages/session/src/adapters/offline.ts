@@ -1,6 +1,7 @@
 import type { LLMAdapter, LLMChunk, LLMResult, ToolSchema } from '../llm';
+import { parseToolArguments } from '../parse-tool-arguments';
 import type { Message, TokenUsage, ToolCall } from '../types';
-import { createAbortError, parseToolArguments, throwIfAborted } from './_errors';
+import { createAbortError, throwIfAborted } from './_errors';
 
 /** Context window the offline model reports when none is given. */
 export const DEFAULT_OFFLINE_MAX_CONTEXT_TOKENS = 32_768;

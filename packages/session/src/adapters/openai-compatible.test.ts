@@ -1,6 +1,7 @@
 import { type FakeLLMServer, startFakeOpenAI } from '@internal/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LLMAdapter, LLMChunk, ToolSchema } from '../llm';
+import { accumulateToolCalls, collectChunks } from '../__fixtures__/llm-chunks';
+import type { LLMAdapter, ToolSchema } from '../llm';
 import type { Message } from '../types';
 import { createOpenAICompatibleAdapter, defaultOpenAIContextTokens } from './openai-compatible';
 
@@ -9,25 +10,6 @@ const WEATHER_TOOL: ToolSchema = {
   description: 'Current weather of a city',
   inputSchema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
 };
-
-async function collect(iterable: AsyncIterable<LLMChunk>): Promise<LLMChunk[]> {
-  const chunks: LLMChunk[] = [];
-  for await (const chunk of iterable) chunks.push(chunk);
-  return chunks;
-}
-
-/** Accumulates tool-call deltas by index the way the session does. */
-function accumulateToolCalls(chunks: LLMChunk[]) {
-  const calls = new Map<number, { id?: string; name?: string; input: string }>();
-  for (const delta of chunks.flatMap((chunk) => chunk.toolCallDeltas ?? [])) {
-    const call = calls.get(delta.index) ?? { input: '' };
-    if (delta.id) call.id = delta.id;
-    if (delta.name) call.name = delta.name;
-    call.input += delta.input ?? '';
-    calls.set(delta.index, call);
-  }
-  return [...calls.values()];
-}
 
 describe('createOpenAICompatibleAdapter', () => {
   let fake: FakeLLMServer;
@@ -158,7 +140,7 @@ describe('createOpenAICompatibleAdapter', () => {
   it('streams text deltas with usage on the last chunk when streaming', async () => {
     fake.setScript([{ content: 'one two three four five', usage: { promptTokens: 9, completionTokens: 5 } }]);
 
-    const chunks = await collect(adapter.stream!([{ role: 'user', content: 'count' }]));
+    const chunks = await collectChunks(adapter.stream!([{ role: 'user', content: 'count' }]));
 
     expect(chunks.length).toBeGreaterThan(2);
     expect(chunks.map((chunk) => chunk.delta).join('')).toBe('one two three four five');
@@ -178,7 +160,7 @@ describe('createOpenAICompatibleAdapter', () => {
       },
     ]);
 
-    const chunks = await collect(
+    const chunks = await collectChunks(
       adapter.stream!([{ role: 'user', content: 'weather' }], { tools: [WEATHER_TOOL] }),
     );
 
@@ -208,7 +190,7 @@ describe('createOpenAICompatibleAdapter', () => {
   it('throws LLM_ERROR from stream when the provider fails with a 5xx', async () => {
     fake.setScript([{ status: 503 }]);
 
-    await expect(collect(adapter.stream!([{ role: 'user', content: 'x' }]))).rejects.toMatchObject({
+    await expect(collectChunks(adapter.stream!([{ role: 'user', content: 'x' }]))).rejects.toMatchObject({
       code: 'LLM_ERROR',
       details: { status: 503 },
     });

@@ -7,8 +7,9 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, ToolCallDelta, ToolSchema } from '../llm';
+import { parseToolArguments } from '../parse-tool-arguments';
 import type { Message, TokenUsage, ToolCall } from '../types';
-import { parseToolArguments, throwIfAborted, toAdapterError } from './_errors';
+import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';
 
 /** Generated-token cap when neither the adapter nor the call sets one. */
 export const DEFAULT_OPENAI_MAX_TOKENS = 4096;
@@ -74,20 +75,17 @@ export function defaultOpenAIContextTokens(model: string): number {
  * vLLM, llama.cpp server…) on the official `openai` SDK, with tool calls, streaming and usage.
  */
 export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOptions): LLMAdapter {
-  // The SDK is loaded on first use: importing it costs a quarter of a second that offline users never need.
-  let sdk: Promise<{ client: OpenAI; isAbort: (error: unknown) => boolean }> | undefined;
-  const loadSdk = () =>
-    (sdk ??= import('openai').then(({ default: OpenAIClient, APIUserAbortError }) => ({
+  const sdk = lazySdk(async () => {
+    const { default: OpenAIClient, APIUserAbortError } = await import('openai');
+    return {
       client: new OpenAIClient({
         // Local servers need no key, but the SDK refuses to start without one.
         apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? 'not-needed',
-        ...(options.baseURL !== undefined && { baseURL: options.baseURL }),
-        ...(options.fetch !== undefined && { fetch: options.fetch }),
-        ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
-        ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }),
+        ...sdkClientOptions(options),
       }),
       isAbort: (error: unknown) => error instanceof APIUserAbortError,
-    })));
+    };
+  });
   const model = options.model;
   const defaultMaxTokens = options.maxTokens ?? DEFAULT_OPENAI_MAX_TOKENS;
 
@@ -113,46 +111,28 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
 
     async complete(messages, callOptions) {
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      let completion: OpenAI.Chat.Completions.ChatCompletion;
-      let isAbort: ((error: unknown) => boolean) | undefined;
-      try {
-        const loaded = await loadSdk();
-        isAbort = loaded.isAbort;
-        completion = await loaded.client.chat.completions.create(
-          { ...buildParams(messages, callOptions), stream: false },
-          { signal },
-        );
-      } catch (error) {
-        throw toAdapterError(error, PROVIDER, signal, isAbort?.(error));
-      }
+      const completion = await sdkRequest(sdk, PROVIDER, signal, (client) =>
+        client.chat.completions.create({ ...buildParams(messages, callOptions), stream: false }, { signal }),
+      );
       return fromOpenAICompletion(completion);
     },
 
-    async *stream(messages, callOptions): AsyncGenerator<LLMChunk> {
+    stream(messages, callOptions) {
       const signal = callOptions?.signal;
-      throwIfAborted(signal);
-      let usage: TokenUsage | undefined;
-      let isAbort: ((error: unknown) => boolean) | undefined;
-      try {
-        const loaded = await loadSdk();
-        isAbort = loaded.isAbort;
-        const stream = await loaded.client.chat.completions.create(
+      return sdkStream(sdk, PROVIDER, signal, async function* (client) {
+        const stream = await client.chat.completions.create(
           { ...buildParams(messages, callOptions), stream: true, stream_options: { include_usage: true } },
           { signal },
         );
+        let usage: TokenUsage | undefined;
         for await (const chunk of stream) {
           if (chunk.usage) usage = toTokenUsage(chunk.usage);
           const mapped = fromOpenAIChunk(chunk);
           if (mapped) yield mapped;
         }
-      } catch (error) {
-        throw toAdapterError(error, PROVIDER, signal, isAbort?.(error));
-      }
-      // The SDK ends the iteration quietly when its request is aborted; the contract is a rejection.
-      throwIfAborted(signal);
-      // Usage arrives in its own trailing chunk (empty choices); it is re-emitted last whatever its position.
-      if (usage) yield { delta: '', usage };
+        // Usage arrives in its own trailing chunk (empty choices); it is re-emitted last whatever its position.
+        return usage ? { delta: '', usage } : undefined;
+      });
     },
   };
 }

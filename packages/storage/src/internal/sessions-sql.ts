@@ -1,5 +1,6 @@
+import { isUuid } from '@stello-ai/db';
 import type { ChildSessionSpec, SessionStatus } from '@stello-ai/session';
-import { SessionArchivedError, SessionError } from '@stello-ai/session';
+import { SessionArchivedError, SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type { SessionDbRow, SessionTopologyDbRow } from '../mappers';
 import { insertRecordsFrom } from './records-sql';
@@ -9,8 +10,6 @@ import {
   assertLabel,
   assertOptionalText,
   assertTags,
-  isUuid,
-  sessionNotFound,
   toJsonParam,
   toRecordsParam,
 } from './validate';
@@ -90,7 +89,7 @@ export async function insertChild(
   assertJsonObject(metadata, 'metadata');
   const metadataJson = toJsonParam(metadata, 'metadata');
   const recordsJson = toRecordsParam(spec.records ?? []);
-  if (!isUuid(parentId)) throw sessionNotFound(parentId);
+  if (!isUuid(parentId)) throw sessionNotFoundError(parentId);
   // A provenance id that is not a session of this space is dropped rather than leaked across spaces.
   const sourceId = isUuid(spec.sourceSessionId) ? spec.sourceSessionId : null;
   const systemPrompt =
@@ -130,7 +129,7 @@ export async function insertChild(
   if (row) return row;
   const status = await selectSessionStatus(ctx, parentId);
   if (status === 'archived') throw new SessionArchivedError(parentId);
-  throw sessionNotFound(parentId);
+  throw sessionNotFoundError(parentId);
 }
 
 /** What `insertRoot` writes. */

@@ -1,8 +1,7 @@
-import { createDb, type Database } from '@stello-ai/db';
+import { createDb, type Database, isUuid } from '@stello-ai/db';
 import { SessionError } from '@stello-ai/session';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { isUuid } from './validate';
 
 /** What every statement needs: the Kysely instance over the caller's pool or client, and the space it is scoped to. */
 export interface SqlContext {

@@ -1,31 +1,10 @@
+import { SESSION_DATA_KEYS, toJsonbText } from '@stello-ai/db';
 import type { Message, MessageRole, SlotKey } from '@stello-ai/session';
 import { SessionError } from '@stello-ai/session';
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const MESSAGE_ROLES: ReadonlySet<string> = new Set<MessageRole>(['system', 'user', 'assistant', 'tool']);
 
-const SLOT_KEYS: ReadonlySet<string> = new Set<SlotKey>([
-  'system_prompt',
-  'memory',
-  'insight',
-  'consolidate_prompt',
-  'integrate_prompt',
-  'scope',
-  'index',
-]);
-
-/** True for a canonical UUID; anything else can name no row, so callers treat it as missing without a query. */
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID_PATTERN.test(value);
-}
-
-/** The `SESSION_NOT_FOUND` error every method throws for a session this space does not hold. */
-export function sessionNotFound(sessionId: string): SessionError {
-  return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, {
-    details: { sessionId },
-  });
-}
+const SLOT_KEYS: ReadonlySet<string> = new Set<SlotKey>(SESSION_DATA_KEYS);
 
 function invalid(message: string, field: string): SessionError {
   return new SessionError('INVALID_ARGUMENT', message, { details: { field } });
@@ -56,19 +35,11 @@ export function assertOptionalText(
  * string or a key) and what JSON cannot express (cycles, BigInt), as `INVALID_ARGUMENT`.
  */
 export function toJsonParam(value: unknown, field: string): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value ?? null, (key, item: unknown) => {
-      if (key.includes('\u0000') || (typeof item === 'string' && item.includes('\u0000'))) {
-        throw invalid(`${field} must not contain NUL (U+0000) characters`, field);
-      }
-      return item;
-    });
-  } catch (error) {
-    if (error instanceof SessionError) throw error;
-    throw invalid(`${field} must be JSON-serializable`, field);
-  }
-  return json ?? 'null';
+  const json = toJsonbText(value);
+  if (json.ok) return json.text;
+  throw json.problem === 'NUL_CHARACTER'
+    ? invalid(`${field} must not contain NUL (U+0000) characters`, field)
+    : invalid(`${field} must be JSON-serializable`, field);
 }
 
 /** Checks a plain-object JSON value (metadata). */

@@ -39,3 +39,18 @@ export async function rest(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null, text };
 }
+
+/**
+ * Creates a space through the app (`POST /spaces` with `body`) and returns its id and the id of
+ * its root session; throws when the app refuses.
+ */
+export async function createSpace(
+  app: Hono<AuthEnv>,
+  key: string,
+  body: Record<string, unknown>,
+): Promise<{ spaceId: string; rootId: string }> {
+  const space = await rest(app, 'POST', '/spaces', { key, json: body });
+  if (space.status !== 201) throw new Error(`POST /spaces answered ${space.status}: ${space.text}`);
+  const sessions = await rest(app, 'GET', `/spaces/${space.body.id}/sessions`, { key });
+  return { spaceId: space.body.id as string, rootId: sessions.body[0].id as string };
+}

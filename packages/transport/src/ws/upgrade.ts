@@ -1,12 +1,12 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isUuid } from '@stello-ai/db';
 import type { AgentPool, UserStore } from '@stello-ai/runtime';
 import type { PublicError } from '../error-mapping';
 import { errorBody } from '../error-mapping';
 import { TransportError } from '../errors';
 import { authenticateKey } from '../middleware/auth';
 import { requireOwnedSpace } from '../middleware/space-access';
-import { isUuid } from '../validation';
 import { WS_KEY_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL } from './protocol';
 
 // Exactly `/spaces/<id>/ws`; the query string is split off before matching.

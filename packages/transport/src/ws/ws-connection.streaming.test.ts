@@ -1,7 +1,7 @@
 import { type FakeLLMServer, startFakeOpenAI } from '@internal/testing';
-import { createOpenAICompatibleAdapter } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest } from '../__fixtures__/rest-client';
+import { fakeOpenAIModel } from '../__fixtures__/fake-openai-model';
+import { createSpace, rest } from '../__fixtures__/rest-client';
 import { createTestStack, type TestServer, type TestStack, type TestUser } from '../__fixtures__/test-stack';
 import { connectWs, type Frame, type WsTestClient } from '../__fixtures__/ws-test-client';
 import { MAX_PENDING_MESSAGES } from './ws-connection';
@@ -22,19 +22,12 @@ describe('WsConnection', () => {
   beforeAll(async () => {
     llm = await startFakeOpenAI({ chunkCount: CHUNK_COUNT, chunkDelayMs: CHUNK_DELAY_MS });
     stack = await createTestStack({
-      model: createOpenAICompatibleAdapter({
-        baseURL: llm.baseURL,
-        model: 'gpt-test',
-        apiKey: 'test',
-        maxRetries: 0,
-      }),
+      model: fakeOpenAIModel(llm),
       hooks: { onSessionLeave: ({ sessionId }) => void leaves.push(sessionId) },
     });
     server = await stack.listen();
     alice = await stack.createUser('alice');
-    spaceId = (await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Streams' } }))
-      .body.id;
-    rootId = (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions`, { key: alice.apiKey })).body[0].id;
+    ({ spaceId, rootId } = await createSpace(stack.app, alice.apiKey, { label: 'Streams' }));
   });
   afterAll(async () => {
     await stack?.close();

@@ -1,8 +1,8 @@
 import { type FakeLLMServer, startFakeOpenAI } from '@internal/testing';
 import { ConnectionManager } from '@stello-ai/runtime';
-import { createOpenAICompatibleAdapter } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rest } from '../__fixtures__/rest-client';
+import { failWhenAskedTo, fakeOpenAIModel } from '../__fixtures__/fake-openai-model';
+import { createSpace, rest } from '../__fixtures__/rest-client';
 import { createTestStack, type TestServer, type TestStack, type TestUser } from '../__fixtures__/test-stack';
 import { connectWs, type WsTestClient } from '../__fixtures__/ws-test-client';
 
@@ -18,27 +18,11 @@ describe('WsConnection', () => {
   const clients: WsTestClient[] = [];
 
   beforeAll(async () => {
-    llm = await startFakeOpenAI({
-      script: (request) => {
-        const last = request.body.messages.at(-1);
-        if (String(last?.content).includes('FAIL'))
-          return { status: 500, errorBody: { error: { message: PROVIDER_SECRET } } };
-        return {};
-      },
-    });
-    stack = await createTestStack({
-      model: createOpenAICompatibleAdapter({
-        baseURL: llm.baseURL,
-        model: 'gpt-test',
-        apiKey: 'test',
-        maxRetries: 0,
-      }),
-    });
+    llm = await startFakeOpenAI({ script: failWhenAskedTo(PROVIDER_SECRET) });
+    stack = await createTestStack({ model: fakeOpenAIModel(llm) });
     server = await stack.listen();
     alice = await stack.createUser('alice');
-    const space = await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'WS' } });
-    spaceId = space.body.id;
-    rootId = (await rest(stack.app, 'GET', `/spaces/${spaceId}/sessions`, { key: alice.apiKey })).body[0].id;
+    ({ spaceId, rootId } = await createSpace(stack.app, alice.apiKey, { label: 'WS' }));
   });
   afterAll(async () => {
     for (const client of clients) await client.close();
@@ -224,10 +208,7 @@ describe('WsConnection', () => {
     });
 
     it('answers an unknown session, or one of another space, with SESSION_NOT_FOUND and leaks no holder', async () => {
-      const other = await rest(stack.app, 'POST', '/spaces', { key: alice.apiKey, json: { label: 'Other' } });
-      const otherRoot = (
-        await rest(stack.app, 'GET', `/spaces/${other.body.id}/sessions`, { key: alice.apiKey })
-      ).body[0].id;
+      const { rootId: otherRoot } = await createSpace(stack.app, alice.apiKey, { label: 'Other' });
       const client = await open();
       const agent = await stack.agentPool.getAgent(spaceId);
       for (const sessionId of [crypto.randomUUID(), otherRoot]) {
