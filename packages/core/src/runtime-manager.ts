@@ -69,6 +69,20 @@ export class RuntimeManager<T> {
   }
 
   /** True when a runtime for `id` is cached (or being created). */
+  /**
+   * Caches `value` as the runtime of `id` when none exists (no creation call), with no holder:
+   * it is recycled after the idle TTL like any released runtime. Returns false when one exists.
+   */
+  adopt(id: string, value: T): boolean {
+    if (this.#entries.has(id)) return false;
+    const entry: RuntimeEntry<T> = { value: Promise.resolve(value), holders: new Set(), timer: null };
+    this.#entries.set(id, entry);
+    const probe = `adopt:${id}`;
+    entry.holders.add(probe);
+    this.release(id, probe);
+    return true;
+  }
+
   has(id: string): boolean {
     return this.#entries.has(id);
   }

@@ -6,7 +6,9 @@ import type {
   IntegrateResult,
   LLMCallFn,
   MainSession,
+  MainStorage,
   Session,
+  SessionMeta,
 } from '@stello-ai/session';
 import {
   createLLMCallFn,
@@ -412,8 +414,7 @@ export class StelloAgent {
     const lease = this.#leaseFor(sessionId);
     if (lease) this.#leasedSessions.add(sessionId);
     try {
-      const { turn, commit, isMain } = await this.#withRuntime(sessionId, 'turn', async (session) => ({
-        isMain: session.meta.role === 'main',
+      const { turn, commit, isMain } = await this.#withTurnSession(sessionId, async (session) => ({
         ...(await runTurn({
           session,
           input,
@@ -436,6 +437,8 @@ export class StelloAgent {
               this.#hooks.fire('onToolResult', { sessionId, toolCall, result, isError }),
           },
         })),
+        // Read after the turn: its own read refreshed the meta (a transient object starts blank).
+        isMain: session.meta.role === 'main',
       }));
       const result: EngineTurnResult = { turn };
       this.#hooks.fire('onAssistantReply', {
@@ -598,6 +601,33 @@ export class StelloAgent {
     return forkOptions;
   }
 
+  /** How the built-in loader opens sessions on `storage`. */
+  #sessionOptions(storage: MainStorage) {
+    return {
+      storage,
+      ...(this.config.llm ? { llm: this.config.llm } : {}),
+      ...(this.config.session?.context ? { context: this.config.session.context } : {}),
+    };
+  }
+
+  /**
+   * Runs `fn` with the session object of a turn: the cached runtime when there is one. Otherwise,
+   * with the built-in loader, a transient object is opened without a lookup — the turn's own read
+   * returns the session's state (or `SESSION_NOT_FOUND`), so the first turn on a session costs no
+   * extra statement — and is then cached for the next turns.
+   */
+  async #withTurnSession<T>(sessionId: string, fn: (session: Session) => Promise<T>): Promise<T> {
+    const storage = this.config.storage;
+    if (this.#runtimes.has(sessionId) || this.config.session?.sessionResolver || !storage) {
+      return this.#withRuntime(sessionId, 'turn', fn);
+    }
+    const options = this.#sessionOptions(storage);
+    const session = openSession(blankMeta(sessionId), options);
+    const result = await fn(session);
+    this.#runtimes.adopt(sessionId, openSession(session.meta, options));
+    return result;
+  }
+
   /** Holds `sessionId`'s runtime for the duration of `fn`. */
   async #withRuntime<T>(
     sessionId: string,
@@ -624,13 +654,8 @@ export class StelloAgent {
       const storage = this.config.storage;
       if (!storage) throw new SessionError('INVALID_ARGUMENT', 'the agent has no storage');
       const meta = await storage.getSession(sessionId);
-      const options = {
-        storage,
-        ...(this.config.llm ? { llm: this.config.llm } : {}),
-        ...(this.config.session?.context ? { context: this.config.session.context } : {}),
-      };
       // One read: the meta found here builds the session object directly.
-      session = meta ? openSession(meta, options) : null;
+      session = meta ? openSession(meta, this.#sessionOptions(storage)) : null;
     }
     if (!session) throw sessionNotFoundError(sessionId);
     return session;
@@ -699,4 +724,19 @@ function isMainSession(session: Session): session is MainSession {
 
 function nonEmpty(text: string | null | undefined): string | null {
   return text?.trim() ? text : null;
+}
+
+/** The meta of a session object opened before its first read; the turn's read replaces it. */
+function blankMeta(id: string): SessionMeta {
+  const epoch = new Date(0).toISOString();
+  return {
+    id,
+    label: '',
+    role: 'standard',
+    status: 'active',
+    tags: [],
+    metadata: {},
+    createdAt: epoch,
+    updatedAt: epoch,
+  };
 }

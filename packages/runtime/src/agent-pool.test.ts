@@ -178,14 +178,6 @@ describe('AgentPool', () => {
       expect((await agent.sessions.getRoot()).turnCount).toBe(1);
     });
 
-    it('creates the root when the space has none', async () => {
-      const space = await newSpace({ label: 'Rootless' });
-      await db.pool.query('delete from sessions where space_id = $1', [space.id]);
-      const agent = await newPool().getAgent(space.id);
-      const root = await agent.sessions.getRoot();
-      expect(root.label).toBe('Rootless');
-    });
-
     it('throws SPACE_NOT_FOUND and caches nothing when the space is deleted during creation', async () => {
       const space = await newSpace();
       const { pool, pending, finish } = await creationUnderWay(space.id);
@@ -386,8 +378,8 @@ describe('AgentPool', () => {
         expect(await pool.getSpace(space.id)).toEqual(space);
         await pool.getAgent(space.id);
       });
-      // One load for the two reads and the creation; the creation writes the root (idempotent).
-      expect(queries).toBe(2);
+      // One load serves the two reads and the creation, which adds no statement of its own.
+      expect(queries).toBe(1);
       expect(pool.size).toBe(1);
     });
 

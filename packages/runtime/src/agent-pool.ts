@@ -285,14 +285,12 @@ export class AgentPool {
         error: event.error,
       });
     });
+    // No root check here: `createSpace` writes the root in the space's own statement and the
+    // database keeps one per space, so a first touch costs no extra round trip.
     try {
-      // The root normally exists (createSpace writes it); this repairs spaces created otherwise.
-      await agent.createRoot(ref.space.label);
       this.#throwIfCancelled(spaceId, creation);
     } catch (error) {
       agent.dispose();
-      // A root insert that failed because the space was deleted meanwhile is a missing space.
-      this.#throwIfCancelled(spaceId, creation);
       throw error;
     }
     if (creation.latest) ref.space = creation.latest;

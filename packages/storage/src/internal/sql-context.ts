@@ -7,6 +7,11 @@ import type pg from 'pg';
 export interface SqlContext {
   readonly db: Kysely<Database>;
   readonly spaceId: string;
+  /**
+   * True on a pool, where every statement commits on its own; false on a caller's client, which
+   * may be inside the caller's transaction (whose settings a statement must not change).
+   */
+  readonly autocommit: boolean;
 }
 
 /**
@@ -25,5 +30,6 @@ export function createSqlContext(client: pg.Pool | pg.PoolClient, spaceId: strin
       details: { field: 'spaceId' },
     });
   }
-  return { db: createDb(client), spaceId };
+  // A pg.Pool counts its clients; a PoolClient does not.
+  return { db: createDb(client), spaceId, autocommit: 'totalCount' in client };
 }

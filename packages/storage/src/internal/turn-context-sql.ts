@@ -108,6 +108,10 @@ export async function selectTurnContext(
         coalesce(greatest(0, ceil(extract(epoch FROM s.turn_lease_expires_at - now()) * 1000)), 0)::int
           AS lease_remaining_ms`
     : sql`false AS lease_taken, true AS lease_fresh, 0 AS lease_remaining_ms`;
+  // Taking a lease needs no durable commit: lost in a crash, it is free again, which is what a
+  // crash should do to it. Skipping the WAL flush for this statement halves a turn's flush waits.
+  const syncCommitOff =
+    lease && ctx.autocommit ? sql`, (SELECT set_config('synchronous_commit', 'off', true)) AS cfg` : sql``;
   const { rows } = await sql<TurnContextDbRow>`
     ${leaseCte}
     SELECT ${SESSION_COLUMNS}, ${leaseColumns},
@@ -117,14 +121,40 @@ export async function selectTurnContext(
         WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'insight') END AS insight,
       CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
         WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'memory') END AS memory,
-      CASE WHEN ${read} THEN (SELECT coalesce(json_agg(w ORDER BY w.id), '[]'::json) FROM (
+      -- Positional arrays, newest first: building them costs PostgreSQL a fraction of json_agg
+      -- over whole rows (keys per row plus a sort), and the window is the bulk of a turn's read.
+      CASE WHEN ${read} THEN (SELECT coalesce(json_agg(json_build_array(
+          w.id, w.role, w.content, w.tool_calls, w.tool_call_id, w.metadata, w."timestamp")), '[]'::json) FROM (
           SELECT ${RECORD_COLUMNS} FROM records r
           WHERE r.session_id = s.id AND r.space_id = s.space_id
           ORDER BY r.id DESC LIMIT ${maxRecords + 1}
         ) w) END AS records
-    FROM sessions s
+    FROM sessions s${syncCommitOff}
     WHERE s.id = ${sessionId} AND s.space_id = ${ctx.spaceId}`.execute(ctx.db);
-  return rows[0] ?? null;
+  const row = rows[0];
+  if (!row) return null;
+  return { ...row, records: row.records === null ? null : fromRecordTuples(row.records) };
+}
+
+type RecordTuple = [
+  RecordDbRow['id'],
+  RecordDbRow['role'],
+  RecordDbRow['content'],
+  RecordDbRow['tool_calls'],
+  RecordDbRow['tool_call_id'],
+  RecordDbRow['metadata'],
+  RecordDbRow['timestamp'],
+];
+
+/** The window's tuples (newest first) as record rows, oldest first. */
+function fromRecordTuples(tuples: unknown): RecordDbRow[] {
+  const list = tuples as RecordTuple[];
+  const records: RecordDbRow[] = new Array(list.length);
+  for (let i = 0, j = list.length - 1; j >= 0; i++, j--) {
+    const [id, role, content, tool_calls, tool_call_id, metadata, timestamp] = list[j]!;
+    records[i] = { id, role, content, tool_calls, tool_call_id, metadata, timestamp };
+  }
+  return records;
 }
 
 /**
