@@ -5,15 +5,16 @@ import {
   type InMemoryStores,
   type StelloAgent,
 } from '@stello-ai/core';
-import type { AgentPool, Space, SpaceConfig, SpaceManager, SpaceUpdate, UserStore } from '@stello-ai/runtime';
+import type { Space, SpaceConfig, SpaceUpdate } from '@stello-ai/runtime';
 import { RuntimeError } from '@stello-ai/runtime';
 import type { LLMAdapter, Message } from '@stello-ai/session';
+import type { TransportAgentSource, TransportAuthenticator, TransportSpaceStore } from '@stello-ai/transport';
 
 /** The ceiling's replacements of the runtime objects the transport needs. */
 export interface CeilingDeps {
-  spaceManager: SpaceManager;
-  agentPool: AgentPool;
-  userStore: UserStore;
+  spaceManager: TransportSpaceStore;
+  agentPool: TransportAgentSource;
+  userStore: TransportAuthenticator;
   /** Creates a user and returns its key. */
   createUser(name: string): Promise<string>;
   /** Appends `turns` user/assistant pairs to a session's history, as turns would. */
@@ -163,11 +164,9 @@ export function createCeilingDeps(modelFor: (space: Space) => LLMAdapter): Ceili
   };
 
   return {
-    // The transport types its deps as the runtime classes, which are nominal (#private fields), so
-    // structural stand-ins need a cast. They implement every method the transport calls.
-    spaceManager: spaceManager as unknown as SpaceManager,
-    agentPool: agentPool as unknown as AgentPool,
-    userStore: userStore as unknown as UserStore,
+    spaceManager,
+    agentPool,
+    userStore,
     async createUser(name) {
       return (await userStore.createUser(name)).apiKey;
     },

@@ -13,7 +13,14 @@ export type { TransportErrorCode } from './errors';
 export { TransportError } from './errors';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER } from './routes/spaces';
-export type { AuthEnv, TransportDeps, TransportLimits } from './types';
+export type {
+  AuthEnv,
+  TransportAgentSource,
+  TransportAuthenticator,
+  TransportDeps,
+  TransportLimits,
+  TransportSpaceStore,
+} from './types';
 export { DEFAULT_BODY_BYTES, DEFAULT_WS_FRAME_BYTES } from './types';
 export type { WebSocketGateway, WebSocketGatewayOptions } from './ws/attach-web-socket-gateway';
 // WebSocket

@@ -26,14 +26,27 @@ export interface TransportLimits {
   wsFrameBytes?: number;
 }
 
+/**
+ * The space operations the transport calls. Structural (not the class itself), so any
+ * implementation serves: the runtime's `SpaceManager`, or an in-memory stack in tests and benchmarks.
+ */
+export type TransportSpaceStore = Pick<
+  SpaceManager,
+  'createSpace' | 'listSpaces' | 'updateSpace' | 'deleteSpace'
+>;
+/** The agent lookups the transport calls (the runtime's `AgentPool` satisfies it). */
+export type TransportAgentSource = Pick<AgentPool, 'getAgent' | 'getSpace'>;
+/** API-key authentication (the runtime's `UserStore` satisfies it). */
+export type TransportAuthenticator = Pick<UserStore, 'authenticate'>;
+
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
   /** Space CRUD (create, list, update, delete). */
-  spaceManager: SpaceManager;
+  spaceManager: TransportSpaceStore;
   /** The per-space agents; also the cached source of a space for the ownership check. */
-  agentPool: AgentPool;
+  agentPool: TransportAgentSource;
   /** API-key authentication (cached, so a warm request costs no query). */
-  userStore: UserStore;
+  userStore: TransportAuthenticator;
   /** Structured logs: one line per request and per turn (default: silent). */
   logger?: Logger;
   /** Size limits. */

@@ -1,7 +1,6 @@
-import type { UserStore } from '@stello-ai/runtime';
 import type { MiddlewareHandler } from 'hono';
 import { TransportError } from '../errors';
-import type { AuthEnv } from '../types';
+import type { AuthEnv, TransportAuthenticator } from '../types';
 
 // Real keys are far shorter; a longer header is refused before it is hashed.
 const API_KEY_MAX_CHARS = 512;
@@ -11,7 +10,7 @@ const API_KEY_MAX_CHARS = 512;
  * `INVALID_API_KEY` (401). Shared by the REST middleware and the WebSocket upgrade.
  */
 export async function authenticateKey(
-  userStore: UserStore,
+  userStore: TransportAuthenticator,
   apiKey: string | undefined | null,
 ): Promise<string> {
   if (!apiKey) throw new TransportError('MISSING_API_KEY', 'missing api key');
@@ -25,7 +24,7 @@ export async function authenticateKey(
  * Requires a valid `X-API-Key` header and sets `userId`. The user store caches keys, so a warm
  * request costs no query.
  */
-export function apiKeyAuth(userStore: UserStore): MiddlewareHandler<AuthEnv> {
+export function apiKeyAuth(userStore: TransportAuthenticator): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     c.set('userId', await authenticateKey(userStore, c.req.header('x-api-key')));
     await next();

@@ -1,7 +1,7 @@
-import type { AgentPool, Space } from '@stello-ai/runtime';
+import type { Space } from '@stello-ai/runtime';
 import type { MiddlewareHandler } from 'hono';
 import { TransportError } from '../errors';
-import type { AuthEnv } from '../types';
+import type { AuthEnv, TransportAgentSource } from '../types';
 import { uuidParam } from '../validation';
 
 /** Environment of the routes under `/spaces/:spaceId`: the checked space is on the context. */
@@ -12,7 +12,7 @@ export type SpaceEnv = { Variables: AuthEnv['Variables'] & { space: Space } };
  * `FORBIDDEN` (403). The agent pool serves a warm space from memory, so this costs no query.
  */
 export async function requireOwnedSpace(
-  agentPool: AgentPool,
+  agentPool: TransportAgentSource,
   spaceId: string,
   userId: string,
 ): Promise<Space> {
@@ -23,7 +23,7 @@ export async function requireOwnedSpace(
 }
 
 /** Checks `:spaceId` (UUID, exists, owned by the caller) and puts the space on the context. */
-export function spaceAccess(agentPool: AgentPool): MiddlewareHandler<SpaceEnv> {
+export function spaceAccess(agentPool: TransportAgentSource): MiddlewareHandler<SpaceEnv> {
   return async (c, next) => {
     const spaceId = uuidParam(c, 'spaceId');
     c.set('space', await requireOwnedSpace(agentPool, spaceId, c.get('userId')));

@@ -1,9 +1,10 @@
 import type { StelloAgent } from '@stello-ai/core';
-import type { AgentPool, ConnectionManager, Logger } from '@stello-ai/runtime';
+import type { ConnectionManager, Logger } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
 import { toPublicError } from '../error-mapping';
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
+import type { TransportAgentSource } from '../types';
 import { toValidationIssues } from '../validation';
 import {
   CLIENT_MESSAGE_SCHEMAS,
@@ -24,7 +25,7 @@ export interface WsConnectionOptions {
   connectionId: string;
   userId: string;
   spaceId: string;
-  agentPool: AgentPool;
+  agentPool: TransportAgentSource;
   connections: ConnectionManager;
   logger: Logger;
 }
