@@ -41,6 +41,7 @@ describe('createTestDatabase', () => {
     expect(rows.map((row) => row.name)).toEqual([
       '2026_11_22_0001_initial_schema',
       '2026_11_22_0002_turn_lease',
+      '2026_11_22_0003_records_revision',
     ]);
   });
 

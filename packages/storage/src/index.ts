@@ -11,5 +11,9 @@ export { translatePgError } from './pg-errors';
 export { PgMainStorage } from './pg-main-storage';
 export { MAX_RECORD_PAGE_SIZE, PgMemoryEngine } from './pg-memory-engine';
 // Adapters
-export { PgSessionStorage } from './pg-session-storage';
+export {
+  DEFAULT_HISTORY_CACHE_SESSIONS,
+  PgSessionStorage,
+  type PgSessionStorageOptions,
+} from './pg-session-storage';
 export { PgSessionTree } from './pg-session-tree';

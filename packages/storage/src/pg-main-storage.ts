@@ -10,7 +10,7 @@ import { runInTransaction } from './internal/transaction';
 import { assertJsonObject, assertLabel, assertTags, assertText, toJsonParam } from './internal/validate';
 import { type SessionDbRow, toSessionMeta } from './mappers';
 import { withPgErrors } from './pg-errors';
-import { PgSessionStorage } from './pg-session-storage';
+import { PgSessionStorage, type PgSessionStorageOptions } from './pg-session-storage';
 
 /** A lightweight topology node of the session package (`putNode`, `getChildren`). */
 interface LightNode {
@@ -36,12 +36,13 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
   readonly #ctx: SqlContext;
 
   /**
-   * Binds the storage to a pool or to one checked-out client, for one space.
+   * Binds the storage to a pool or to one checked-out client, for one space (options as
+   * `PgSessionStorage`'s).
    *
-   * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid
+   * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid or an option is invalid
    */
-  constructor(client: pg.Pool | pg.PoolClient, spaceId: string) {
-    super(client, spaceId);
+  constructor(client: pg.Pool | pg.PoolClient, spaceId: string, options: PgSessionStorageOptions = {}) {
+    super(client, spaceId, options);
     this.#client = client;
     this.#ctx = createSqlContext(client, spaceId);
   }

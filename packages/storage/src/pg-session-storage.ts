@@ -15,7 +15,8 @@ import type {
 import { SessionArchivedError, SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { appendRecords, insertRecordsFrom, listRecords } from './internal/records-sql';
+import { HistoryCache } from './internal/history-cache';
+import { appendRecords, bumpRecordsRev, insertRecordsFrom, listRecords } from './internal/records-sql';
 import { insertChild, insertRoot, selectSession } from './internal/sessions-sql';
 import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
 import { createSqlContext, type SqlContext } from './internal/sql-context';
@@ -40,8 +41,22 @@ import {
   toJsonParam,
   toRecordsParam,
 } from './internal/validate';
-import { toIso, toMessage, toSessionMeta, toSessionRow } from './mappers';
+import { type RecordDbRow, toIso, toMessage, toSessionMeta, toSessionRow } from './mappers';
 import { withPgErrors } from './pg-errors';
+
+/** Sessions whose history window one pool-bound storage keeps by default. */
+export const DEFAULT_HISTORY_CACHE_SESSIONS = 32;
+
+/** Options of `PgSessionStorage` (and `PgMainStorage`). */
+export interface PgSessionStorageOptions {
+  /**
+   * How many sessions' history windows to keep in memory (least recently used first out), so a
+   * turn reads none of the records it already knows: its one read statement compares the
+   * session's records revision and sends the window only when another writer changed it.
+   * Only a storage built on a pool caches; `0` turns it off. Default 32.
+   */
+  historyCacheSessions?: number;
+}
 
 const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
 const MESSAGE_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
@@ -69,16 +84,21 @@ const MAX_STALE_REREADS = 3;
 export class PgSessionStorage implements SessionStorage {
   readonly #client: pg.Pool | pg.PoolClient;
   readonly #ctx: SqlContext;
+  /** `null` on a checked-out client: its writes may belong to a transaction that rolls back. */
+  readonly #history: HistoryCache | null;
 
   /**
    * Binds the storage to a pool (each call borrows a connection) or to one checked-out client
    * (every call runs on it, inside whatever transaction the caller opened).
    *
-   * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid
+   * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid or an option is invalid
    */
-  constructor(client: pg.Pool | pg.PoolClient, spaceId: string) {
+  constructor(client: pg.Pool | pg.PoolClient, spaceId: string, options: PgSessionStorageOptions = {}) {
     this.#client = client;
     this.#ctx = createSqlContext(client, spaceId);
+    const sessions = options.historyCacheSessions ?? DEFAULT_HISTORY_CACHE_SESSIONS;
+    assertCount(sessions, 'historyCacheSessions');
+    this.#history = this.#ctx.autocommit && sessions > 0 ? new HistoryCache(sessions) : null;
   }
 
   /** The space every statement of this instance is scoped to. */
@@ -187,7 +207,7 @@ export class PgSessionStorage implements SessionStorage {
       assertCount(keepRecent, 'keepRecent');
       if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
       const { rows } = await sql<{ found: boolean }>`
-        WITH target AS (SELECT id, space_id FROM sessions WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId}),
+        WITH target AS (${bumpRecordsRev(this.#ctx, sessionId)}),
         kept AS (
           SELECT r.id FROM records r JOIN target ON r.session_id = target.id AND r.space_id = target.space_id
           ORDER BY r.id DESC LIMIT ${keepRecent}
@@ -283,25 +303,39 @@ export class PgSessionStorage implements SessionStorage {
       const lease = options.lease;
       if (lease !== undefined) assertLeaseClaim(lease);
       if (!isUuid(sessionId)) return null;
-      let row = await selectTurnContext(this.#ctx, sessionId, options.maxRecords, lease);
+      const { maxRecords } = options;
+      // Captured before the read: a commit may replace the entry while the statement runs.
+      const cached = this.#history?.get(sessionId, maxRecords);
+      let row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev);
       for (let reread = 0; row && !row.lease_fresh && reread < MAX_STALE_REREADS; reread++) {
-        row = await selectTurnContext(this.#ctx, sessionId, options.maxRecords, lease);
+        row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev);
       }
-      if (!row) return null;
+      if (!row) {
+        this.#history?.delete(sessionId);
+        return null;
+      }
       if (lease && row.status === 'active' && !row.lease_taken) {
         throw sessionBusy(sessionId, row.lease_remaining_ms);
       }
-      const records = row.records ?? [];
-      // One extra row was read to learn whether older records exist; it is the oldest, so drop it.
-      const hasOlderRecords = records.length > options.maxRecords;
-      const window = hasOlderRecords ? records.slice(1) : records;
+      let records: Message[];
+      let hasOlderRecords: boolean;
+      if (cached !== undefined && row.records === null && row.records_rev === cached.rev) {
+        records = cached.records.slice();
+        hasOlderRecords = cached.hasOlderRecords;
+      } else {
+        const rows = row.records ?? [];
+        // One extra row was read to learn whether older records exist; it is the oldest, so drop it.
+        hasOlderRecords = rows.length > maxRecords;
+        records = (hasOlderRecords ? rows.slice(1) : rows).map(toMessage);
+        this.#history?.set(sessionId, row.records_rev, maxRecords, records.slice(), hasOlderRecords);
+      }
       return {
         meta: toSessionMeta(row),
         turnCount: row.turn_count,
         systemPrompt: row.system_prompt,
         insight: row.insight,
         memory: row.memory,
-        records: window.map(toMessage),
+        records,
         hasOlderRecords,
       };
     });
@@ -327,15 +361,17 @@ export class PgSessionStorage implements SessionStorage {
       if (commit.releaseLease !== undefined) assertLeaseOwner(commit.releaseLease);
       if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
 
-      const { rows } = await sql<{ turn_count: number; last_active_at: Date }>`
+      const writesRecords = commit.records.length > 0;
+      const { rows } = await sql<{ turn_count: number; last_active_at: Date; records_rev: number }>`
         WITH turn AS (
           UPDATE sessions
           SET turn_count = turn_count + ${commit.countTurn === true ? 1 : 0}::int,
+              records_rev = records_rev + ${writesRecords ? 1 : 0}::int,
               last_active_at = now(),
               updated_at = now()${releaseLeaseSet(commit.releaseLease)}
           WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId} AND status = 'active'
             ${commit.expectedTurnCount === undefined ? sql`` : sql`AND turn_count = ${commit.expectedTurnCount}`}
-          RETURNING id, space_id, turn_count, last_active_at
+          RETURNING id, space_id, turn_count, last_active_at, records_rev
         ),
         written AS (${insertRecordsFrom(sql`turn`, recordsJson)} RETURNING 1)
         ${
@@ -348,9 +384,16 @@ export class PgSessionStorage implements SessionStorage {
                 RETURNING 1
               )`
         }
-        SELECT turn_count, last_active_at FROM turn`.execute(this.#ctx.db);
+        SELECT turn_count, last_active_at, records_rev FROM turn`.execute(this.#ctx.db).catch((error: unknown) => {
+        // Whether it committed is unknown (a lost connection): the next read sends the window.
+        this.#history?.delete(sessionId);
+        throw error;
+      });
       const row = rows[0];
-      if (row) return { turnCount: row.turn_count, lastActiveAt: toIso(row.last_active_at) };
+      if (row) {
+        if (writesRecords) this.#history?.append(sessionId, row.records_rev, toCachedMessages(recordsJson));
+        return { turnCount: row.turn_count, lastActiveAt: toIso(row.last_active_at) };
+      }
 
       const current = await this.#ctx.db
         .selectFrom('sessions')
@@ -429,4 +472,30 @@ export class PgSessionStorage implements SessionStorage {
     const Self = this.constructor as new (client: pg.Pool | pg.PoolClient, spaceId: string) => this;
     return runInTransaction(this.#client, (connection) => fn(new Self(connection, this.#ctx.spaceId)));
   }
+}
+
+/**
+ * The records a commit wrote, as a read would return them, parsed from the JSON sent to
+ * PostgreSQL (so later changes to the caller's objects cannot reach the cache). `null` when one
+ * has no exact ISO timestamp: its stored time is PostgreSQL's clock or parsing, unknown here.
+ */
+function toCachedMessages(recordsJson: string): Message[] | null {
+  const params = JSON.parse(recordsJson) as Array<Partial<RecordDbRow> & Pick<RecordDbRow, 'role' | 'content'>>;
+  const messages: Message[] = [];
+  for (const param of params) {
+    const timestamp = param.timestamp;
+    if (typeof timestamp !== 'string' || new Date(timestamp).toISOString() !== timestamp) return null;
+    messages.push(
+      toMessage({
+        id: 0,
+        role: param.role,
+        content: param.content,
+        tool_calls: param.tool_calls ?? null,
+        tool_call_id: param.tool_call_id ?? null,
+        metadata: param.metadata ?? null,
+        timestamp,
+      }),
+    );
+  }
+  return messages;
 }

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import * as m0001 from './2026_11_22_0001_initial_schema';
 import * as m0002 from './2026_11_22_0002_turn_lease';
+import * as m0003 from './2026_11_22_0003_records_revision';
 
 /**
  * Every migration of the schema, by name, in the order they run.
@@ -12,4 +13,5 @@ import * as m0002 from './2026_11_22_0002_turn_lease';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026_11_22_0001_initial_schema': m0001,
   '2026_11_22_0002_turn_lease': m0002,
+  '2026_11_22_0003_records_revision': m0003,
 });

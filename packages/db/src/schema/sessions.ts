@@ -44,6 +44,11 @@ export interface SessionsTable {
   turn_lease_owner: string | null;
   /** When the turn lease lapses unless renewed; `NULL` exactly when `turn_lease_owner` is. */
   turn_lease_expires_at: NullableTimestamp;
+  /**
+   * Incremented by every statement that inserts or deletes records of the session, under its row
+   * lock: equal revisions mean identical records (what a cached history window is checked against).
+   */
+  records_rev: Generated<number>;
 }
 
 /** A row of `sessions` as read. */

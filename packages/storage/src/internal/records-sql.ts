@@ -20,6 +20,16 @@ export function insertRecordsFrom(source: RawBuilder<unknown>, recordsJson: stri
     ORDER BY e.ord`;
 }
 
+/**
+ * `UPDATE sessions … RETURNING id, space_id` that increments the records revision of one session
+ * of the space: the target of every statement that inserts or deletes its records. The row lock
+ * it takes orders those statements, so equal revisions always mean identical records.
+ */
+export function bumpRecordsRev(ctx: SqlContext, sessionId: string): RawBuilder<unknown> {
+  return sql`UPDATE sessions SET records_rev = records_rev + 1
+    WHERE id = ${sessionId} AND space_id = ${ctx.spaceId} RETURNING id, space_id`;
+}
+
 /** Appends records to one session of the space in one statement; false when the session is not there. */
 export async function appendRecords(
   ctx: SqlContext,
@@ -27,7 +37,7 @@ export async function appendRecords(
   recordsJson: string,
 ): Promise<boolean> {
   const { rows } = await sql<{ found: boolean }>`
-    WITH target AS (SELECT id, space_id FROM sessions WHERE id = ${sessionId} AND space_id = ${ctx.spaceId}),
+    WITH target AS (${bumpRecordsRev(ctx, sessionId)}),
     inserted AS (${insertRecordsFrom(sql`target`, recordsJson)} RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM target) AS found`.execute(ctx.db);
   return rows[0]?.found === true;
@@ -43,7 +53,7 @@ export async function replaceRecords(
   recordsJson: string,
 ): Promise<boolean> {
   const { rows } = await sql<{ found: boolean }>`
-    WITH target AS (SELECT id, space_id FROM sessions WHERE id = ${sessionId} AND space_id = ${ctx.spaceId}),
+    WITH target AS (${bumpRecordsRev(ctx, sessionId)}),
     removed AS (
       DELETE FROM records r USING target
       WHERE r.session_id = target.id AND r.space_id = target.space_id

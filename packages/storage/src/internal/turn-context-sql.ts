@@ -15,8 +15,13 @@ export interface TurnContextDbRow extends SessionDbRow {
   system_prompt: string | null;
   insight: string | null;
   memory: string | null;
-  /** `null` when the read was skipped because another owner holds the lease. */
+  /**
+   * `null` when the read was skipped: another owner holds the lease, or the records revision is
+   * still the caller's `knownRev` (its cached window is exact).
+   */
   records: RecordDbRow[] | null;
+  /** The session's records revision (see `bumpRecordsRev`). */
+  records_rev: number;
   /** True when this statement took (or re-took) the lease. */
   lease_taken: boolean;
   /**
@@ -77,7 +82,8 @@ function expiresIn(ttlMs: number): RawBuilder<unknown> {
  * Reads a turn's context in ONE statement: the session row, its system prompt, insight and
  * memory slots, and the newest `maxRecords + 1` records (the extra one tells whether older ones
  * exist), read backwards on the `(session_id, id)` index. `null` when the session is not in the
- * space.
+ * space. With `knownRev`, the records are left out (`null`) when the session's records revision
+ * still equals it.
  *
  * With `lease`, a data-modifying CTE takes the lease of the active session in the same statement
  * when it is free, lapsed or already this owner's; concurrent takers queue on the row lock and
@@ -89,6 +95,7 @@ export async function selectTurnContext(
   sessionId: string,
   maxRecords: number,
   lease?: TurnLeaseClaim,
+  knownRev?: number,
 ): Promise<TurnContextDbRow | null> {
   const leaseCte = lease
     ? sql`WITH lease AS (
@@ -101,6 +108,8 @@ export async function selectTurnContext(
     : sql``;
   // Without a lease everything is read; with one, nothing more is read for a busy session.
   const read = lease ? sql`(s.status <> 'active' OR EXISTS (SELECT 1 FROM lease))` : sql`true`;
+  // The window, the bulk of the read, is sent only when the caller's copy is not exact.
+  const readWindow = knownRev === undefined ? read : sql`${read} AND s.records_rev <> ${knownRev}::bigint`;
   const leaseColumns = lease
     ? sql`EXISTS (SELECT 1 FROM lease) AS lease_taken,
         coalesce((SELECT l.turn_count = s.turn_count AND l.last_active_at = s.last_active_at FROM lease l), true)
@@ -114,7 +123,7 @@ export async function selectTurnContext(
     lease && ctx.autocommit ? sql`, (SELECT set_config('synchronous_commit', 'off', true)) AS cfg` : sql``;
   const { rows } = await sql<TurnContextDbRow>`
     ${leaseCte}
-    SELECT ${SESSION_COLUMNS}, ${leaseColumns},
+    SELECT ${SESSION_COLUMNS}, s.records_rev, ${leaseColumns},
       CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
         WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'system_prompt') END AS system_prompt,
       CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
@@ -123,7 +132,7 @@ export async function selectTurnContext(
         WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'memory') END AS memory,
       -- Positional arrays, newest first: building them costs PostgreSQL a fraction of json_agg
       -- over whole rows (keys per row plus a sort), and the window is the bulk of a turn's read.
-      CASE WHEN ${read} THEN (SELECT coalesce(json_agg(json_build_array(
+      CASE WHEN ${readWindow} THEN (SELECT coalesce(json_agg(json_build_array(
           w.id, w.role, w.content, w.tool_calls, w.tool_call_id, w.metadata, w."timestamp")), '[]'::json) FROM (
           SELECT ${RECORD_COLUMNS} FROM records r
           WHERE r.session_id = s.id AND r.space_id = s.space_id
