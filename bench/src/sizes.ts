@@ -20,7 +20,7 @@ export interface BenchSizes {
   shortHistoryTurns: number;
   shortSessions: number;
   /**
-   * History of the medium sessions (as many as the long ones): past the 400-record window a turn
+   * History of the medium sessions (as many as the long ones): past the 200-record window a turn
    * sends to the model, so medium vs long shows whether cost still grows once the window is full.
    */
   mediumHistoryTurns: number;

@@ -2,8 +2,12 @@ import type { Message, SessionRole } from './types';
 
 /** Share of the model's context window a prompt may fill when no ratio is configured. */
 export const DEFAULT_BUDGET_RATIO = 0.8;
-/** Records read for the history window of a turn when no limit is configured. */
-export const DEFAULT_MAX_HISTORY_RECORDS = 400;
+/**
+ * Records read for the history window of a turn when no limit is configured: about 100 exchanges.
+ * Older history reaches the prompt through the session's L2 memory, so the window bounds a turn's
+ * cost (and the model's bill) without forgetting.
+ */
+export const DEFAULT_MAX_HISTORY_RECORDS = 200;
 
 /** Fixed per-message overhead of the token estimate (role, separators). */
 const MESSAGE_OVERHEAD_TOKENS = 4;

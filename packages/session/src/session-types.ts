@@ -23,7 +23,7 @@ import type {
 export interface ContextOptions {
   /** Share of `llm.maxContextTokens` the prompt may fill (default 0.8). */
   budgetRatio?: number;
-  /** Most records read for the history window (default 400); keeps a turn's cost bounded. */
+  /** Most records read for the history window (default 200); keeps a turn's cost bounded. */
   maxHistoryRecords?: number;
 }
 

@@ -348,7 +348,7 @@ describe('Session turn lease', () => {
     const load = vi.spyOn(storage, 'loadTurnContext');
     const release = vi.spyOn(storage, 'releaseTurnLease');
     const draft = await child.beginTurn('hello', { lease: lease('a') });
-    expect(load).toHaveBeenCalledWith(child.id, { maxRecords: 400, lease: lease('a') });
+    expect(load).toHaveBeenCalledWith(child.id, { maxRecords: 200, lease: lease('a') });
     await expectCode(storage.loadTurnContext(child.id, claim('b')), 'SESSION_BUSY');
     await draft.call();
     await draft.commit();
