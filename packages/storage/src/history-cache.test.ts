@@ -1,5 +1,5 @@
-import { createPool } from '@stello-ai/db';
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
+import { createPool } from '@stello-ai/db';
 import type { Message, TurnContextData } from '@stello-ai/session';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,13 +18,27 @@ beforeAll(async () => {
   watched.on('acquire', (client: pg.PoolClient & { watched?: true }) => {
     if (client.watched) return;
     client.watched = true;
-    const original = client.query as (...args: unknown[]) => Promise<pg.QueryResult>;
-    (client as { query: unknown }).query = async function query(this: unknown, ...args: unknown[]) {
-      const result = await original.apply(this, args);
+    const original = client.query as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = function query(this: unknown, ...args: unknown[]) {
       const config = args[0] as string | { text?: string };
       const text = typeof config === 'string' ? config : (config?.text ?? '');
-      if (text.includes('AS lease_taken')) windowsSent.push(result.rows[0]?.records != null);
-      return result;
+      if (!text.includes('AS lease_taken')) return original.apply(this, args);
+      const observe = (result: pg.QueryResult | undefined) =>
+        windowsSent.push(result?.rows[0]?.records != null);
+      // pool.query passes a callback; Kysely awaits the promise.
+      const callback = args.at(-1);
+      if (typeof callback === 'function') {
+        args[args.length - 1] = (error: unknown, result: pg.QueryResult) => {
+          if (!error) observe(result);
+          callback(error, result);
+        };
+        return original.apply(this, args);
+      }
+      const promise = original.apply(this, args) as Promise<pg.QueryResult>;
+      return promise.then((result) => {
+        observe(result);
+        return result;
+      });
     };
   });
 });
@@ -120,7 +134,11 @@ describe('PgSessionStorage history cache', () => {
     await cached.commitTurn(sessionId, { records: turn(1), countTurn: true });
     await readBoth(50);
 
-    await uncached.appendRecord(sessionId, { role: 'system', content: 'appended', timestamp: turn(9)[0]!.timestamp! });
+    await uncached.appendRecord(sessionId, {
+      role: 'system',
+      content: 'appended',
+      timestamp: turn(9)[0]!.timestamp!,
+    });
     expect((await readBoth(50)).records.at(-1)?.content).toBe('appended');
 
     await uncached.trimRecords(sessionId, 2);
@@ -144,7 +162,11 @@ describe('PgSessionStorage history cache', () => {
     ).rejects.toBe(failure);
     expect((await readBoth(50)).records).toEqual([]);
     await cached.commitTurn(sessionId, { records: turn(2), countTurn: true });
-    expect((await readBoth(50)).records.map((r) => r.content)).toEqual(['question 2', 'answer 2', 'result 2']);
+    expect((await readBoth(50)).records.map((r) => r.content)).toEqual([
+      'question 2',
+      'answer 2',
+      'result 2',
+    ]);
   });
 
   it('stores no guess for records without a timestamp: the next read has the database time', async () => {
@@ -162,7 +184,11 @@ describe('PgSessionStorage history cache', () => {
       'TURN_CONFLICT',
     );
     await uncached.commitTurn(sessionId, { records: turn(2), countTurn: true });
-    expect((await readBoth(50)).records.map((r) => r.content)).toEqual(['question 2', 'answer 2', 'result 2']);
+    expect((await readBoth(50)).records.map((r) => r.content)).toEqual([
+      'question 2',
+      'answer 2',
+      'result 2',
+    ]);
   });
 
   it('reads a window of another size in full', async () => {
@@ -223,5 +249,65 @@ describe('PgSessionStorage history cache', () => {
         expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
       );
     }
+  });
+});
+
+describe('PgSessionStorage prepared statements', () => {
+  async function preparedNames(preparedStatements?: boolean): Promise<string[]> {
+    const space = await createSpaceFixture(database.pool, 'prepared');
+    // A connection of its own: nothing prepared on it before this test.
+    const own = createPool({ connectionString: database.url, max: 1 });
+    const client = await own.connect();
+    try {
+      const storage = new PgSessionStorage(
+        client,
+        space.spaceId,
+        preparedStatements === undefined ? {} : { preparedStatements },
+      );
+      for (let n = 0; n < 2; n++) {
+        const context = await storage.loadTurnContext(space.rootId, { maxRecords: 10, lease: LEASE });
+        await storage.commitTurn(space.rootId, {
+          records: turn(n),
+          countTurn: true,
+          expectedTurnCount: context!.turnCount,
+          releaseLease: LEASE.owner,
+        });
+      }
+      const context = await storage.loadTurnContext(space.rootId, { maxRecords: 10 });
+      expect(context!.records.map((r) => r.content)).toEqual([
+        'question 0',
+        'answer 0',
+        'result 0',
+        'question 1',
+        'answer 1',
+        'result 1',
+      ]);
+      const { rows } = await client.query<{ name: string }>(
+        "SELECT name FROM pg_prepared_statements WHERE name LIKE 'stello_%' ORDER BY name",
+      );
+      return rows.map((row) => row.name);
+    } finally {
+      client.release();
+      await own.end();
+    }
+  }
+
+  it('prepares the read and the commit of a turn once per connection, by default', async () => {
+    // The leased read, the commit and the plain read: three texts, each prepared once.
+    expect(await preparedNames()).toHaveLength(3);
+  });
+
+  it('sends unnamed statements with preparedStatements: false', async () => {
+    expect(await preparedNames(false)).toEqual([]);
+  });
+
+  it('refuses a preparedStatements that is not a boolean', async () => {
+    const space = await createSpaceFixture(database.pool, 'bad option');
+    expect(
+      () =>
+        new PgSessionStorage(database.pool, space.spaceId, {
+          preparedStatements: 'yes' as unknown as boolean,
+        }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });

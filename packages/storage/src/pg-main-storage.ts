@@ -44,7 +44,7 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
   constructor(client: pg.Pool | pg.PoolClient, spaceId: string, options: PgSessionStorageOptions = {}) {
     super(client, spaceId, options);
     this.#client = client;
-    this.#ctx = createSqlContext(client, spaceId);
+    this.#ctx = createSqlContext(client, spaceId, options.preparedStatements ?? true);
   }
 
   /** Active standard sessions that have a memory slot, with it, ordered by depth then index. One statement. */

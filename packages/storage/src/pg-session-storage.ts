@@ -16,6 +16,7 @@ import { SessionArchivedError, SessionError, sessionNotFoundError } from '@stell
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { HistoryCache } from './internal/history-cache';
+import { runHot } from './internal/prepared';
 import { appendRecords, bumpRecordsRev, insertRecordsFrom, listRecords } from './internal/records-sql';
 import { insertChild, insertRoot, selectSession } from './internal/sessions-sql';
 import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
@@ -56,6 +57,12 @@ export interface PgSessionStorageOptions {
    * Only a storage built on a pool caches; `0` turns it off. Default 32.
    */
   historyCacheSessions?: number;
+  /**
+   * Sends the two statements of every turn as named prepared statements, parsed and planned once
+   * per connection. Turn it off behind a pooler that cannot keep named statements per client
+   * (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`). Default true.
+   */
+  preparedStatements?: boolean;
 }
 
 const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
@@ -84,6 +91,7 @@ const MAX_STALE_REREADS = 3;
 export class PgSessionStorage implements SessionStorage {
   readonly #client: pg.Pool | pg.PoolClient;
   readonly #ctx: SqlContext;
+  readonly #options: PgSessionStorageOptions;
   /** `null` on a checked-out client: its writes may belong to a transaction that rolls back. */
   readonly #history: HistoryCache | null;
 
@@ -95,7 +103,13 @@ export class PgSessionStorage implements SessionStorage {
    */
   constructor(client: pg.Pool | pg.PoolClient, spaceId: string, options: PgSessionStorageOptions = {}) {
     this.#client = client;
-    this.#ctx = createSqlContext(client, spaceId);
+    this.#options = options;
+    if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+      throw new SessionError('INVALID_ARGUMENT', 'preparedStatements must be a boolean', {
+        details: { field: 'preparedStatements' },
+      });
+    }
+    this.#ctx = createSqlContext(client, spaceId, options.preparedStatements ?? true);
     const sessions = options.historyCacheSessions ?? DEFAULT_HISTORY_CACHE_SESSIONS;
     assertCount(sessions, 'historyCacheSessions');
     this.#history = this.#ctx.autocommit && sessions > 0 ? new HistoryCache(sessions) : null;
@@ -362,7 +376,9 @@ export class PgSessionStorage implements SessionStorage {
       if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
 
       const writesRecords = commit.records.length > 0;
-      const { rows } = await sql<{ turn_count: number; last_active_at: Date; records_rev: number }>`
+      const rows = await runHot(
+        this.#ctx,
+        sql<{ turn_count: number; last_active_at: Date; records_rev: number }>`
         WITH turn AS (
           UPDATE sessions
           SET turn_count = turn_count + ${commit.countTurn === true ? 1 : 0}::int,
@@ -384,7 +400,8 @@ export class PgSessionStorage implements SessionStorage {
                 RETURNING 1
               )`
         }
-        SELECT turn_count, last_active_at, records_rev FROM turn`.execute(this.#ctx.db).catch((error: unknown) => {
+        SELECT turn_count, last_active_at, records_rev FROM turn`,
+      ).catch((error: unknown) => {
         // Whether it committed is unknown (a lost connection): the next read sends the window.
         this.#history?.delete(sessionId);
         throw error;
@@ -469,8 +486,14 @@ export class PgSessionStorage implements SessionStorage {
    * caller's own `COMMIT` stays in charge.
    */
   transaction<T>(fn: (tx: this) => Promise<T>): Promise<T> {
-    const Self = this.constructor as new (client: pg.Pool | pg.PoolClient, spaceId: string) => this;
-    return runInTransaction(this.#client, (connection) => fn(new Self(connection, this.#ctx.spaceId)));
+    const Self = this.constructor as new (
+      client: pg.Pool | pg.PoolClient,
+      spaceId: string,
+      options: PgSessionStorageOptions,
+    ) => this;
+    return runInTransaction(this.#client, (connection) =>
+      fn(new Self(connection, this.#ctx.spaceId, this.#options)),
+    );
   }
 }
 
@@ -480,7 +503,9 @@ export class PgSessionStorage implements SessionStorage {
  * has no exact ISO timestamp: its stored time is PostgreSQL's clock or parsing, unknown here.
  */
 function toCachedMessages(recordsJson: string): Message[] | null {
-  const params = JSON.parse(recordsJson) as Array<Partial<RecordDbRow> & Pick<RecordDbRow, 'role' | 'content'>>;
+  const params = JSON.parse(recordsJson) as Array<
+    Partial<RecordDbRow> & Pick<RecordDbRow, 'role' | 'content'>
+  >;
   const messages: Message[] = [];
   for (const param of params) {
     const timestamp = param.timestamp;

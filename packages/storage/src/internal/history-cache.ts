@@ -37,7 +37,13 @@ export class HistoryCache {
   }
 
   /** Stores the window read at `rev`. */
-  set(sessionId: string, rev: number, maxRecords: number, records: Message[], hasOlderRecords: boolean): void {
+  set(
+    sessionId: string,
+    rev: number,
+    maxRecords: number,
+    records: Message[],
+    hasOlderRecords: boolean,
+  ): void {
     for (const record of records) freezeMessage(record);
     this.#put(sessionId, { rev, maxRecords, records: Object.freeze(records), hasOlderRecords });
   }

@@ -12,6 +12,10 @@ export interface SqlContext {
    * may be inside the caller's transaction (whose settings a statement must not change).
    */
   readonly autocommit: boolean;
+  /** The pool or client itself, for statements sent without Kysely (see `runHot`). */
+  readonly client: pg.Pool | pg.PoolClient;
+  /** Whether the per-turn statements are sent as named prepared statements. */
+  readonly prepared: boolean;
 }
 
 /**
@@ -19,7 +23,11 @@ export interface SqlContext {
  *
  * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid (no space could match it)
  */
-export function createSqlContext(client: pg.Pool | pg.PoolClient, spaceId: string): SqlContext {
+export function createSqlContext(
+  client: pg.Pool | pg.PoolClient,
+  spaceId: string,
+  prepared = true,
+): SqlContext {
   if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
     throw new SessionError('INVALID_ARGUMENT', 'client must be a pg.Pool or a pg.PoolClient', {
       details: { field: 'client' },
@@ -31,5 +39,5 @@ export function createSqlContext(client: pg.Pool | pg.PoolClient, spaceId: strin
     });
   }
   // A pg.Pool counts its clients; a PoolClient does not.
-  return { db: createDb(client), spaceId, autocommit: 'totalCount' in client };
+  return { db: createDb(client), spaceId, autocommit: 'totalCount' in client, client, prepared };
 }

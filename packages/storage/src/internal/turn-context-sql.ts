@@ -2,6 +2,7 @@ import type { TurnLeaseClaim } from '@stello-ai/session';
 import { SessionError } from '@stello-ai/session';
 import { type RawBuilder, sql } from 'kysely';
 import type { RecordDbRow, SessionDbRow } from '../mappers';
+import { runHot } from './prepared';
 import { RECORD_COLUMNS } from './records-sql';
 import { SESSION_COLUMNS } from './sessions-sql';
 import type { SqlContext } from './sql-context';
@@ -121,7 +122,9 @@ export async function selectTurnContext(
   // crash should do to it. Skipping the WAL flush for this statement halves a turn's flush waits.
   const syncCommitOff =
     lease && ctx.autocommit ? sql`, (SELECT set_config('synchronous_commit', 'off', true)) AS cfg` : sql``;
-  const { rows } = await sql<TurnContextDbRow>`
+  const rows = await runHot(
+    ctx,
+    sql<TurnContextDbRow>`
     ${leaseCte}
     SELECT ${SESSION_COLUMNS}, s.records_rev, ${leaseColumns},
       CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
@@ -139,7 +142,8 @@ export async function selectTurnContext(
           ORDER BY r.id DESC LIMIT ${maxRecords + 1}
         ) w) END AS records
     FROM sessions s${syncCommitOff}
-    WHERE s.id = ${sessionId} AND s.space_id = ${ctx.spaceId}`.execute(ctx.db);
+    WHERE s.id = ${sessionId} AND s.space_id = ${ctx.spaceId}`,
+  );
   const row = rows[0];
   if (!row) return null;
   return { ...row, records: row.records === null ? null : fromRecordTuples(row.records) };
