@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import type { StelloAgent } from '@stello-ai/core';
+import { createPool } from '@stello-ai/db';
 import { createOfflineAdapter, isCodedError, type LLMCallFn } from '@stello-ai/session';
 import { PgMainStorage, PgMemoryEngine, PgSessionStorage, PgSessionTree } from '@stello-ai/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -105,6 +106,42 @@ describe('AgentPool', () => {
       for (const idleTtlMs of [0, -5, Number.NaN]) {
         expect(() => new AgentPool(db.pool, { model, idleTtlMs })).toThrow(/idleTtlMs/);
       }
+    });
+
+    it('throws INVALID_ARGUMENT for bad storage options, before any agent is built', () => {
+      expect(() => new AgentPool(db.pool, { model, storage: { historyCacheSessions: -1 } })).toThrow(
+        /historyCacheSessions/,
+      );
+    });
+  });
+
+  describe('storage options', () => {
+    /** Runs two turns through a pool on a one-connection pg pool; returns what it prepared there. */
+    async function preparedAfterTurns(options: AgentPoolOptions): Promise<number> {
+      const single = createPool({ connectionString: db.url, max: 1 });
+      try {
+        const agents = new AgentPool(single, options);
+        pools.push(agents);
+        const space = await newSpace();
+        const agent = await agents.getAgent(space.id);
+        const root = await agent.sessions.getRoot();
+        await agent.turn(root.id, 'one');
+        await agent.turn(root.id, 'two');
+        expect(
+          (await agent.memory.readRecords(root.id)).map((r) => r.content).filter((c) => c.length < 4),
+        ).toEqual(['one', 'two']);
+        const { rows } = await single.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'stello_%'",
+        );
+        return rows[0]!.n;
+      } finally {
+        await single.end();
+      }
+    }
+
+    it('passes them to every space storage: turns use prepared statements unless turned off', async () => {
+      expect(await preparedAfterTurns({ model })).toBeGreaterThan(0);
+      expect(await preparedAfterTurns({ model, storage: { preparedStatements: false } })).toBe(0);
     });
   });
 

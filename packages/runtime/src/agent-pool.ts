@@ -1,6 +1,12 @@
 import { createStelloAgent, type StelloAgent, type StelloAgentConfig } from '@stello-ai/core';
 import type { LLMAdapter, LLMCallFn } from '@stello-ai/session';
-import { PgMainStorage, PgMemoryEngine, PgSessionStorage, PgSessionTree } from '@stello-ai/storage';
+import {
+  PgMainStorage,
+  PgMemoryEngine,
+  PgSessionStorage,
+  type PgSessionStorageOptions,
+  PgSessionTree,
+} from '@stello-ai/storage';
 import type pg from 'pg';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
@@ -46,7 +52,15 @@ export interface AgentPoolOptions {
   idleTtlMs?: number;
   /** Receives evictions and the agents' background failures (default: silent). */
   logger?: Logger;
+  /**
+   * Options of every space's `PgSessionStorage` and `PgMainStorage`: the history window cache
+   * and prepared statements (turn those off behind a pooler that cannot keep them).
+   */
+  storage?: PgSessionStorageOptions;
 }
+
+/** Any valid space id: the storage built to check the options sends no statement. */
+const OPTIONS_CHECK_SPACE_ID = '00000000-0000-4000-8000-000000000000';
 
 /** Idle time after which an unused, non-busy agent is evicted, unless configured. */
 export const DEFAULT_AGENT_IDLE_TTL_MS = 5 * 60_000;
@@ -170,6 +184,8 @@ export class AgentPool {
         details: { field: 'idleTtlMs' },
       });
     }
+    // Bad storage options fail here, not at the first request of every space.
+    new PgSessionStorage(pool, OPTIONS_CHECK_SPACE_ID, options.storage);
     this.#pool = pool;
     this.#options = options;
     this.#idleTtlMs = idleTtlMs;
@@ -270,8 +286,8 @@ export class AgentPool {
       spaceId,
       space: ref.space,
       pool: this.#pool,
-      sessionStorage: new PgSessionStorage(this.#pool, spaceId),
-      mainStorage: new PgMainStorage(this.#pool, spaceId),
+      sessionStorage: new PgSessionStorage(this.#pool, spaceId, this.#options.storage),
+      mainStorage: new PgMainStorage(this.#pool, spaceId, this.#options.storage),
       sessionTree: new PgSessionTree(this.#pool, spaceId),
       memoryEngine: new PgMemoryEngine(this.#pool, spaceId),
     };

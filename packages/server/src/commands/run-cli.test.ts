@@ -170,6 +170,9 @@ describe('runCli', () => {
       'unknown keys command "constructor"',
     );
     expect((await cli(['serve', '--port', 'eighty'], env)).code).toBe(2);
+    const badPrepared = await cli(['serve', '--port', '0'], { ...env, STELLO_PREPARED_STATEMENTS: 'maybe' });
+    expect(badPrepared.code).toBe(2);
+    expect(badPrepared.stderr.join('\n')).toContain('STELLO_PREPARED_STATEMENTS');
   });
 
   it('exits with 2 when no database is configured', async () => {
@@ -183,7 +186,7 @@ describe('runCli', () => {
     const stdout: string[] = [];
     const apiKey = 'stello_cli-serve-seeded-key-0001';
     const running = runCli(['serve', '--port', '0'], {
-      env: { DATABASE_URL: db.url, STELLO_API_KEY: apiKey },
+      env: { DATABASE_URL: db.url, STELLO_API_KEY: apiKey, STELLO_PREPARED_STATEMENTS: 'off' },
       stdout: (line) => stdout.push(line),
       stderr: () => {},
       signal: controller.signal,

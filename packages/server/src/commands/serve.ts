@@ -36,6 +36,8 @@ Environment:
   OPENAI_API_KEY                use an OpenAI-compatible endpoint (model: $STELLO_MODEL, default gpt-4o-mini)
   OPENAI_BASE_URL               endpoint of an OpenAI-compatible server (Ollama, vLLM, DeepSeek…)
   STELLO_MODEL                  model name for the provider above
+  STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
+                                (PgBouncer in transaction mode before 1.21); default true
   With no LLM key the server runs the offline model, which answers locally without a network.`;
 
 function parsePort(raw: string): number {
@@ -44,6 +46,14 @@ function parsePort(raw: string): number {
     throw new CliUsageError(`invalid port "${raw}": expected an integer from 0 to 65535`, 'serve');
   }
   return port;
+}
+
+/** `STELLO_PREPARED_STATEMENTS`: true unless set to false, 0, no or off. */
+function parsePreparedStatements(raw: string | undefined): boolean {
+  const value = raw?.trim().toLowerCase() ?? '';
+  if (value === '' || ['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new CliUsageError(`invalid STELLO_PREPARED_STATEMENTS "${raw}": expected true or false`, 'serve');
 }
 
 function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
@@ -68,12 +78,17 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
   const url = resolveDatabaseUrl('serve', values['database-url'], ctx);
   const port = parsePort(values.port ?? ctx.env.PORT ?? String(DEFAULT_PORT));
   const host = values.host ?? ctx.env.HOST ?? DEFAULT_HOST;
+  const preparedStatements = parsePreparedStatements(ctx.env.STELLO_PREPARED_STATEMENTS);
   const logger = createJsonLogger({ write: ctx.stdout });
   const { model, provider, description } = createModelFromEnv(ctx.env);
 
   const pool = createPool({ connectionString: url });
   try {
-    const server = await createStelloServer({ pool, agentPoolOptions: { model }, logger });
+    const server = await createStelloServer({
+      pool,
+      agentPoolOptions: { model, storage: { preparedStatements } },
+      logger,
+    });
     const apiKey = ctx.env.STELLO_API_KEY?.trim();
     if (apiKey) {
       const seeded = await seedApiKey(server.userStore, apiKey);
