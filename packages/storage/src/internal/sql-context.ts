@@ -39,5 +39,24 @@ export function createSqlContext(
     });
   }
   // A pg.Pool counts its clients; a PoolClient does not.
-  return { db: createDb(client), spaceId, autocommit: 'totalCount' in client, client, prepared };
+  const autocommit = 'totalCount' in client;
+  return {
+    db: autocommit ? dbOfPool(client as pg.Pool) : createDb(client),
+    spaceId,
+    autocommit,
+    client,
+    prepared,
+  };
+}
+
+/** One Kysely instance per pool, shared by every adapter on it (storage never destroys it). */
+const poolDbs = new WeakMap<pg.Pool, Kysely<Database>>();
+
+function dbOfPool(pool: pg.Pool): Kysely<Database> {
+  let db = poolDbs.get(pool);
+  if (db === undefined) {
+    db = createDb(pool);
+    poolDbs.set(pool, db);
+  }
+  return db;
 }
