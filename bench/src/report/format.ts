@@ -51,6 +51,8 @@ function notes(row: ResultRow): string {
   }
   const llm = row.real?.values.llmReplyMsP50;
   if (llm !== undefined) parts.push(`LLM alone p50 ${num(llm, 1)} ms`);
+  const loaded = row.real?.values.llmLoadedReplyMsP99;
+  if (loaded !== undefined) parts.push(`LLM alone under the same client load p99 ${num(loaded, 1)} ms`);
   return parts.join('; ');
 }
 

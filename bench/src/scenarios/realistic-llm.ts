@@ -14,33 +14,59 @@ import {
 } from './_setup';
 import type { Figures, ResultRow, Scenario, ScenarioContext } from './types';
 
+/** One streamed request straight to the realistic fake, read to its end. */
+async function askLlm(ctx: ScenarioContext): Promise<void> {
+  const response = await request(`${ctx.llm.info.realisticBaseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'fake',
+      stream: true,
+      messages: [
+        { role: 'system', content: BENCH_SYSTEM_PROMPT },
+        { role: 'user', content: turnInput() },
+      ],
+    }),
+  });
+  await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`fake llm answered ${response.statusCode}`);
+}
+
 /** The realistic fake's own reply time: streamed requests sent straight to it, one at a time. */
 async function probeLlm(ctx: ScenarioContext): Promise<LatencySummary> {
   const samples: number[] = [];
   for (let index = 0; index < ctx.sizes.llmProbeRequests; index += 1) {
     const startedAt = performance.now();
-    const response = await request(`${ctx.llm.info.realisticBaseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'fake',
-        stream: true,
-        messages: [
-          { role: 'system', content: BENCH_SYSTEM_PROMPT },
-          { role: 'user', content: turnInput() },
-        ],
-      }),
-    });
-    await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`fake llm answered ${response.statusCode}`);
+    await askLlm(ctx);
     samples.push(performance.now() - startedAt);
   }
   return summarize(samples);
 }
 
-function withLlm(figures: Figures, llm: LatencySummary): Figures {
+/**
+ * The same requests from as many clients as the scenario, with no server in between: what the
+ * machine alone (fake LLM and load generator sharing the cores) does to the reply time's tail.
+ */
+async function probeLlmUnderLoad(ctx: ScenarioContext, clients: number): Promise<LatencySummary> {
+  const result = await runClosedLoop({
+    begin: async () => {},
+    end: async () => {},
+    clients,
+    warmupMs: ctx.sizes.warmupMs / 2,
+    durationMs: ctx.sizes.realisticWindowMs / 2,
+    op: async () => {
+      await askLlm(ctx);
+      return undefined;
+    },
+  });
+  if (result.errors > 0) throw new Error(`fake llm failed: ${result.errorSamples.join('; ')}`);
+  return summarize(result.latencies);
+}
+
+function withLlm(figures: Figures, llm: LatencySummary, loaded: LatencySummary): Figures {
   figures.values.llmReplyMsP50 = llm.p50;
   figures.values.llmReplyMsP99 = llm.p99;
+  figures.values.llmLoadedReplyMsP99 = loaded.p99;
   return figures;
 }
 
@@ -54,6 +80,10 @@ export const realisticLlmScenario: Scenario = {
     const clients = sizes.realisticClients;
     const llm = await probeLlm(ctx);
     ctx.log(`  fake LLM alone: p50 ${llm.p50.toFixed(1)} ms, p99 ${llm.p99.toFixed(1)} ms`);
+    const loaded = await probeLlmUnderLoad(ctx, clients);
+    ctx.log(
+      `  fake LLM alone, ${clients} clients: p50 ${loaded.p50.toFixed(1)} ms, p99 ${loaded.p99.toFixed(1)} ms`,
+    );
     const rows: ResultRow[] = [];
     rows.push(
       await measureRow(
@@ -83,7 +113,7 @@ export const realisticLlmScenario: Scenario = {
                 },
               }),
             );
-            return withLlm(figures, llm);
+            return withLlm(figures, llm, loaded);
           } finally {
             await Promise.all(sockets.map((socket) => socket.close()));
           }
@@ -112,7 +142,7 @@ export const realisticLlmScenario: Scenario = {
               },
             }),
           );
-          return withLlm(figures, llm);
+          return withLlm(figures, llm, loaded);
         },
       ),
     );
