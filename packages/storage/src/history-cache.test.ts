@@ -69,6 +69,15 @@ function turn(n: number): Message[] {
   ];
 }
 
+/** The contents of `turn(n)`'s records, in order. */
+function turnContents(n: number): string[] {
+  return [`question ${n}`, `answer ${n}`, `result ${n}`];
+}
+
+function contents(context: TurnContextData): string[] {
+  return context.records.map((record) => record.content);
+}
+
 const LEASE = { owner: 'cache-test', ttlMs: 60_000 };
 
 describe('PgSessionStorage history cache', () => {
@@ -119,14 +128,7 @@ describe('PgSessionStorage history cache', () => {
     await cached.commitTurn(sessionId, { records: turn(1), countTurn: true });
     await uncached.commitTurn(sessionId, { records: turn(2), countTurn: true });
     const context = await readBoth(50);
-    expect(context.records.map((r) => r.content)).toEqual([
-      'question 1',
-      'answer 1',
-      'result 1',
-      'question 2',
-      'answer 2',
-      'result 2',
-    ]);
+    expect(contents(context)).toEqual([...turnContents(1), ...turnContents(2)]);
     expect(windowsSent).toEqual([true, true]);
   });
 
@@ -162,11 +164,7 @@ describe('PgSessionStorage history cache', () => {
     ).rejects.toBe(failure);
     expect((await readBoth(50)).records).toEqual([]);
     await cached.commitTurn(sessionId, { records: turn(2), countTurn: true });
-    expect((await readBoth(50)).records.map((r) => r.content)).toEqual([
-      'question 2',
-      'answer 2',
-      'result 2',
-    ]);
+    expect(contents(await readBoth(50))).toEqual(turnContents(2));
   });
 
   it('stores no guess for records without a timestamp: the next read has the database time', async () => {
@@ -184,11 +182,7 @@ describe('PgSessionStorage history cache', () => {
       'TURN_CONFLICT',
     );
     await uncached.commitTurn(sessionId, { records: turn(2), countTurn: true });
-    expect((await readBoth(50)).records.map((r) => r.content)).toEqual([
-      'question 2',
-      'answer 2',
-      'result 2',
-    ]);
+    expect(contents(await readBoth(50))).toEqual(turnContents(2));
   });
 
   it('reads a window of another size in full', async () => {
@@ -274,14 +268,7 @@ describe('PgSessionStorage prepared statements', () => {
         });
       }
       const context = await storage.loadTurnContext(space.rootId, { maxRecords: 10 });
-      expect(context!.records.map((r) => r.content)).toEqual([
-        'question 0',
-        'answer 0',
-        'result 0',
-        'question 1',
-        'answer 1',
-        'result 1',
-      ]);
+      expect(contents(context!)).toEqual([...turnContents(0), ...turnContents(1)]);
       const { rows } = await client.query<{ name: string }>(
         "SELECT name FROM pg_prepared_statements WHERE name LIKE 'stello_%' ORDER BY name",
       );

@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../create-db';
+import { insertRootSession } from '../testing/insert-root-session';
 
 describe('2026_11_22_0003_records_revision', () => {
   let database: TestDatabase;
@@ -8,11 +9,7 @@ describe('2026_11_22_0003_records_revision', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const { rows } = await database.pool.query<{ id: string }>(`
-      WITH u AS (INSERT INTO users (name) VALUES ('owner') RETURNING id),
-      s AS (INSERT INTO spaces (user_id, label) SELECT id, 'space' FROM u RETURNING id)
-      INSERT INTO sessions (space_id, label, role) SELECT id, 'root', 'main' FROM s RETURNING id`);
-    rootId = rows[0]!.id;
+    rootId = await insertRootSession(database.pool);
   });
   afterAll(() => database?.drop());
 
