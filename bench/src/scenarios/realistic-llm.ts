@@ -63,7 +63,8 @@ async function probeLlmUnderLoad(ctx: ScenarioContext, clients: number): Promise
   return summarize(result.latencies);
 }
 
-function withLlm(figures: Figures, llm: LatencySummary, loaded: LatencySummary): Figures {
+function withLlm(figures: Figures, llm: LatencySummary, loaded: LatencySummary, clients: number): Figures {
+  figures.values.clients = clients;
   figures.values.llmReplyMsP50 = llm.p50;
   figures.values.llmReplyMsP99 = llm.p99;
   figures.values.llmLoadedReplyMsP99 = loaded.p99;
@@ -113,7 +114,7 @@ export const realisticLlmScenario: Scenario = {
                 },
               }),
             );
-            return withLlm(figures, llm, loaded);
+            return withLlm(figures, llm, loaded, clients);
           } finally {
             await Promise.all(sockets.map((socket) => socket.close()));
           }
@@ -142,7 +143,7 @@ export const realisticLlmScenario: Scenario = {
               },
             }),
           );
-          return withLlm(figures, llm, loaded);
+          return withLlm(figures, llm, loaded, clients);
         },
       ),
     );
