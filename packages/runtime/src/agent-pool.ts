@@ -190,7 +190,9 @@ export class AgentPool {
     this.#options = options;
     this.#idleTtlMs = idleTtlMs;
     this.#logger = options.logger ?? silentLogger;
-    this.#spaces = spaceManager ?? new SpaceManager(pool);
+    this.#spaces =
+      spaceManager ??
+      new SpaceManager(pool, { preparedStatements: options.storage?.preparedStatements ?? true });
     this.#unsubscribe = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
   }
 

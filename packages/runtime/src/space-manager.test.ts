@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
+import { createPool } from '@stello-ai/db';
 import { isCodedError } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertUser, rejection } from './__fixtures__/pool-probes';
@@ -177,6 +178,42 @@ describe('SpaceManager', () => {
       expect(await spaces.getSpace(randomUUID())).toBeNull();
       expect(await spaces.getSpace('nope')).toBeNull();
       expect(await spaces.getSpace("'; drop table spaces; --")).toBeNull();
+    });
+
+    // One connection, so the statements prepared on it are the ones the lookups left there.
+    async function preparedAfterLookup(preparedStatements: boolean | undefined) {
+      const pool = createPool({ connectionString: db.url, max: 1 });
+      try {
+        const manager = new SpaceManager(pool, { preparedStatements });
+        const space = await spaces.createSpace(await newUser(), { label: 'Prepared', config: { a: 1 } });
+        const found = await manager.getSpace(space.id);
+        const { rows } = await pool.query<{ name: string }>(
+          "select name from pg_prepared_statements where statement like '%FROM spaces WHERE id%'",
+        );
+        return { space, found, names: rows.map((row) => row.name) };
+      } finally {
+        await pool.end();
+      }
+    }
+
+    it('looks the space up with a named prepared statement by default', async () => {
+      const { space, found, names } = await preparedAfterLookup(undefined);
+
+      expect(found).toEqual(space);
+      expect(names).toEqual(['stello_space_by_id']);
+    });
+
+    it('prepares nothing and returns the same space with preparedStatements: false', async () => {
+      const { space, found, names } = await preparedAfterLookup(false);
+
+      expect(found).toEqual(space);
+      expect(names).toEqual([]);
+    });
+
+    it('rejects a preparedStatements option that is not a boolean', () => {
+      expect(() => new SpaceManager(db.pool, { preparedStatements: 'yes' as never })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'preparedStatements' } }),
+      );
     });
   });
 

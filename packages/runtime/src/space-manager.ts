@@ -1,4 +1,4 @@
-import { createDb, type Database, isUuid, type SpaceRow } from '@stello-ai/db';
+import { createDb, type Database, isUuid, pgTypeParsers, type SpaceRow } from '@stello-ai/db';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { assertNonBlank, assertNullableText, assertText, toJsonObjectText } from './_validate';
@@ -54,12 +54,19 @@ export interface ListSpacesOptions {
 export interface SpaceManagerOptions {
   /** Receives the errors thrown by change listeners (default: silent). */
   logger?: Logger;
+  /**
+   * Sends the lookup of a space by id as a named prepared statement (default true); turn it off
+   * behind a pooler that cannot keep prepared statements, as for the storage.
+   */
+  preparedStatements?: boolean;
 }
 
 /** Called after a space is created or updated (`space` is its new state) or deleted (`space` is `null`). */
 export type SpaceChangeListener = (spaceId: string, space: Space | null) => void;
 
 const MAX_PAGE_SIZE = 1000;
+const SELECT_SPACE_BY_ID =
+  'SELECT id, user_id, label, system_prompt, consolidate_prompt, integrate_prompt, config, created_at, updated_at FROM spaces WHERE id = $1';
 // PostgreSQL SQLSTATE 23503 foreign_key_violation.
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -108,11 +115,18 @@ export class SpaceManager {
   readonly #pool: pg.Pool;
   readonly #db: Kysely<Database>;
   readonly #logger: Logger;
+  readonly #prepared: boolean;
 
   constructor(pool: pg.Pool, options: SpaceManagerOptions = {}) {
+    if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+      throw new RuntimeError('INVALID_ARGUMENT', 'preparedStatements must be a boolean', {
+        details: { field: 'preparedStatements' },
+      });
+    }
     this.#pool = pool;
     this.#db = createDb(pool);
     this.#logger = options.logger ?? silentLogger;
+    this.#prepared = options.preparedStatements ?? true;
   }
 
   /**
@@ -194,8 +208,22 @@ export class SpaceManager {
   /** Returns the space, or `null` when it does not exist (a malformed id is `null`, with no query). */
   async getSpace(spaceId: string): Promise<Space | null> {
     if (!isUuid(spaceId)) return null;
-    const row = await this.#db.selectFrom('spaces').selectAll().where('id', '=', spaceId).executeTakeFirst();
-    return row ? toSpace(row) : null;
+    if (!this.#prepared) {
+      const row = await this.#db
+        .selectFrom('spaces')
+        .selectAll()
+        .where('id', '=', spaceId)
+        .executeTakeFirst();
+      return row ? toSpace(row) : null;
+    }
+    // Named: every first touch of a cold space runs it, and each connection then plans it once.
+    const { rows } = await this.#pool.query<SpaceRow>({
+      name: 'stello_space_by_id',
+      text: SELECT_SPACE_BY_ID,
+      values: [spaceId],
+      types: pgTypeParsers,
+    });
+    return rows[0] ? toSpace(rows[0]) : null;
   }
 
   /**

@@ -178,7 +178,9 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   if (!options.skipMigrate) await migrate(pool);
 
   // One SpaceManager for the app and the pool, so a PATCH refreshes the cached agent at once.
-  const spaceManager = new SpaceManager(pool);
+  const spaceManager = new SpaceManager(pool, {
+    preparedStatements: options.agentPoolOptions.storage?.preparedStatements ?? true,
+  });
   const agentPool = new AgentPool(
     pool,
     { ...options.agentPoolOptions, logger: options.agentPoolOptions.logger ?? logger },

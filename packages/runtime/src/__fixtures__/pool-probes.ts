@@ -14,12 +14,19 @@ export function watchQueries(pool: pg.Pool): QueryWatch {
   const query = pool.query.bind(pool);
   const connect = pool.connect.bind(pool);
   let count = 0;
+  // `pool.query` checks a client out through `this.connect` synchronously: one statement, not two.
+  let inQuery = false;
   pool.query = ((...args: unknown[]) => {
     count += 1;
-    return (query as (...a: unknown[]) => unknown)(...args);
+    inQuery = true;
+    try {
+      return (query as (...a: unknown[]) => unknown)(...args);
+    } finally {
+      inQuery = false;
+    }
   }) as typeof pool.query;
   pool.connect = ((...args: unknown[]) => {
-    count += 1;
+    if (!inQuery) count += 1;
     return (connect as (...a: unknown[]) => unknown)(...args);
   }) as typeof pool.connect;
   return {
