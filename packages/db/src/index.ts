@@ -11,6 +11,7 @@ export { DbError, type DbErrorCode, isDbError, MigrationError, type MigrationErr
 export { isUuid, UUID_PATTERN } from './is-uuid';
 export { migrate } from './migrate';
 export { pgTypeParsers } from './pg-type-parsers';
+export { queryPrepared } from './query-prepared';
 export {
   type CoreDataRow,
   type CoreDataRowUpdate,

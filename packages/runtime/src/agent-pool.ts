@@ -191,8 +191,7 @@ export class AgentPool {
     this.#idleTtlMs = idleTtlMs;
     this.#logger = options.logger ?? silentLogger;
     this.#spaces =
-      spaceManager ??
-      new SpaceManager(pool, { preparedStatements: options.storage?.preparedStatements ?? true });
+      spaceManager ?? new SpaceManager(pool, { preparedStatements: options.storage?.preparedStatements });
     this.#unsubscribe = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
   }
 

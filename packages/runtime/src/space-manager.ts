@@ -1,4 +1,4 @@
-import { createDb, type Database, isUuid, pgTypeParsers, type SpaceRow } from '@stello-ai/db';
+import { createDb, type Database, isUuid, queryPrepared, type SpaceRow } from '@stello-ai/db';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { assertNonBlank, assertNullableText, assertText, toJsonObjectText } from './_validate';
@@ -65,8 +65,6 @@ export interface SpaceManagerOptions {
 export type SpaceChangeListener = (spaceId: string, space: Space | null) => void;
 
 const MAX_PAGE_SIZE = 1000;
-const SELECT_SPACE_BY_ID =
-  'SELECT id, user_id, label, system_prompt, consolidate_prompt, integrate_prompt, config, created_at, updated_at FROM spaces WHERE id = $1';
 // PostgreSQL SQLSTATE 23503 foreign_key_violation.
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -208,22 +206,12 @@ export class SpaceManager {
   /** Returns the space, or `null` when it does not exist (a malformed id is `null`, with no query). */
   async getSpace(spaceId: string): Promise<Space | null> {
     if (!isUuid(spaceId)) return null;
-    if (!this.#prepared) {
-      const row = await this.#db
-        .selectFrom('spaces')
-        .selectAll()
-        .where('id', '=', spaceId)
-        .executeTakeFirst();
-      return row ? toSpace(row) : null;
-    }
-    // Named: every first touch of a cold space runs it, and each connection then plans it once.
-    const { rows } = await this.#pool.query<SpaceRow>({
-      name: 'stello_space_by_id',
-      text: SELECT_SPACE_BY_ID,
-      values: [spaceId],
-      types: pgTypeParsers,
-    });
-    return rows[0] ? toSpace(rows[0]) : null;
+    const query = this.#db.selectFrom('spaces').selectAll().where('id', '=', spaceId);
+    // Prepared: every first touch of a cold space runs it, and each connection then plans it once.
+    const row = this.#prepared
+      ? (await queryPrepared(this.#pool, query.compile()))[0]
+      : await query.executeTakeFirst();
+    return row ? toSpace(row) : null;
   }
 
   /**

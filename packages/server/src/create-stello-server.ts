@@ -179,7 +179,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   // One SpaceManager for the app and the pool, so a PATCH refreshes the cached agent at once.
   const spaceManager = new SpaceManager(pool, {
-    preparedStatements: options.agentPoolOptions.storage?.preparedStatements ?? true,
+    preparedStatements: options.agentPoolOptions.storage?.preparedStatements,
   });
   const agentPool = new AgentPool(
     pool,
