@@ -21,6 +21,7 @@ export { RuntimeError, type RuntimeErrorCode } from './errors';
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel, silentLogger } from './logger';
 // Spaces
 export {
+  type HeldSpace,
   type ListSpacesOptions,
   type Space,
   type SpaceChangeListener,
@@ -37,3 +38,5 @@ export {
   UserStore,
   type UserStoreOptions,
 } from './user-store';
+// Value checks of ids, shared with the transport (from @stello-ai/db, through storage)
+export { isUuid, UUID_PATTERN } from '@stello-ai/storage';

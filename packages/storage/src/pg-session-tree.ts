@@ -20,7 +20,7 @@ import {
   selectSession,
   selectSessionTopology,
 } from './internal/sessions-sql';
-import { createSqlContext, type SqlContext } from './internal/sql-context';
+import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import {
   assertJsonObject,
   assertLabel,
@@ -71,7 +71,7 @@ export class PgSessionTree implements SessionTree {
    *
    * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid
    */
-  constructor(client: pg.Pool | pg.PoolClient, spaceId: string) {
+  constructor(client: PgTarget, spaceId: string) {
     this.#ctx = createSqlContext(client, spaceId);
   }
 
