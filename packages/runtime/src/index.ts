@@ -40,3 +40,5 @@ export {
 } from './user-store';
 // Value checks of ids, shared with the transport (from @stello-ai/db, through storage)
 export { isUuid, UUID_PATTERN } from '@stello-ai/storage';
+// The PostgreSQL stores the runtime is built on (re-exported so a caller needs one import)
+export { PgStores, type PgStoresOptions } from '@stello-ai/storage';

@@ -293,10 +293,9 @@ export class SpaceManager {
     if (space === null) {
       this.#cache.delete(spaceId);
     } else if (entry) {
+      // Only spaces already cached are refreshed: a write does not warm the cache.
       entry.space = space;
       if (entry.holds === 0) entry.expiresAt = Date.now() + this.#cacheTtlMs;
-    } else {
-      this.#remember(space);
     }
     for (const listener of [...this.#listeners]) {
       try {

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { createTestDatabase } from '@internal/testing';
-import { UserStore } from '@stello-ai/runtime';
+import { PgStores, UserStore } from '@stello-ai/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { rest } from '../__fixtures__/rest-client';
@@ -151,7 +151,7 @@ describe('attachWebSocketGateway', () => {
         spaceManager: stack.spaceManager,
         agentPool: stack.agentPool,
         // Its pool is ended: every authentication rejects.
-        userStore: new UserStore(broken.pool),
+        userStore: new UserStore(new PgStores(broken.pool).users),
         logger: stack.logger,
       });
       await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
