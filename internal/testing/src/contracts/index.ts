@@ -7,12 +7,23 @@ import { describeMainStorageContract } from './main-storage';
 import { describeMemoryEngineContract } from './memory-engine';
 import { describeSessionStorageContract } from './session-storage';
 import { describeSessionTreeContract } from './session-tree';
+import type { AccountStoresFactory } from './account-types';
+import { describeSpaceStoreContract } from './space-store';
+import { describeUserKeyStoreContract } from './user-key-store';
 import type { ContractFactory } from './types';
 
+export type {
+  AccountStoresFactory,
+  AccountStoresFixture,
+  ContractSpaceStore,
+  ContractUserKeyStore,
+} from './account-types';
 export { describeMainStorageContract } from './main-storage';
 export { describeMemoryEngineContract } from './memory-engine';
 export { describeSessionStorageContract } from './session-storage';
 export { describeSessionTreeContract } from './session-tree';
+export { describeSpaceStoreContract } from './space-store';
+export { describeUserKeyStoreContract } from './user-key-store';
 export type { ContractFactory, ContractFixture, ContractSpace } from './types';
 export { expectCode } from './types';
 
@@ -22,4 +33,10 @@ export function describeStorageContracts(name: string, factory: ContractFactory)
   describeMainStorageContract(name, factory);
   describeSessionTreeContract(name, factory);
   describeMemoryEngineContract(name, factory);
+}
+
+/** Runs the space and user/key store contract suites against one backend. */
+export function describeAccountStoreContracts(name: string, factory: AccountStoresFactory): void {
+  describeSpaceStoreContract(name, factory);
+  describeUserKeyStoreContract(name, factory);
 }
