@@ -3,7 +3,14 @@ import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import type { StelloAgent } from '@stello-ai/core';
 import { createPool } from '@stello-ai/db';
 import { createOfflineAdapter, isCodedError, type LLMCallFn } from '@stello-ai/session';
-import { PgMainStorage, PgMemoryEngine, PgSessionStorage, PgSessionTree, PgStores, type PgStoresOptions } from '@stello-ai/storage';
+import {
+  PgMainStorage,
+  PgMemoryEngine,
+  PgSessionStorage,
+  PgSessionTree,
+  PgStores,
+  type PgStoresOptions,
+} from '@stello-ai/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countQueries, insertUser, rejection } from './__fixtures__/pool-probes';
 import { type AgentBuildContext, AgentPool, type AgentPoolOptions } from './agent-pool';
@@ -29,10 +36,7 @@ afterAll(() => db.drop());
 
 const model = createOfflineAdapter();
 
-function newPool(
-  options: AgentPoolOptions = { model },
-  manager: SpaceManager = spaces,
-): AgentPool {
+function newPool(options: AgentPoolOptions = { model }, manager: SpaceManager = spaces): AgentPool {
   const pool = new AgentPool(stores, options, manager);
   pools.push(pool);
   return pool;
@@ -436,7 +440,6 @@ describe('AgentPool', () => {
     });
 
     it('returns null when the space does not exist or the id is malformed', async () => {
-      const pool = newPool();
       expect(await spaces.getSpace(randomUUID())).toBeNull();
       expect(await spaces.getSpace('garbage')).toBeNull();
     });
@@ -444,9 +447,10 @@ describe('AgentPool', () => {
     it('returns null at once when the space is deleted', async () => {
       const space = await newSpace();
       const pool = newPool();
-      await spaces.getSpace(space.id);
+      await pool.getAgent(space.id); // the space is held for the agent
       await spaces.deleteSpace(space.id);
       expect(await spaces.getSpace(space.id)).toBeNull();
+      expect(pool.size).toBe(0);
     });
   });
 

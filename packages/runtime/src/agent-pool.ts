@@ -151,9 +151,13 @@ export class AgentPool {
    */
   constructor(stores: PgStores, options: AgentPoolOptions, spaceManager: SpaceManager) {
     if (typeof stores?.forSpace !== 'function') {
-      throw new RuntimeError('INVALID_ARGUMENT', 'agent pool needs the PostgreSQL stores (new PgStores(pool))', {
-        details: { field: 'stores' },
-      });
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        'agent pool needs the PostgreSQL stores (new PgStores(pool))',
+        {
+          details: { field: 'stores' },
+        },
+      );
     }
     if (typeof spaceManager?.onChange !== 'function') {
       throw new RuntimeError('INVALID_ARGUMENT', 'agent pool needs a SpaceManager', {

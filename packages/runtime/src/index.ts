@@ -5,6 +5,9 @@
  * (`UserStore`), and structured logging.
  */
 
+// Value checks of ids, shared with the transport (from @stello-ai/db, through storage)
+// The PostgreSQL stores the runtime is built on (re-exported so a caller needs one import)
+export { isUuid, PgStores, type PgStoresOptions, UUID_PATTERN } from '@stello-ai/storage';
 // Agents: one cached StelloAgent per space
 export {
   type AgentBuildConfig,
@@ -38,7 +41,3 @@ export {
   UserStore,
   type UserStoreOptions,
 } from './user-store';
-// Value checks of ids, shared with the transport (from @stello-ai/db, through storage)
-export { isUuid, UUID_PATTERN } from '@stello-ai/storage';
-// The PostgreSQL stores the runtime is built on (re-exported so a caller needs one import)
-export { PgStores, type PgStoresOptions } from '@stello-ai/storage';

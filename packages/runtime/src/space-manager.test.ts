@@ -265,7 +265,9 @@ describe('SpaceManager', () => {
     });
 
     it('rejects a missing store and a bad cacheTtlMs', () => {
-      expect(() => new SpaceManager(db.pool as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => new SpaceManager(db.pool as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
       for (const cacheTtlMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
         expect(() => new SpaceManager(new PgStores(db.pool).spaces, { cacheTtlMs })).toThrow(/cacheTtlMs/);
       }

@@ -3,6 +3,7 @@ import { assertNonBlank, assertNullableText, assertText, toJsonObject } from './
 import { RuntimeError, spaceNotFound } from './errors';
 
 export type { Space } from '@stello-ai/storage';
+
 import { type Logger, silentLogger } from './logger';
 
 /** What `createSpace` takes. */
@@ -100,9 +101,13 @@ export class SpaceManager {
   /** @throws RuntimeError `INVALID_ARGUMENT` without a store or with a bad `cacheTtlMs` */
   constructor(store: SpaceStore, options: SpaceManagerOptions = {}) {
     if (typeof store !== 'object' || store === null || typeof store.get !== 'function') {
-      throw new RuntimeError('INVALID_ARGUMENT', 'SpaceManager needs a SpaceStore (e.g. new PgStores(pool).spaces)', {
-        details: { field: 'store' },
-      });
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        'SpaceManager needs a SpaceStore (e.g. new PgStores(pool).spaces)',
+        {
+          details: { field: 'store' },
+        },
+      );
     }
     const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
     if (typeof cacheTtlMs !== 'number' || !Number.isFinite(cacheTtlMs) || cacheTtlMs < 0) {

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { isCodedError } from '@stello-ai/session';
+import { PgStores } from '@stello-ai/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejection, watchQueries } from './__fixtures__/pool-probes';
-import { PgStores } from '@stello-ai/storage';
 import { API_KEY_PREFIX, UserStore } from './user-store';
 
 let db: TestDatabase;
@@ -172,7 +172,9 @@ describe('UserStore', () => {
 
     it('rejects invalid cache options', () => {
       expect(() => new UserStore(new PgStores(db.pool).users, { cacheTtlMs: -1 })).toThrow(/cacheTtlMs/);
-      expect(() => new UserStore(new PgStores(db.pool).users, { cacheMaxEntries: 0 })).toThrow(/cacheMaxEntries/);
+      expect(() => new UserStore(new PgStores(db.pool).users, { cacheMaxEntries: 0 })).toThrow(
+        /cacheMaxEntries/,
+      );
     });
   });
 

@@ -105,9 +105,13 @@ export class UserStore {
   /** @throws RuntimeError `INVALID_ARGUMENT` without a store or with a bad option */
   constructor(store: UserKeyStore, options: UserStoreOptions = {}) {
     if (typeof store !== 'object' || store === null || typeof store.findByKeyHash !== 'function') {
-      throw new RuntimeError('INVALID_ARGUMENT', 'UserStore needs a UserKeyStore (e.g. new PgStores(pool).users)', {
-        details: { field: 'store' },
-      });
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        'UserStore needs a UserKeyStore (e.g. new PgStores(pool).users)',
+        {
+          details: { field: 'store' },
+        },
+      );
     }
     const { cacheTtlMs = DEFAULT_CACHE_TTL_MS, cacheMaxEntries = DEFAULT_CACHE_MAX_ENTRIES } = options;
     if (!Number.isFinite(cacheTtlMs) || cacheTtlMs < 0) {

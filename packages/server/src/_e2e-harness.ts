@@ -1,7 +1,7 @@
 import { type FakeLLMServer, type FakeLLMServerOptions, startFakeOpenAI } from '@internal/testing';
 import { UserStore } from '@stello-ai/runtime';
-import { PgStores } from '@stello-ai/storage';
 import { createOpenAICompatibleAdapter } from '@stello-ai/session';
+import { PgStores } from '@stello-ai/storage';
 import type pg from 'pg';
 import WebSocket from 'ws';
 import {

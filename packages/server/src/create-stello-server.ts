@@ -292,4 +292,3 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   return { app, listen, spaceManager, agentPool, pool, userStore };
 }
-

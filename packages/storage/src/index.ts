@@ -7,6 +7,8 @@
  * which makes all of them once from a pool.
  */
 
+// Value checks the layers above share (ids are validated before any query)
+export { isUuid, toJsonbText, UUID_PATTERN } from '@stello-ai/db';
 // Errors
 export { isStorageError, StorageError, type StorageErrorCode } from './errors';
 export { translatePgError } from './pg-errors';
@@ -29,5 +31,3 @@ export type { NewSpace, Space, SpacePage, SpacePatch, SpaceStore } from './space
 export { InMemoryUserStore } from './users/in-memory-user-store';
 export { PgUserStore } from './users/pg-user-store';
 export type { StoredKey, User, UserKeyStore } from './users/user-key-store';
-// Value checks the layers above share (ids are validated before any query)
-export { isUuid, toJsonbText, UUID_PATTERN } from '@stello-ai/db';

@@ -5,8 +5,8 @@ import {
   describeStorageContracts,
   type TestDatabase,
 } from '@internal/testing';
-import { PgStores } from './pg-stores';
 import { afterAll, beforeAll } from 'vitest';
+import { PgStores } from './pg-stores';
 import { createSpaceFixture } from './testing/space-fixture';
 
 // The same contract suites the in-memory backends pass, against PostgreSQL: each test gets two

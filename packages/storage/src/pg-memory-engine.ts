@@ -2,7 +2,6 @@ import type { AssembledContext, MemoryEngine, TurnRecord } from '@stello-ai/core
 import { isUuid } from '@stello-ai/db';
 import { SessionError, type SlotKey, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
-import type pg from 'pg';
 import { readCoreObject, readCoreValue, writeCoreValue } from './internal/core-data-sql';
 import { appendRecords, listRecords, RECORD_COLUMNS, replaceRecords } from './internal/records-sql';
 import { getSlot, putSlot } from './internal/slots-sql';

@@ -71,7 +71,9 @@ export interface PgSessionStorageOptions {
  */
 export function assertStorageOptions(options: PgSessionStorageOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new SessionError('INVALID_ARGUMENT', 'storage options must be an object', { details: { field: 'options' } });
+    throw new SessionError('INVALID_ARGUMENT', 'storage options must be an object', {
+      details: { field: 'options' },
+    });
   }
   if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
     throw new SessionError('INVALID_ARGUMENT', 'preparedStatements must be a boolean', {

@@ -11,7 +11,6 @@ import {
 import { isUuid } from '@stello-ai/db';
 import { SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
-import type pg from 'pg';
 import {
   insertChild,
   insertRoot,

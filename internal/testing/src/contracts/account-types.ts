@@ -20,10 +20,7 @@ type NewSpaceInput = Omit<ContractSpaceRecord, 'id' | 'createdAt' | 'updatedAt'>
 export interface ContractSpaceStore {
   create(space: NewSpaceInput): Promise<ContractSpaceRecord>;
   get(spaceId: string): Promise<ContractSpaceRecord | null>;
-  update(
-    spaceId: string,
-    patch: Partial<Omit<NewSpaceInput, 'userId'>>,
-  ): Promise<ContractSpaceRecord | null>;
+  update(spaceId: string, patch: Partial<Omit<NewSpaceInput, 'userId'>>): Promise<ContractSpaceRecord | null>;
   list(userId: string, page?: { limit?: number; after?: string }): Promise<ContractSpaceRecord[]>;
   delete(spaceId: string): Promise<boolean>;
 }

@@ -3,14 +3,15 @@
  * Storage contract suites: one vitest suite per interface, parameterised by a factory that
  * returns a fresh space of the backend under test.
  */
+
+import type { AccountStoresFactory } from './account-types';
 import { describeMainStorageContract } from './main-storage';
 import { describeMemoryEngineContract } from './memory-engine';
 import { describeSessionStorageContract } from './session-storage';
 import { describeSessionTreeContract } from './session-tree';
-import type { AccountStoresFactory } from './account-types';
 import { describeSpaceStoreContract } from './space-store';
-import { describeUserKeyStoreContract } from './user-key-store';
 import type { ContractFactory } from './types';
+import { describeUserKeyStoreContract } from './user-key-store';
 
 export type {
   AccountStoresFactory,
@@ -23,9 +24,9 @@ export { describeMemoryEngineContract } from './memory-engine';
 export { describeSessionStorageContract } from './session-storage';
 export { describeSessionTreeContract } from './session-tree';
 export { describeSpaceStoreContract } from './space-store';
-export { describeUserKeyStoreContract } from './user-key-store';
 export type { ContractFactory, ContractFixture, ContractSpace } from './types';
 export { expectCode } from './types';
+export { describeUserKeyStoreContract } from './user-key-store';
 
 /** Runs the four storage contract suites against one backend. */
 export function describeStorageContracts(name: string, factory: ContractFactory): void {

@@ -62,8 +62,16 @@ export function describeSpaceStoreContract(name: string, factory: AccountStoresF
 
     it('updates only the fields given, replaces config and moves updatedAt', async () => {
       const userId = await newUser(fx.current);
-      const space = await fx.current.spaces.create({ ...newSpace(userId, 'old'), systemPrompt: 'p', config: { a: 1 } });
-      const updated = await fx.current.spaces.update(space.id, { label: 'new', systemPrompt: null, config: { b: 2 } });
+      const space = await fx.current.spaces.create({
+        ...newSpace(userId, 'old'),
+        systemPrompt: 'p',
+        config: { a: 1 },
+      });
+      const updated = await fx.current.spaces.update(space.id, {
+        label: 'new',
+        systemPrompt: null,
+        config: { b: 2 },
+      });
       expect(updated).toEqual({
         ...space,
         label: 'new',
@@ -106,7 +114,10 @@ export function describeSpaceStoreContract(name: string, factory: AccountStoresF
     });
 
     it('hands out copies: changing a returned space changes nothing stored', async () => {
-      const space = await fx.current.spaces.create({ ...newSpace(await newUser(fx.current), 'x'), config: { a: 1 } });
+      const space = await fx.current.spaces.create({
+        ...newSpace(await newUser(fx.current), 'x'),
+        config: { a: 1 },
+      });
       space.config.a = 2;
       space.label = 'changed';
       expect(await fx.current.spaces.get(space.id)).toMatchObject({ label: 'x', config: { a: 1 } });

@@ -31,7 +31,10 @@ export function describeUserKeyStoreContract(name: string, factory: AccountStore
     it('finds active keys by display prefix, at most `limit`', async () => {
       const key = randomStoredKey();
       const one = await fx.current.users.createUser('one', key);
-      const two = await fx.current.users.createUser('two', { hash: randomStoredKey().hash, prefix: key.prefix });
+      const two = await fx.current.users.createUser('two', {
+        hash: randomStoredKey().hash,
+        prefix: key.prefix,
+      });
       expect((await fx.current.users.findByKeyPrefix(key.prefix, 5)).sort()).toEqual([one.id, two.id].sort());
       expect(await fx.current.users.findByKeyPrefix(key.prefix, 1)).toHaveLength(1);
       await fx.current.users.revokeKey(two.id);
@@ -45,7 +48,10 @@ export function describeUserKeyStoreContract(name: string, factory: AccountStore
       const next = randomStoredKey();
       expect(await fx.current.users.replaceKey(user.id, next)).toBe(true);
       expect(await fx.current.users.findByKeyHash(old.hash)).toBeNull();
-      expect(await fx.current.users.findByKeyHash(next.hash)).toEqual({ userId: user.id, keyHash: next.hash });
+      expect(await fx.current.users.findByKeyHash(next.hash)).toEqual({
+        userId: user.id,
+        keyHash: next.hash,
+      });
       const listed = (await fx.current.users.listUsers()).find((entry) => entry.id === user.id);
       expect(listed).toMatchObject({ keyPrefix: next.prefix, keyRevokedAt: null });
       expect(await fx.current.users.replaceKey(GHOST_ID, randomStoredKey())).toBe(false);
@@ -69,7 +75,8 @@ export function describeUserKeyStoreContract(name: string, factory: AccountStore
       const ids = listed.map((user) => user.id);
       expect(ids.indexOf(a.id)).toBeGreaterThanOrEqual(0);
       expect(ids.indexOf(b.id)).toBeGreaterThan(ids.indexOf(a.id));
-      for (const user of listed) expect(Object.keys(user).sort()).toEqual(['createdAt', 'id', 'keyPrefix', 'keyRevokedAt', 'name']);
+      for (const user of listed)
+        expect(Object.keys(user).sort()).toEqual(['createdAt', 'id', 'keyPrefix', 'keyRevokedAt', 'name']);
     });
   });
 }

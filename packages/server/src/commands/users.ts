@@ -61,7 +61,9 @@ async function createUser(args: string[], ctx: CliContext): Promise<number> {
   const name = values.name?.trim();
   if (name === undefined || name === '') throw new CliUsageError('--name is required', 'users create');
   const url = resolveDatabaseUrl('users create', values['database-url'], ctx);
-  const { user, apiKey } = await withPool(url, (pool) => new UserStore(new PgStores(pool).users).createUser(name));
+  const { user, apiKey } = await withPool(url, (pool) =>
+    new UserStore(new PgStores(pool).users).createUser(name),
+  );
   if (values.json) {
     ctx.stdout(JSON.stringify({ id: user.id, name: user.name, apiKey }));
   } else {

@@ -33,7 +33,13 @@ export class InMemorySpaceStore implements SpaceStore {
       });
     }
     const now = this.#now();
-    const space: Space = { id: randomUUID(), ...input, config: structuredClone(input.config), createdAt: now, updatedAt: now };
+    const space: Space = {
+      id: randomUUID(),
+      ...input,
+      config: structuredClone(input.config),
+      createdAt: now,
+      updatedAt: now,
+    };
     this.#spaces.set(space.id, space);
     return copy(space);
   }

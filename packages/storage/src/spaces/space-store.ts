@@ -22,7 +22,9 @@ export interface NewSpace {
 }
 
 /** The validated fields of a space to change; absent fields stay, `null` clears a prompt. */
-export type SpacePatch = Partial<Pick<NewSpace, 'label' | 'systemPrompt' | 'consolidatePrompt' | 'integratePrompt' | 'config'>>;
+export type SpacePatch = Partial<
+  Pick<NewSpace, 'label' | 'systemPrompt' | 'consolidatePrompt' | 'integratePrompt' | 'config'>
+>;
 
 /** A page of a user's spaces, oldest first; `after` is the last id of the previous page. */
 export interface SpacePage {

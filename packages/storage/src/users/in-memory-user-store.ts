@@ -19,7 +19,13 @@ export class InMemoryUserStore implements UserKeyStore {
 
   async createUser(name: string, key: StoredKey): Promise<User> {
     this.#assertHashFree(key.hash);
-    const user: User = { id: randomUUID(), name, keyPrefix: key.prefix, createdAt: this.#now(), keyRevokedAt: null };
+    const user: User = {
+      id: randomUUID(),
+      name,
+      keyPrefix: key.prefix,
+      createdAt: this.#now(),
+      keyRevokedAt: null,
+    };
     this.#users.set(user.id, { user, keyHash: key.hash });
     return { ...user };
   }
@@ -62,7 +68,9 @@ export class InMemoryUserStore implements UserKeyStore {
   #assertHashFree(hash: string): void {
     for (const entry of this.#users.values()) {
       if (entry.keyHash === hash) {
-        throw new StorageError('CONFLICT', 'another user has this key', { details: { constraint: 'users_api_key_hash_key' } });
+        throw new StorageError('CONFLICT', 'another user has this key', {
+          details: { constraint: 'users_api_key_hash_key' },
+        });
       }
     }
   }

@@ -33,7 +33,12 @@ export class PgUserStore implements UserKeyStore {
     return withPgErrors(async () => {
       const row = await this.#db
         .insertInto('users')
-        .values({ name, api_key_hash: key.hash, api_key_prefix: key.prefix, key_created_at: sql<Date>`now()` })
+        .values({
+          name,
+          api_key_hash: key.hash,
+          api_key_prefix: key.prefix,
+          key_created_at: sql<Date>`now()`,
+        })
         .returning(USER_COLUMNS)
         .executeTakeFirstOrThrow();
       return toUser(row);
@@ -96,7 +101,12 @@ export class PgUserStore implements UserKeyStore {
 
   listUsers(): Promise<User[]> {
     return withPgErrors(async () => {
-      const rows = await this.#db.selectFrom('users').select(USER_COLUMNS).orderBy('created_at').orderBy('id').execute();
+      const rows = await this.#db
+        .selectFrom('users')
+        .select(USER_COLUMNS)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
       return rows.map(toUser);
     });
   }
