@@ -106,8 +106,9 @@ function scheduleFromSpace(config: Record<string, unknown>): OrchestrationConfig
  *
  * - **One agent per space.** Concurrent first calls share one creation; a failed creation is not
  *   cached (the next call tries again).
- * - **Fresh settings.** A space update (through the pool's `SpaceManager`) replaces the cached `Space` at once. The default prompts are read from it live, so
- *   a new consolidate or integrate prompt applies to the very next consolidation, even on a busy
+ * - **Fresh settings.** A space update (through the pool's `SpaceManager`, which holds the space
+ *   of every pooled agent) replaces the held `Space` at once. The default prompts are read from it
+ *   live, so a new consolidate or integrate prompt applies to the very next consolidation, even on a busy
  *   agent. The agent itself is marked stale and rebuilt by the next `getAgent` that finds it not
  *   busy, so settings captured at build time (`buildConfig`'s closures, the memory schedule)
  *   follow too; until then the old agent keeps serving, so a space never has two live agents.

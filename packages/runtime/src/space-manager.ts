@@ -150,7 +150,8 @@ export class SpaceManager {
       if (isStorageError(error, 'INVALID_REFERENCE')) throw userNotFound(userId, error);
       throw error;
     }
-    return this.#changed(created.id, created) as Space;
+    this.#changed(created.id, created);
+    return created;
   }
 
   /**
@@ -238,11 +239,12 @@ export class SpaceManager {
     if (Object.keys(patch).length === 0) {
       const current = await this.#store.get(spaceId);
       if (!current) throw spaceNotFound(spaceId);
-      return frozenCopy(current);
+      return current;
     }
     const updated = await this.#store.update(spaceId, patch);
     if (!updated) throw spaceNotFound(spaceId);
-    return this.#changed(spaceId, updated) as Space;
+    this.#changed(spaceId, updated);
+    return updated;
   }
 
   /**
@@ -291,7 +293,7 @@ export class SpaceManager {
   }
 
   /** Updates the cache (holders see the change at once), then tells the listeners. */
-  #changed(spaceId: string, changed: Space | null): Space | null {
+  #changed(spaceId: string, changed: Space | null): void {
     this.#changeSeq += 1;
     const space = changed === null ? null : frozenCopy(changed);
     const entry = this.#cache.get(spaceId);
@@ -309,7 +311,6 @@ export class SpaceManager {
         this.#logger.error('space.listener_failed', { spaceId, error });
       }
     }
-    return space;
   }
 
   #remember(space: Space): void {
