@@ -3,14 +3,23 @@
  * Test helpers shared by the workspace's packages (private, consumed from source).
  */
 
-export type { ContractFactory, ContractFixture, ContractSpace } from './contracts';
+export type {
+  AccountStoresFactory,
+  AccountStoresFixture,
+  ContractFactory,
+  ContractFixture,
+  ContractSpace,
+} from './contracts';
 // Storage contract suites (also importable alone from `@internal/testing/contracts`).
 export {
+  describeAccountStoreContracts,
   describeMainStorageContract,
   describeMemoryEngineContract,
   describeSessionStorageContract,
   describeSessionTreeContract,
+  describeSpaceStoreContract,
   describeStorageContracts,
+  describeUserKeyStoreContract,
   expectCode,
 } from './contracts';
 
@@ -25,3 +34,5 @@ export {
 } from './start-postgres';
 // PostgreSQL: one database per test file, cloned from the template of the global setup.
 export { type CreateTestDatabaseOptions, createTestDatabase, type TestDatabase } from './test-database';
+// A pool on a database that is down, for outage tests.
+export { createUnreachablePool } from './unreachable-pool';

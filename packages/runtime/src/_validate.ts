@@ -1,4 +1,4 @@
-import { toJsonbText } from '@stello-ai/db';
+import { toJsonbText } from '@stello-ai/storage';
 import { RuntimeError } from './errors';
 
 function invalid(field: string, message: string): RuntimeError {
@@ -24,15 +24,15 @@ export function assertNullableText(field: string, value: unknown): asserts value
 }
 
 /**
- * Returns the JSON text of a plain object for a `jsonb` column.
+ * Returns a plain object as it will read back from a `jsonb` column (its JSON round trip).
  * @throws RuntimeError `INVALID_ARGUMENT` when it is not a plain object or cannot be stored as jsonb
  */
-export function toJsonObjectText(field: string, value: unknown): string {
+export function toJsonObject(field: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid(field, `${field} must be a JSON object`);
   }
   const json = toJsonbText(value);
-  if (json.ok) return json.text;
+  if (json.ok) return JSON.parse(json.text) as Record<string, unknown>;
   throw json.problem === 'NUL_CHARACTER'
     ? invalid(field, `${field} must not contain NUL characters`)
     : invalid(field, `${field} must be serializable as JSON`);

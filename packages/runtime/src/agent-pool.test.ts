@@ -3,7 +3,14 @@ import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import type { StelloAgent } from '@stello-ai/core';
 import { createPool } from '@stello-ai/db';
 import { createOfflineAdapter, isCodedError, type LLMCallFn } from '@stello-ai/session';
-import { PgMainStorage, PgMemoryEngine, PgSessionStorage, PgSessionTree } from '@stello-ai/storage';
+import {
+  PgMainStorage,
+  PgMemoryEngine,
+  PgSessionStorage,
+  PgSessionTree,
+  PgStores,
+  type PgStoresOptions,
+} from '@stello-ai/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countQueries, insertUser, rejection } from './__fixtures__/pool-probes';
 import { type AgentBuildContext, AgentPool, type AgentPoolOptions } from './agent-pool';
@@ -11,13 +18,15 @@ import type { Logger } from './logger';
 import { type SpaceConfig, SpaceManager } from './space-manager';
 
 let db: TestDatabase;
+let stores: PgStores;
 let spaces: SpaceManager;
 let userId: string;
 const pools: AgentPool[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  spaces = new SpaceManager(db.pool);
+  stores = new PgStores(db.pool);
+  spaces = new SpaceManager(stores.spaces);
   userId = await insertUser(db.pool, 'pool');
 });
 afterEach(() => {
@@ -27,11 +36,8 @@ afterAll(() => db.drop());
 
 const model = createOfflineAdapter();
 
-function newPool(
-  options: AgentPoolOptions = { model },
-  manager: SpaceManager | undefined = spaces,
-): AgentPool {
-  const pool = new AgentPool(db.pool, options, manager);
+function newPool(options: AgentPoolOptions = { model }, manager: SpaceManager = spaces): AgentPool {
+  const pool = new AgentPool(stores, options, manager);
   pools.push(pool);
   return pool;
 }
@@ -94,7 +100,7 @@ describe('AgentPool', () => {
     it('throws INVALID_ARGUMENT when neither a model nor buildConfig is given', () => {
       let caught: unknown;
       try {
-        new AgentPool(db.pool, {});
+        new AgentPool(stores, {}, spaces);
       } catch (error) {
         caught = error;
       }
@@ -104,23 +110,33 @@ describe('AgentPool', () => {
 
     it('throws INVALID_ARGUMENT when idleTtlMs is not positive', () => {
       for (const idleTtlMs of [0, -5, Number.NaN]) {
-        expect(() => new AgentPool(db.pool, { model, idleTtlMs })).toThrow(/idleTtlMs/);
+        expect(() => new AgentPool(stores, { model, idleTtlMs }, spaces)).toThrow(/idleTtlMs/);
       }
     });
 
-    it('throws INVALID_ARGUMENT for bad storage options, before any agent is built', () => {
-      expect(() => new AgentPool(db.pool, { model, storage: { historyCacheSessions: -1 } })).toThrow(
-        /historyCacheSessions/,
-      );
+    it('throws INVALID_ARGUMENT without the stores or the space manager', () => {
+      for (const build of [
+        () => new AgentPool(db.pool as never, { model }, spaces),
+        () => new AgentPool(stores, { model }, undefined as never),
+      ]) {
+        let caught: unknown;
+        try {
+          build();
+        } catch (error) {
+          caught = error;
+        }
+        expect(isCodedError(caught, 'INVALID_ARGUMENT')).toBe(true);
+      }
     });
   });
 
   describe('storage options', () => {
     /** Runs two turns through a pool on a one-connection pg pool; returns what it prepared there. */
-    async function preparedAfterTurns(options: AgentPoolOptions): Promise<number> {
+    async function preparedAfterTurns(storage: PgStoresOptions): Promise<number> {
       const single = createPool({ connectionString: db.url, max: 1 });
       try {
-        const agents = new AgentPool(single, options);
+        const singleStores = new PgStores(single, storage);
+        const agents = new AgentPool(singleStores, { model }, new SpaceManager(singleStores.spaces));
         pools.push(agents);
         const space = await newSpace();
         const agent = await agents.getAgent(space.id);
@@ -140,8 +156,8 @@ describe('AgentPool', () => {
     }
 
     it('passes them to every space storage: turns use prepared statements unless turned off', async () => {
-      expect(await preparedAfterTurns({ model })).toBeGreaterThan(0);
-      expect(await preparedAfterTurns({ model, storage: { preparedStatements: false } })).toBe(0);
+      expect(await preparedAfterTurns({})).toBeGreaterThan(0);
+      expect(await preparedAfterTurns({ preparedStatements: false })).toBe(0);
     });
   });
 
@@ -369,28 +385,31 @@ describe('AgentPool', () => {
       await spaces.updateSpace(space.id, { label: 'after' });
       finish();
       const agent = await pending;
-      expect((await pool.getSpace(space.id))?.label).toBe('after');
+      expect((await spaces.getSpace(space.id))?.label).toBe('after');
       expect(await pool.getAgent(space.id)).not.toBe(agent); // built from old data: rebuilt once idle
     });
 
-    it('hears changes made through another SpaceManager on the same pool', async () => {
+    it('hears changes made through its SpaceManager by anyone, not those of another manager', async () => {
       const space = await newSpace({ consolidatePrompt: 'one' });
-      const pool = newPool({ model }, undefined); // builds its own manager
+      const own = new SpaceManager(stores.spaces);
+      const pool = newPool({ model }, own);
       const agent = await pool.getAgent(space.id);
-      await new SpaceManager(db.pool).updateSpace(space.id, { consolidatePrompt: 'two' });
+      await spaces.updateSpace(space.id, { consolidatePrompt: 'ignored' });
+      expect(agent.config.session?.consolidatePrompt).toBe('one');
+      await own.updateSpace(space.id, { consolidatePrompt: 'two' });
       expect(agent.config.session?.consolidatePrompt).toBe('two');
-      expect((await pool.getSpace(space.id))?.consolidatePrompt).toBe('two');
+      expect((await own.getSpace(space.id))?.consolidatePrompt).toBe('two');
     });
   });
 
-  describe('getSpace', () => {
+  describe('the space, read through its SpaceManager', () => {
     it('answers from the pooled agent without a query', async () => {
       const space = await newSpace();
       const pool = newPool();
       await pool.getAgent(space.id);
       let result: unknown;
       const queries = await countQueries(db.pool, async () => {
-        for (let i = 0; i < 5; i++) result = await pool.getSpace(space.id);
+        for (let i = 0; i < 5; i++) result = await spaces.getSpace(space.id);
       });
       expect(queries).toBe(0);
       expect(result).toEqual(space);
@@ -402,7 +421,7 @@ describe('AgentPool', () => {
       await pool.getAgent(space.id);
       const updated = await spaces.updateSpace(space.id, { label: 'new', systemPrompt: 'p' });
       const queries = await countQueries(db.pool, async () => {
-        expect(await pool.getSpace(space.id)).toEqual(updated);
+        expect(await spaces.getSpace(space.id)).toEqual(updated);
       });
       expect(queries).toBe(0);
     });
@@ -411,8 +430,8 @@ describe('AgentPool', () => {
       const space = await newSpace();
       const pool = newPool();
       const queries = await countQueries(db.pool, async () => {
-        expect(await pool.getSpace(space.id)).toEqual(space);
-        expect(await pool.getSpace(space.id)).toEqual(space);
+        expect(await spaces.getSpace(space.id)).toEqual(space);
+        expect(await spaces.getSpace(space.id)).toEqual(space);
         await pool.getAgent(space.id);
       });
       // One load serves the two reads and the creation, which adds no statement of its own.
@@ -421,17 +440,17 @@ describe('AgentPool', () => {
     });
 
     it('returns null when the space does not exist or the id is malformed', async () => {
-      const pool = newPool();
-      expect(await pool.getSpace(randomUUID())).toBeNull();
-      expect(await pool.getSpace('garbage')).toBeNull();
+      expect(await spaces.getSpace(randomUUID())).toBeNull();
+      expect(await spaces.getSpace('garbage')).toBeNull();
     });
 
     it('returns null at once when the space is deleted', async () => {
       const space = await newSpace();
       const pool = newPool();
-      await pool.getSpace(space.id);
+      await pool.getAgent(space.id); // the space is held for the agent
       await spaces.deleteSpace(space.id);
-      expect(await pool.getSpace(space.id)).toBeNull();
+      expect(await spaces.getSpace(space.id)).toBeNull();
+      expect(pool.size).toBe(0);
     });
   });
 

@@ -1,16 +1,16 @@
 import { createStelloAgent, type StelloAgent, type StelloAgentConfig } from '@stello-ai/core';
 import type { LLMAdapter, LLMCallFn } from '@stello-ai/session';
-import {
+import type {
   PgMainStorage,
   PgMemoryEngine,
   PgSessionStorage,
-  type PgSessionStorageOptions,
   PgSessionTree,
+  PgStores,
+  Space,
 } from '@stello-ai/storage';
-import type pg from 'pg';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
-import { type Space, SpaceManager } from './space-manager';
+import type { HeldSpace, SpaceManager } from './space-manager';
 
 /** What `buildConfig` receives: the space and the PostgreSQL adapters bound to it. */
 export interface AgentBuildContext {
@@ -19,7 +19,7 @@ export interface AgentBuildContext {
   /** The space at build time (prompts and config included). */
   space: Space;
   /** The pool the adapters use. */
-  pool: pg.Pool;
+  pool: PgStores['pool'];
   /** Sessions, records and slots of the space. */
   sessionStorage: PgSessionStorage;
   /** `sessionStorage` plus integration inputs and space-wide data. */
@@ -52,24 +52,12 @@ export interface AgentPoolOptions {
   idleTtlMs?: number;
   /** Receives evictions and the agents' background failures (default: silent). */
   logger?: Logger;
-  /**
-   * Options of every space's `PgSessionStorage` and `PgMainStorage`: the history window cache
-   * and prepared statements (turn those off behind a pooler that cannot keep them).
-   */
-  storage?: PgSessionStorageOptions;
 }
-
-/** Any valid space id: the storage built to check the options sends no statement. */
-const OPTIONS_CHECK_SPACE_ID = '00000000-0000-4000-8000-000000000000';
 
 /** Idle time after which an unused, non-busy agent is evicted, unless configured. */
 export const DEFAULT_AGENT_IDLE_TTL_MS = 5 * 60_000;
 /** Longest pause between two eviction sweeps. */
 const MAX_SWEEP_INTERVAL_MS = 60_000;
-/** How long a space loaded for a request (with no pooled agent) is reused. */
-const SPACE_CACHE_TTL_MS = 5_000;
-/** Most spaces cached without an agent; the oldest go first. */
-const SPACE_CACHE_MAX_ENTRIES = 1_000;
 
 /** The settings of a space's `config` that tune the agent's memory schedule. */
 const SPACE_SCHEDULE_KEYS = [
@@ -81,13 +69,9 @@ const SPACE_SCHEDULE_KEYS = [
 type SessionConfig = NonNullable<StelloAgentConfig['session']>;
 type OrchestrationConfig = NonNullable<StelloAgentConfig['orchestration']>;
 
-/** The latest known state of a space, shared with the agent's live prompt getters. */
-interface SpaceRef {
-  space: Space;
-}
-
 interface PooledAgent {
-  ref: SpaceRef;
+  /** The space as the `SpaceManager` keeps it current; read live by the agent's prompt getters. */
+  held: HeldSpace;
   agent: StelloAgent;
   /** Built from older space data: rebuilt by the next `getAgent` that finds it not busy. */
   stale: boolean;
@@ -101,10 +85,6 @@ interface Creation {
   stale: boolean;
   /** The space was deleted, or the pool disposed, while creating. */
   cancelled: 'deleted' | 'disposed' | null;
-}
-
-function frozenCopy(space: Space): Space {
-  return Object.freeze({ ...space, config: Object.freeze({ ...space.config }) });
 }
 
 /** The memory-schedule settings of a space's config that have a valid value. */
@@ -126,9 +106,9 @@ function scheduleFromSpace(config: Record<string, unknown>): OrchestrationConfig
  *
  * - **One agent per space.** Concurrent first calls share one creation; a failed creation is not
  *   cached (the next call tries again).
- * - **Fresh settings.** A space update (through any `SpaceManager` on the same pool, in this
- *   process) replaces the cached `Space` at once. The default prompts are read from it live, so
- *   a new consolidate or integrate prompt applies to the very next consolidation, even on a busy
+ * - **Fresh settings.** A space update (through the pool's `SpaceManager`, which holds the space
+ *   of every pooled agent) replaces the held `Space` at once. The default prompts are read from it
+ *   live, so a new consolidate or integrate prompt applies to the very next consolidation, even on a busy
  *   agent. The agent itself is marked stale and rebuilt by the next `getAgent` that finds it not
  *   busy, so settings captured at build time (`buildConfig`'s closures, the memory schedule)
  *   follow too; until then the old agent keeps serving, so a space never has two live agents.
@@ -139,24 +119,23 @@ function scheduleFromSpace(config: Record<string, unknown>): OrchestrationConfig
  *
  * @example
  * ```ts
- * const agents = new AgentPool(pool, { model: createOfflineAdapter() }, spaceManager);
+ * const stores = new PgStores(pool);
+ * const spaces = new SpaceManager(stores.spaces);
+ * const agents = new AgentPool(stores, { model: createOfflineAdapter() }, spaces);
  * const agent = await agents.getAgent(spaceId);
  * const { turn } = await agent.turn(rootId, 'Hello');
  * ```
  */
 export class AgentPool {
-  readonly #pool: pg.Pool;
+  readonly #stores: PgStores;
   readonly #options: AgentPoolOptions;
   readonly #spaces: SpaceManager;
   readonly #logger: Logger;
   readonly #idleTtlMs: number;
   readonly #agents = new Map<string, PooledAgent>();
   readonly #creations = new Map<string, Creation>();
-  readonly #spaceCache = new Map<string, { space: Space; expiresAt: number }>();
   readonly #unsubscribe: () => void;
   #timer: NodeJS.Timeout | null = null;
-  // Bumped by every space change, so a load that raced with one is not cached.
-  #changeSeq = 0;
   #disposed = false;
   /** Evicted agents still settling their work (disposed afterwards). */
   readonly #retiring = new Set<StelloAgent>();
@@ -164,13 +143,28 @@ export class AgentPool {
   /**
    * Creates an empty pool that listens to the space changes of `spaceManager`.
    *
-   * @param pool the pool the agents' adapters use
+   * @param stores binds the PostgreSQL adapters of each space (`stores.forSpace`)
    * @param options see `AgentPoolOptions`
-   * @param spaceManager the manager whose changes refresh the pool (default: a new one on `pool`,
-   *   which hears changes made through any manager on the same pool)
-   * @throws RuntimeError `INVALID_ARGUMENT` without `model` nor `buildConfig`, or with a bad `idleTtlMs`
+   * @param spaceManager where spaces are read and whose changes refresh the pool; give the same
+   *   manager the REST app writes through
+   * @throws RuntimeError `INVALID_ARGUMENT` without stores, a manager, `model` nor `buildConfig`,
+   *   or with a bad `idleTtlMs`
    */
-  constructor(pool: pg.Pool, options: AgentPoolOptions, spaceManager?: SpaceManager) {
+  constructor(stores: PgStores, options: AgentPoolOptions, spaceManager: SpaceManager) {
+    if (typeof stores?.forSpace !== 'function') {
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        'agent pool needs the PostgreSQL stores (new PgStores(pool))',
+        {
+          details: { field: 'stores' },
+        },
+      );
+    }
+    if (typeof spaceManager?.onChange !== 'function') {
+      throw new RuntimeError('INVALID_ARGUMENT', 'agent pool needs a SpaceManager', {
+        details: { field: 'spaceManager' },
+      });
+    }
     if (!options?.buildConfig && !options?.model) {
       throw new RuntimeError(
         'INVALID_ARGUMENT',
@@ -184,14 +178,11 @@ export class AgentPool {
         details: { field: 'idleTtlMs' },
       });
     }
-    // Bad storage options fail here, not at the first request of every space.
-    new PgSessionStorage(pool, OPTIONS_CHECK_SPACE_ID, options.storage);
-    this.#pool = pool;
+    this.#stores = stores;
     this.#options = options;
     this.#idleTtlMs = idleTtlMs;
     this.#logger = options.logger ?? silentLogger;
-    this.#spaces =
-      spaceManager ?? new SpaceManager(pool, { preparedStatements: options.storage?.preparedStatements });
+    this.#spaces = spaceManager;
     this.#unsubscribe = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
   }
 
@@ -223,23 +214,10 @@ export class AgentPool {
       }
       // Stale and idle: replace it. Its latest space data seeds the rebuild (no query).
       this.#agents.delete(spaceId);
-      this.#retire(spaceId, pooled.agent, 'stale');
-      return this.#startCreation(spaceId, pooled.ref.space);
+      this.#retire(spaceId, pooled, 'stale');
+      return this.#startCreation(spaceId, pooled.held.space);
     }
     return this.#creations.get(spaceId)?.promise ?? this.#startCreation(spaceId, null);
-  }
-
-  /**
-   * Returns the space: the pooled agent's copy when there is one (no query), else a copy loaded
-   * a moment ago, else a fresh load. `null` when the space does not exist.
-   */
-  async getSpace(spaceId: string): Promise<Space | null> {
-    const pooled = this.#agents.get(spaceId);
-    if (pooled) {
-      pooled.lastUsedAt = Date.now();
-      return pooled.ref.space;
-    }
-    return this.#findSpace(spaceId);
   }
 
   /**
@@ -247,11 +225,12 @@ export class AgentPool {
    * settled (running turns finish; later calls on it fail with `AGENT_DISPOSED`).
    */
   evict(spaceId: string): void {
-    this.#spaceCache.delete(spaceId);
     const pooled = this.#agents.get(spaceId);
-    if (!pooled) return;
-    this.#agents.delete(spaceId);
-    this.#retire(spaceId, pooled.agent, 'manual');
+    if (pooled) {
+      this.#agents.delete(spaceId);
+      this.#retire(spaceId, pooled, 'manual');
+    }
+    this.#spaces.forget(spaceId);
   }
 
   /**
@@ -264,9 +243,8 @@ export class AgentPool {
     this.#stopTimer();
     this.#unsubscribe();
     for (const creation of this.#creations.values()) creation.cancelled = 'disposed';
-    for (const [spaceId, pooled] of this.#agents) this.#retire(spaceId, pooled.agent, 'dispose');
+    for (const [spaceId, pooled] of this.#agents) this.#retire(spaceId, pooled, 'dispose');
     this.#agents.clear();
-    this.#spaceCache.clear();
   }
 
   #startCreation(spaceId: string, known: Space | null): Promise<StelloAgent> {
@@ -279,21 +257,29 @@ export class AgentPool {
   }
 
   async #create(spaceId: string, known: Space | null, creation: Creation): Promise<StelloAgent> {
-    const loaded = known ?? (await this.#findSpace(spaceId));
+    const loaded = known ?? (await this.#spaces.getSpace(spaceId));
     if (!loaded) throw spaceNotFound(spaceId);
     this.#throwIfCancelled(spaceId, creation);
-    const ref: SpaceRef = { space: creation.latest ?? loaded };
-    const ctx: AgentBuildContext = {
-      spaceId,
-      space: ref.space,
-      pool: this.#pool,
-      sessionStorage: new PgSessionStorage(this.#pool, spaceId, this.#options.storage),
-      mainStorage: new PgMainStorage(this.#pool, spaceId, this.#options.storage),
-      sessionTree: new PgSessionTree(this.#pool, spaceId),
-      memoryEngine: new PgMemoryEngine(this.#pool, spaceId),
-    };
-    const built = this.#options.buildConfig ? await this.#options.buildConfig(ctx) : {};
-    const agent = createStelloAgent(this.#complete(ctx, ref, built));
+    // Held from here on: the manager keeps it current (a change notified while creating included).
+    const held = this.#spaces.hold(creation.latest ?? loaded);
+    let agent: StelloAgent;
+    try {
+      const { sessions, main, tree, memory } = this.#stores.forSpace(spaceId);
+      const ctx: AgentBuildContext = {
+        spaceId,
+        space: held.space,
+        pool: this.#stores.pool,
+        sessionStorage: sessions,
+        mainStorage: main,
+        sessionTree: tree,
+        memoryEngine: memory,
+      };
+      const built = this.#options.buildConfig ? await this.#options.buildConfig(ctx) : {};
+      agent = createStelloAgent(this.#complete(ctx, held, built));
+    } catch (error) {
+      held.release();
+      throw error;
+    }
     agent.on('error', (event) => {
       this.#logger.error('agent.background_failed', {
         spaceId,
@@ -307,18 +293,18 @@ export class AgentPool {
     try {
       this.#throwIfCancelled(spaceId, creation);
     } catch (error) {
+      held.release();
       agent.dispose();
       throw error;
     }
-    if (creation.latest) ref.space = creation.latest;
-    this.#agents.set(spaceId, { ref, agent, stale: creation.stale, lastUsedAt: Date.now() });
+    this.#agents.set(spaceId, { held, agent, stale: creation.stale, lastUsedAt: Date.now() });
     this.#startTimer();
     this.#logger.info('agent.created', { spaceId });
     return agent;
   }
 
   /** The full agent config: `built` plus what the pool provides and the defaults it fills. */
-  #complete(ctx: AgentBuildContext, ref: SpaceRef, built: AgentBuildConfig): StelloAgentConfig {
+  #complete(ctx: AgentBuildContext, held: HeldSpace, built: AgentBuildConfig): StelloAgentConfig {
     const config: StelloAgentConfig = { ...built, sessions: ctx.sessionTree, memory: ctx.memoryEngine };
     if (config.storage === undefined) config.storage = ctx.mainStorage;
     if (config.llm === undefined && this.#options.model) config.llm = this.#options.model;
@@ -331,14 +317,14 @@ export class AgentPool {
       Object.defineProperty(session, 'consolidatePrompt', {
         enumerable: true,
         configurable: true,
-        get: () => ref.space.consolidatePrompt ?? undefined,
+        get: () => held.space.consolidatePrompt ?? undefined,
       });
     }
     if (session.integratePrompt === undefined) {
       Object.defineProperty(session, 'integratePrompt', {
         enumerable: true,
         configurable: true,
-        get: () => ref.space.integratePrompt ?? undefined,
+        get: () => held.space.integratePrompt ?? undefined,
       });
     }
     config.session = session;
@@ -359,54 +345,26 @@ export class AgentPool {
     if (creation.cancelled === 'disposed') throw disposedError();
   }
 
-  /** Loads a space through the short cache; caches what it loads unless a change raced with it. */
-  async #findSpace(spaceId: string): Promise<Space | null> {
-    const cached = this.#spaceCache.get(spaceId);
-    if (cached) {
-      if (cached.expiresAt > Date.now()) return cached.space;
-      this.#spaceCache.delete(spaceId);
-    }
-    const seq = this.#changeSeq;
-    const loaded = await this.#spaces.getSpace(spaceId);
-    if (!loaded) return null;
-    const space = frozenCopy(loaded);
-    if (seq === this.#changeSeq && !this.#disposed) this.#cacheSpace(space);
-    return space;
-  }
-
-  #cacheSpace(space: Space): void {
-    this.#spaceCache.delete(space.id);
-    this.#spaceCache.set(space.id, { space, expiresAt: Date.now() + SPACE_CACHE_TTL_MS });
-    while (this.#spaceCache.size > SPACE_CACHE_MAX_ENTRIES) {
-      const oldest = this.#spaceCache.keys().next().value;
-      if (oldest === undefined) break;
-      this.#spaceCache.delete(oldest);
-    }
-  }
-
+  /** The manager already updated the held space; here the agent is marked for a rebuild, or evicted. */
   #onSpaceChange(spaceId: string, changed: Space | null): void {
-    this.#changeSeq += 1;
     const creation = this.#creations.get(spaceId);
     if (changed === null) {
       if (creation) creation.cancelled = 'deleted';
       this.evict(spaceId);
       return;
     }
-    const space = frozenCopy(changed);
-    if (this.#spaceCache.has(spaceId)) this.#cacheSpace(space);
     if (creation) {
-      creation.latest = space;
+      creation.latest = changed;
       creation.stale = true;
     }
     const pooled = this.#agents.get(spaceId);
-    if (pooled) {
-      pooled.ref.space = space;
-      pooled.stale = true;
-    }
+    if (pooled) pooled.stale = true;
   }
 
-  #retire(spaceId: string, agent: StelloAgent, reason: 'idle' | 'stale' | 'manual' | 'dispose'): void {
+  #retire(spaceId: string, pooled: PooledAgent, reason: 'idle' | 'stale' | 'manual' | 'dispose'): void {
     this.#logger.info('agent.evicted', { spaceId, reason });
+    pooled.held.release();
+    const { agent } = pooled;
     this.#retiring.add(agent);
     const dispose = () => {
       this.#retiring.delete(agent);
@@ -427,11 +385,8 @@ export class AgentPool {
     for (const [spaceId, pooled] of this.#agents) {
       if (now - pooled.lastUsedAt >= this.#idleTtlMs && !pooled.agent.isBusy()) {
         this.#agents.delete(spaceId);
-        this.#retire(spaceId, pooled.agent, 'idle');
+        this.#retire(spaceId, pooled, 'idle');
       }
-    }
-    for (const [spaceId, cached] of this.#spaceCache) {
-      if (cached.expiresAt <= now) this.#spaceCache.delete(spaceId);
     }
     if (this.#agents.size === 0) this.#stopTimer();
   }

@@ -5,6 +5,9 @@
  * (`UserStore`), and structured logging.
  */
 
+// Value checks of ids, shared with the transport (from @stello-ai/db, through storage)
+// The PostgreSQL stores the runtime is built on (re-exported so a caller needs one import)
+export { isUuid, PgStores, type PgStoresOptions, UUID_PATTERN } from '@stello-ai/storage';
 // Agents: one cached StelloAgent per space
 export {
   type AgentBuildConfig,
@@ -21,6 +24,7 @@ export { RuntimeError, type RuntimeErrorCode } from './errors';
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel, silentLogger } from './logger';
 // Spaces
 export {
+  type HeldSpace,
   type ListSpacesOptions,
   type Space,
   type SpaceChangeListener,

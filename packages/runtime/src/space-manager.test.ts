@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { createPool } from '@stello-ai/db';
 import { isCodedError } from '@stello-ai/session';
+import { PgStores } from '@stello-ai/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertUser, rejection } from './__fixtures__/pool-probes';
+import { countQueries, insertUser, rejection } from './__fixtures__/pool-probes';
 import { type Space, SpaceManager } from './space-manager';
 
 let db: TestDatabase;
@@ -11,7 +12,7 @@ let spaces: SpaceManager;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  spaces = new SpaceManager(db.pool);
+  spaces = new SpaceManager(new PgStores(db.pool).spaces);
 });
 afterAll(() => db.drop());
 
@@ -184,7 +185,7 @@ describe('SpaceManager', () => {
     async function preparedAfterLookup(preparedStatements: boolean | undefined) {
       const pool = createPool({ connectionString: db.url, max: 1 });
       try {
-        const manager = new SpaceManager(pool, { preparedStatements });
+        const manager = new SpaceManager(new PgStores(pool, { preparedStatements }).spaces);
         const space = await spaces.createSpace(await newUser(), { label: 'Prepared', config: { a: 1 } });
         const found = await manager.getSpace(space.id);
         const { rows } = await pool.query<{ name: string }>(
@@ -211,9 +212,65 @@ describe('SpaceManager', () => {
     });
 
     it('rejects a preparedStatements option that is not a boolean', () => {
-      expect(() => new SpaceManager(db.pool, { preparedStatements: 'yes' as never })).toThrow(
+      expect(() => new PgStores(db.pool, { preparedStatements: 'yes' as never })).toThrow(
         expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field: 'preparedStatements' } }),
       );
+    });
+  });
+
+  describe('cache', () => {
+    it('reads a space once, then answers from memory until cacheTtlMs passes', async () => {
+      const manager = new SpaceManager(new PgStores(db.pool).spaces, { cacheTtlMs: 60_000 });
+      const space = await spaces.createSpace(await newUser(), { label: 'cached' });
+      const queries = await countQueries(db.pool, async () => {
+        expect(await manager.getSpace(space.id)).toEqual(space);
+        expect(await manager.getSpace(space.id)).toEqual(space);
+      });
+      expect(queries).toBe(1);
+      const uncached = new SpaceManager(new PgStores(db.pool).spaces, { cacheTtlMs: 0 });
+      const cold = await countQueries(db.pool, async () => {
+        await uncached.getSpace(space.id);
+        await uncached.getSpace(space.id);
+      });
+      expect(cold).toBe(2);
+    });
+
+    it('replaces a cached space at once when it is updated or deleted through the manager', async () => {
+      const space = await spaces.createSpace(await newUser(), { label: 'before' });
+      await spaces.getSpace(space.id);
+      const updated = await spaces.updateSpace(space.id, { label: 'after' });
+      const queries = await countQueries(db.pool, async () => {
+        expect(await spaces.getSpace(space.id)).toEqual(updated);
+      });
+      expect(queries).toBe(0);
+      await spaces.deleteSpace(space.id);
+      expect(await spaces.getSpace(space.id)).toBeNull();
+    });
+
+    it('keeps a held space past its expiry and current, until released', async () => {
+      const manager = new SpaceManager(new PgStores(db.pool).spaces, { cacheTtlMs: 1 });
+      const space = await spaces.createSpace(await newUser(), { label: 'held' });
+      const held = manager.hold(space);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const queries = await countQueries(db.pool, async () => {
+        expect(await manager.getSpace(space.id)).toEqual(space);
+      });
+      expect(queries).toBe(0);
+      const updated = await manager.updateSpace(space.id, { consolidatePrompt: 'new' });
+      expect(held.space).toEqual(updated);
+      held.release();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const afterRelease = await countQueries(db.pool, () => manager.getSpace(space.id));
+      expect(afterRelease).toBe(1);
+    });
+
+    it('rejects a missing store and a bad cacheTtlMs', () => {
+      expect(() => new SpaceManager(db.pool as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+      for (const cacheTtlMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(() => new SpaceManager(new PgStores(db.pool).spaces, { cacheTtlMs })).toThrow(/cacheTtlMs/);
+      }
     });
   });
 
@@ -412,10 +469,9 @@ describe('SpaceManager', () => {
   });
 
   describe('onChange', () => {
-    it('notifies listeners of every manager on the same pool on create, update and delete', async () => {
-      const other = new SpaceManager(db.pool);
+    it('notifies its listeners on create, update and delete', async () => {
       const events: [string, string | null][] = [];
-      const unsubscribe = other.onChange((spaceId, space) => events.push([spaceId, space?.label ?? null]));
+      const unsubscribe = spaces.onChange((spaceId, space) => events.push([spaceId, space?.label ?? null]));
       const userId = await newUser();
       const space = await spaces.createSpace(userId, { label: 'one' });
       await spaces.updateSpace(space.id, { label: 'two' });

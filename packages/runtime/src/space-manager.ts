@@ -1,22 +1,10 @@
-import { createDb, type Database, isUuid, queryPrepared, type SpaceRow } from '@stello-ai/db';
-import { type Kysely, sql } from 'kysely';
-import type pg from 'pg';
-import { assertNonBlank, assertNullableText, assertText, toJsonObjectText } from './_validate';
+import { isStorageError, isUuid, type Space, type SpacePatch, type SpaceStore } from '@stello-ai/storage';
+import { assertNonBlank, assertNullableText, assertText, toJsonObject } from './_validate';
 import { RuntimeError, spaceNotFound } from './errors';
-import { type Logger, silentLogger } from './logger';
 
-/** A space: one agent and one session tree, owned by a user. Timestamps are ISO-8601. */
-export interface Space {
-  id: string;
-  userId: string;
-  label: string;
-  systemPrompt: string | null;
-  consolidatePrompt: string | null;
-  integratePrompt: string | null;
-  config: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { Space } from '@stello-ai/storage';
+
+import { type Logger, silentLogger } from './logger';
 
 /** What `createSpace` takes. */
 export interface SpaceConfig {
@@ -54,82 +42,87 @@ export interface ListSpacesOptions {
 export interface SpaceManagerOptions {
   /** Receives the errors thrown by change listeners (default: silent). */
   logger?: Logger;
-  /**
-   * Sends the lookup of a space by id as a named prepared statement (default true); turn it off
-   * behind a pooler that cannot keep prepared statements, as for the storage.
-   */
-  preparedStatements?: boolean;
+  /** How long a space read for a request is reused, in ms (default 5 s; 0 reads every time). */
+  cacheTtlMs?: number;
 }
 
 /** Called after a space is created or updated (`space` is its new state) or deleted (`space` is `null`). */
 export type SpaceChangeListener = (spaceId: string, space: Space | null) => void;
 
+/** A space kept current for as long as its holder needs it (see `SpaceManager.hold`). */
+export interface HeldSpace {
+  /** The latest state this process knows: updated at once by every change made through the manager. */
+  readonly space: Space;
+  /** Ends the hold; the space then ages out of the cache like any other. */
+  release(): void;
+}
+
 const MAX_PAGE_SIZE = 1000;
-// PostgreSQL SQLSTATE 23503 foreign_key_violation.
-const FOREIGN_KEY_VIOLATION = '23503';
+const DEFAULT_CACHE_TTL_MS = 5_000;
+/** Most spaces cached without a holder; the oldest go first. */
+const CACHE_MAX_ENTRIES = 1_000;
 
-// Listeners are shared by every SpaceManager on the same pool: a change made through one
-// manager (the REST app's) reaches an AgentPool that built its own.
-const listenersByPool = new WeakMap<pg.Pool, Set<SpaceChangeListener>>();
-
-function toIso(value: Date | string): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
+interface CacheEntry {
+  space: Space;
+  expiresAt: number;
+  holds: number;
 }
 
-function toSpace(row: SpaceRow): Space {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    label: row.label,
-    systemPrompt: row.system_prompt,
-    consolidatePrompt: row.consolidate_prompt,
-    integratePrompt: row.integrate_prompt,
-    config: { ...row.config },
-    createdAt: toIso(row.created_at),
-    updatedAt: toIso(row.updated_at),
-  };
-}
-
-function isForeignKeyViolation(error: unknown, constraint: string): boolean {
-  const pgError = error as { code?: unknown; constraint?: unknown } | null;
-  return pgError?.code === FOREIGN_KEY_VIOLATION && pgError.constraint === constraint;
+function frozenCopy(space: Space): Space {
+  return Object.freeze({ ...space, config: Object.freeze({ ...space.config }) });
 }
 
 /**
- * Creates, reads, updates, lists and deletes spaces in PostgreSQL. Every write is one SQL
- * statement, hence atomic: a space never exists without its root session, and an update never
- * leaves the space and its root out of step.
+ * The one home of spaces in a process: validates and writes them through a `SpaceStore`, caches
+ * what it reads, and tells listeners about every change. The agent pool and the transport's
+ * access check read spaces here, so a change is seen by all of them at once.
  *
- * Change listeners (`onChange`) are process-local: another server process sharing the database
- * does not notify them.
+ * - **Cache.** `getSpace` reuses a space read less than `cacheTtlMs` ago; every write through
+ *   this manager replaces the cached copy at once. Spaces are returned frozen.
+ * - **Holds.** `hold` keeps a space cached and current, with no expiry, while an agent uses it.
+ * - **Changes.** `onChange` listeners are process-local: another server process sharing the
+ *   database does not notify them (its cached copies expire after `cacheTtlMs`).
  *
  * @example
  * ```ts
- * const spaces = new SpaceManager(pool);
+ * const spaces = new SpaceManager(new PgStores(pool).spaces);
  * const space = await spaces.createSpace(userId, { label: 'Research', systemPrompt: 'Be concise.' });
  * ```
  */
 export class SpaceManager {
-  readonly #pool: pg.Pool;
-  readonly #db: Kysely<Database>;
+  readonly #store: SpaceStore;
   readonly #logger: Logger;
-  readonly #prepared: boolean;
+  readonly #cacheTtlMs: number;
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #listeners = new Set<SpaceChangeListener>();
+  // Bumped by every change, so a read that raced with one is not cached.
+  #changeSeq = 0;
 
-  constructor(pool: pg.Pool, options: SpaceManagerOptions = {}) {
-    if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
-      throw new RuntimeError('INVALID_ARGUMENT', 'preparedStatements must be a boolean', {
-        details: { field: 'preparedStatements' },
+  /** @throws RuntimeError `INVALID_ARGUMENT` without a store or with a bad `cacheTtlMs` */
+  constructor(store: SpaceStore, options: SpaceManagerOptions = {}) {
+    if (typeof store !== 'object' || store === null || typeof store.get !== 'function') {
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        'SpaceManager needs a SpaceStore (e.g. new PgStores(pool).spaces)',
+        {
+          details: { field: 'store' },
+        },
+      );
+    }
+    const cacheTtlMs = options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS;
+    if (typeof cacheTtlMs !== 'number' || !Number.isFinite(cacheTtlMs) || cacheTtlMs < 0) {
+      throw new RuntimeError('INVALID_ARGUMENT', 'cacheTtlMs must be a finite number >= 0', {
+        details: { field: 'cacheTtlMs' },
       });
     }
-    this.#pool = pool;
-    this.#db = createDb(pool);
+    this.#store = store;
     this.#logger = options.logger ?? silentLogger;
-    this.#prepared = options.preparedStatements ?? true;
+    this.#cacheTtlMs = cacheTtlMs;
   }
 
   /**
    * Creates a space, its root session (role `main`, depth 0, index 0, labelled like the space)
-   * and, when `systemPrompt` is given, the root's `system_prompt` slot, in one statement.
+   * and, when `systemPrompt` is given, the root's `system_prompt` slot, in one write.
    * @throws RuntimeError `INVALID_ARGUMENT` (blank label, bad field) or `USER_NOT_FOUND`
    */
   async createSpace(userId: string, config: SpaceConfig): Promise<Space> {
@@ -140,82 +133,80 @@ export class SpaceManager {
     const systemPrompt = optionalText('systemPrompt', config.systemPrompt);
     const consolidatePrompt = optionalText('consolidatePrompt', config.consolidatePrompt);
     const integratePrompt = optionalText('integratePrompt', config.integratePrompt);
-    const configText = config.config === undefined ? '{}' : toJsonObjectText('config', config.config);
+    const spaceConfig = config.config === undefined ? {} : toJsonObject('config', config.config);
     if (!isUuid(userId)) throw userNotFound(userId);
 
-    // Data-modifying CTEs: all three inserts commit or fail together, in one round trip.
-    // Foreign keys are checked at the end of the statement, so the root may reference the new space.
-    const withRoot = this.#db
-      .with('space', (db) =>
-        db
-          .insertInto('spaces')
-          .values({
-            user_id: userId,
-            label: config.label,
-            system_prompt: systemPrompt,
-            consolidate_prompt: consolidatePrompt,
-            integrate_prompt: integratePrompt,
-            config: configText,
-          })
-          .returningAll(),
-      )
-      .with('root', (db) =>
-        db
-          .insertInto('sessions')
-          .columns(['space_id', 'label', 'role'])
-          .expression((eb) =>
-            eb.selectFrom('space').select(['space.id', 'space.label', sql.lit('main').as('role')]),
-          )
-          .returning(['sessions.id', 'sessions.space_id']),
-      );
-    const query =
-      systemPrompt === null
-        ? withRoot.selectFrom('space').selectAll()
-        : withRoot
-            .with('prompt', (db) =>
-              db
-                .insertInto('session_data')
-                .columns(['space_id', 'session_id', 'key', 'content'])
-                .expression((eb) =>
-                  eb
-                    .selectFrom('root')
-                    .select([
-                      'root.space_id',
-                      'root.id',
-                      sql.lit('system_prompt').as('key'),
-                      sql<string>`${systemPrompt}::text`.as('content'),
-                    ]),
-                )
-                .returning('session_data.session_id'),
-            )
-            .selectFrom('space')
-            .selectAll();
-
-    let row: SpaceRow;
+    let created: Space;
     try {
-      row = await query.executeTakeFirstOrThrow();
+      created = await this.#store.create({
+        userId,
+        label: config.label,
+        systemPrompt,
+        consolidatePrompt,
+        integratePrompt,
+        config: spaceConfig,
+      });
     } catch (error) {
-      if (isForeignKeyViolation(error, 'spaces_user_id_fkey')) throw userNotFound(userId, error);
+      if (isStorageError(error, 'INVALID_REFERENCE')) throw userNotFound(userId, error);
       throw error;
     }
-    const space = toSpace(row);
-    this.#emit(space.id, space);
-    return space;
-  }
-
-  /** Returns the space, or `null` when it does not exist (a malformed id is `null`, with no query). */
-  async getSpace(spaceId: string): Promise<Space | null> {
-    if (!isUuid(spaceId)) return null;
-    const query = this.#db.selectFrom('spaces').selectAll().where('id', '=', spaceId);
-    // Prepared: every first touch of a cold space runs it, and each connection then plans it once.
-    const row = this.#prepared
-      ? (await queryPrepared(this.#pool, query.compile()))[0]
-      : await query.executeTakeFirst();
-    return row ? toSpace(row) : null;
+    this.#changed(created.id, created);
+    return created;
   }
 
   /**
-   * Updates the given fields in one statement. `systemPrompt` is mirrored to the root session's
+   * Returns the space (frozen), or `null` when it does not exist (a malformed id is `null`, with
+   * no query). A space held, or read less than `cacheTtlMs` ago, costs no query.
+   */
+  async getSpace(spaceId: string): Promise<Space | null> {
+    if (!isUuid(spaceId)) return null;
+    const cached = this.#cache.get(spaceId);
+    if (cached) {
+      if (cached.holds > 0 || cached.expiresAt > Date.now()) return cached.space;
+      this.#cache.delete(spaceId);
+    }
+    const seq = this.#changeSeq;
+    const loaded = await this.#store.get(spaceId);
+    if (!loaded) return null;
+    const space = frozenCopy(loaded);
+    if (seq === this.#changeSeq) this.#remember(space);
+    return space;
+  }
+
+  /**
+   * Keeps `space` (or the newer copy this manager already has) cached and current until
+   * `release`. Each hold is released once.
+   */
+  hold(space: Space): HeldSpace {
+    let entry = this.#cache.get(space.id);
+    if (!entry) {
+      entry = { space: frozenCopy(space), expiresAt: 0, holds: 0 };
+      this.#cache.set(space.id, entry);
+    }
+    entry.holds += 1;
+    const held = entry;
+    let released = false;
+    return {
+      get space() {
+        return held.space;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        held.holds -= 1;
+        if (held.holds === 0) held.expiresAt = Date.now() + this.#cacheTtlMs;
+      },
+    };
+  }
+
+  /** Forgets the cached copy of a space that no one holds (the next `getSpace` reads it again). */
+  forget(spaceId: string): void {
+    const entry = this.#cache.get(spaceId);
+    if (entry && entry.holds === 0) this.#cache.delete(spaceId);
+  }
+
+  /**
+   * Updates the given fields in one write. `systemPrompt` is mirrored to the root session's
    * `system_prompt` slot (upserted, or deleted on `null`) and `label` to the root's label, so the
    * space and its root never disagree. Validation happens before any write: invalid input
    * changes nothing. An update with no field returns the space unchanged.
@@ -225,106 +216,35 @@ export class SpaceManager {
     if (typeof updates !== 'object' || updates === null) {
       throw new RuntimeError('INVALID_ARGUMENT', 'space update must be an object');
     }
-    const set: {
-      label?: string;
-      system_prompt?: string | null;
-      consolidate_prompt?: string | null;
-      integrate_prompt?: string | null;
-      config?: string;
-    } = {};
+    const patch: SpacePatch = {};
     if (updates.label !== undefined) {
       assertNonBlank('label', updates.label);
-      set.label = updates.label;
+      patch.label = updates.label;
     }
     if (updates.systemPrompt !== undefined) {
       assertNullableText('systemPrompt', updates.systemPrompt);
-      set.system_prompt = updates.systemPrompt;
+      patch.systemPrompt = updates.systemPrompt;
     }
     if (updates.consolidatePrompt !== undefined) {
       assertNullableText('consolidatePrompt', updates.consolidatePrompt);
-      set.consolidate_prompt = updates.consolidatePrompt;
+      patch.consolidatePrompt = updates.consolidatePrompt;
     }
     if (updates.integratePrompt !== undefined) {
       assertNullableText('integratePrompt', updates.integratePrompt);
-      set.integrate_prompt = updates.integratePrompt;
+      patch.integratePrompt = updates.integratePrompt;
     }
-    if (updates.config !== undefined) set.config = toJsonObjectText('config', updates.config);
+    if (updates.config !== undefined) patch.config = toJsonObject('config', updates.config);
     if (!isUuid(spaceId)) throw spaceNotFound(spaceId);
 
-    if (Object.keys(set).length === 0) {
-      const current = await this.getSpace(spaceId);
+    if (Object.keys(patch).length === 0) {
+      const current = await this.#store.get(spaceId);
       if (!current) throw spaceNotFound(spaceId);
       return current;
     }
-
-    const syncLabel = set.label !== undefined;
-    const upsertPrompt = typeof set.system_prompt === 'string';
-    const deletePrompt = set.system_prompt === null;
-
-    // One statement, so it is atomic; the guards are literals, so each CTE is a no-op unless its
-    // field is being changed. If the space does not exist, `space` is empty and nothing happens.
-    const row = await this.#db
-      .with('space', (db) =>
-        db
-          .updateTable('spaces')
-          .set({ ...set, updated_at: sql<Date>`now()` })
-          .where('id', '=', spaceId)
-          .returningAll(),
-      )
-      .with('root_label', (db) =>
-        db
-          .updateTable('sessions')
-          .from('space')
-          .set((eb) => ({ label: eb.ref('space.label'), updated_at: sql<Date>`now()` }))
-          .where(sql.lit(syncLabel))
-          .whereRef('sessions.space_id', '=', 'space.id')
-          .where('sessions.parent_id', 'is', null)
-          .returning('sessions.id'),
-      )
-      .with('prompt_upsert', (db) =>
-        db
-          .insertInto('session_data')
-          .columns(['space_id', 'session_id', 'key', 'content'])
-          .expression((eb) =>
-            eb
-              .selectFrom('sessions as root')
-              .innerJoin('space', 'space.id', 'root.space_id')
-              .select([
-                'root.space_id',
-                'root.id',
-                sql.lit('system_prompt').as('key'),
-                sql<string>`${upsertPrompt ? set.system_prompt : null}::text`.as('content'),
-              ])
-              .where(sql.lit(upsertPrompt))
-              .where('root.parent_id', 'is', null),
-          )
-          .onConflict((oc) =>
-            oc.columns(['session_id', 'key']).doUpdateSet((eb) => ({
-              content: eb.ref('excluded.content'),
-              updated_at: sql<Date>`now()`,
-            })),
-          )
-          .returning('session_data.session_id'),
-      )
-      .with('prompt_delete', (db) =>
-        db
-          .deleteFrom('session_data')
-          .using(['space', 'sessions as root'])
-          .where(sql.lit(deletePrompt))
-          .whereRef('root.space_id', '=', 'space.id')
-          .where('root.parent_id', 'is', null)
-          .whereRef('session_data.session_id', '=', 'root.id')
-          .where('session_data.key', '=', 'system_prompt')
-          .returning('session_data.session_id'),
-      )
-      .selectFrom('space')
-      .selectAll()
-      .executeTakeFirst();
-
-    if (!row) throw spaceNotFound(spaceId);
-    const space = toSpace(row);
-    this.#emit(space.id, space);
-    return space;
+    const updated = await this.#store.update(spaceId, patch);
+    if (!updated) throw spaceNotFound(spaceId);
+    this.#changed(spaceId, updated);
+    return updated;
   }
 
   /**
@@ -343,22 +263,10 @@ export class SpaceManager {
       throw new RuntimeError('INVALID_ARGUMENT', 'after must be a space id', { details: { field: 'after' } });
     }
     if (!isUuid(userId)) return [];
-
-    let query = this.#db
-      .selectFrom('spaces')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .orderBy('created_at')
-      .orderBy('id');
-    if (after !== undefined) {
-      // Keyset paging: compared in SQL, so the microsecond timestamps are never rounded.
-      query = query.where(
-        sql<boolean>`(created_at, id) > (select c.created_at, c.id from spaces c where c.id = ${after} and c.user_id = ${userId})`,
-      );
-    }
-    if (limit !== undefined) query = query.limit(limit);
-    const rows = await query.execute();
-    return rows.map(toSpace);
+    const page: { limit?: number; after?: string } = {};
+    if (limit !== undefined) page.limit = limit;
+    if (after !== undefined) page.after = after;
+    return this.#store.list(userId, page);
   }
 
   /**
@@ -367,42 +275,58 @@ export class SpaceManager {
    */
   async deleteSpace(spaceId: string): Promise<void> {
     if (!isUuid(spaceId)) throw spaceNotFound(spaceId);
-    const deleted = await this.#db
-      .deleteFrom('spaces')
-      .where('id', '=', spaceId)
-      .returning('id')
-      .executeTakeFirst();
-    if (!deleted) throw spaceNotFound(spaceId);
-    this.#emit(spaceId, null);
+    if (!(await this.#store.delete(spaceId))) throw spaceNotFound(spaceId);
+    this.#changed(spaceId, null);
   }
 
   /**
-   * Subscribes to changes of any space made through a `SpaceManager` on the same pool, in this
-   * process. Returns the unsubscribe function. A listener that throws is logged and skipped.
+   * Subscribes to changes of any space made through this manager. Returns the unsubscribe
+   * function. A listener that throws is logged and skipped.
    */
   onChange(listener: SpaceChangeListener): () => void {
-    let listeners = listenersByPool.get(this.#pool);
-    if (!listeners) {
-      listeners = new Set();
-      listenersByPool.set(this.#pool, listeners);
-    }
     // Wrapped so that subscribing the same function twice gives two independent subscriptions.
     const entry: SpaceChangeListener = (spaceId, space) => listener(spaceId, space);
-    listeners.add(entry);
+    this.#listeners.add(entry);
     return () => {
-      listeners.delete(entry);
+      this.#listeners.delete(entry);
     };
   }
 
-  #emit(spaceId: string, space: Space | null): void {
-    const listeners = listenersByPool.get(this.#pool);
-    if (!listeners) return;
-    for (const listener of [...listeners]) {
+  /** Updates the cache (holders see the change at once), then tells the listeners. */
+  #changed(spaceId: string, changed: Space | null): void {
+    this.#changeSeq += 1;
+    const space = changed === null ? null : frozenCopy(changed);
+    const entry = this.#cache.get(spaceId);
+    if (space === null) {
+      this.#cache.delete(spaceId);
+    } else if (entry) {
+      // Only spaces already cached are refreshed: a write does not warm the cache.
+      entry.space = space;
+      if (entry.holds === 0) entry.expiresAt = Date.now() + this.#cacheTtlMs;
+    }
+    for (const listener of [...this.#listeners]) {
       try {
         listener(spaceId, space);
       } catch (error) {
         this.#logger.error('space.listener_failed', { spaceId, error });
       }
+    }
+  }
+
+  #remember(space: Space): void {
+    if (this.#cacheTtlMs === 0) return;
+    const held = this.#cache.get(space.id);
+    if (held && held.holds > 0) {
+      held.space = space;
+      return;
+    }
+    this.#cache.delete(space.id);
+    this.#cache.set(space.id, { space, expiresAt: Date.now() + this.#cacheTtlMs, holds: 0 });
+    if (this.#cache.size <= CACHE_MAX_ENTRIES) return;
+    // Oldest first; held spaces stay (their agents read them).
+    for (const [id, entry] of this.#cache) {
+      if (this.#cache.size <= CACHE_MAX_ENTRIES) break;
+      if (entry.holds === 0) this.#cache.delete(id);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { isCodedError } from '@stello-ai/session';
+import { PgStores } from '@stello-ai/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejection, watchQueries } from './__fixtures__/pool-probes';
 import { API_KEY_PREFIX, UserStore } from './user-store';
@@ -19,7 +20,7 @@ function sha256(text: string): string {
 describe('UserStore', () => {
   describe('createUser', () => {
     it('creates a user with a generated key that authenticates', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey } = await users.createUser('alice');
       expect(apiKey).toMatch(/^stello_[A-Za-z0-9_-]{43}$/);
       expect(apiKey.startsWith(API_KEY_PREFIX)).toBe(true);
@@ -29,14 +30,14 @@ describe('UserStore', () => {
     });
 
     it('generates a different key for every user', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const keys = new Set<string>();
       for (let i = 0; i < 5; i++) keys.add((await users.createUser(`u${i}`)).apiKey);
       expect(keys.size).toBe(5);
     });
 
     it('stores only the SHA-256 hash and a short prefix, never the key', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey } = await users.createUser('hashed');
       const { rows } = await db.pool.query('select * from users where id = $1', [user.id]);
       const row = rows[0] as Record<string, unknown>;
@@ -49,7 +50,7 @@ describe('UserStore', () => {
     });
 
     it('uses a seeded key and keeps at most a quarter of it as the prefix', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey } = await users.createUser('seeded', { apiKey: 'my-api-key' });
       expect(apiKey).toBe('my-api-key');
       expect(user.keyPrefix).toBe('my');
@@ -61,7 +62,7 @@ describe('UserStore', () => {
     });
 
     it('throws INVALID_ARGUMENT when the seeded key is already assigned', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       await users.createUser('first', { apiKey: 'shared-key-123' });
       expect(
         isCodedError(
@@ -72,7 +73,7 @@ describe('UserStore', () => {
     });
 
     it('throws INVALID_ARGUMENT when the name is blank or the seeded key is malformed', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const before = (await users.listUsers()).length;
       for (const [name, apiKey] of [
         ['', undefined],
@@ -90,7 +91,7 @@ describe('UserStore', () => {
 
   describe('authenticate', () => {
     it('returns null when the key is unknown or malformed', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       expect(await users.authenticate(`stello_${'x'.repeat(43)}`)).toBeNull();
       expect(await users.authenticate('')).toBeNull();
       expect(await users.authenticate('short')).toBeNull();
@@ -98,7 +99,7 @@ describe('UserStore', () => {
     });
 
     it('answers from the cache without a query when the key was seen recently', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey } = await users.createUser('cached');
       expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
       const queries = watchQueries(db.pool);
@@ -111,7 +112,7 @@ describe('UserStore', () => {
     });
 
     it('shares one query when the same key arrives many times at once', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey } = await users.createUser('burst');
       const queries = watchQueries(db.pool);
       try {
@@ -124,7 +125,7 @@ describe('UserStore', () => {
     });
 
     it('queries every time when the cache is disabled', async () => {
-      const users = new UserStore(db.pool, { cacheTtlMs: 0 });
+      const users = new UserStore(new PgStores(db.pool).users, { cacheTtlMs: 0 });
       const { apiKey } = await users.createUser('uncached');
       await users.authenticate(apiKey);
       const queries = watchQueries(db.pool);
@@ -138,7 +139,7 @@ describe('UserStore', () => {
     });
 
     it('queries again when the cache entry expired', async () => {
-      const users = new UserStore(db.pool, { cacheTtlMs: 1 });
+      const users = new UserStore(new PgStores(db.pool).users, { cacheTtlMs: 1 });
       const { user, apiKey } = await users.createUser('expiring');
       await users.authenticate(apiKey);
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -152,7 +153,7 @@ describe('UserStore', () => {
     });
 
     it('keeps at most cacheMaxEntries keys, dropping the oldest', async () => {
-      const users = new UserStore(db.pool, { cacheMaxEntries: 2 });
+      const users = new UserStore(new PgStores(db.pool).users, { cacheMaxEntries: 2 });
       const a = await users.createUser('a');
       const b = await users.createUser('b');
       const c = await users.createUser('c');
@@ -170,14 +171,16 @@ describe('UserStore', () => {
     });
 
     it('rejects invalid cache options', () => {
-      expect(() => new UserStore(db.pool, { cacheTtlMs: -1 })).toThrow(/cacheTtlMs/);
-      expect(() => new UserStore(db.pool, { cacheMaxEntries: 0 })).toThrow(/cacheMaxEntries/);
+      expect(() => new UserStore(new PgStores(db.pool).users, { cacheTtlMs: -1 })).toThrow(/cacheTtlMs/);
+      expect(() => new UserStore(new PgStores(db.pool).users, { cacheMaxEntries: 0 })).toThrow(
+        /cacheMaxEntries/,
+      );
     });
   });
 
   describe('revokeKey', () => {
     it('revokes by user id and forgets the cached key at once', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey } = await users.createUser('revoked');
       expect(await users.authenticate(apiKey)).not.toBeNull();
       expect(await users.revokeKey(user.id)).toBe(true);
@@ -189,14 +192,14 @@ describe('UserStore', () => {
     });
 
     it('revokes by display prefix', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey } = await users.createUser('by-prefix');
       expect(await users.revokeKey(user.keyPrefix!)).toBe(true);
       expect(await users.authenticate(apiKey)).toBeNull();
     });
 
     it('returns false when the user is unknown or has no active key', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user } = await users.createUser('twice');
       expect(await users.revokeKey(user.id)).toBe(true);
       expect(await users.revokeKey(user.id)).toBe(false);
@@ -206,7 +209,7 @@ describe('UserStore', () => {
     });
 
     it('throws INVALID_ARGUMENT when a prefix matches several users', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       await users.createUser('twin1', { apiKey: 'twin-key-one' });
       await users.createUser('twin2', { apiKey: 'twin-key-two' });
       expect(isCodedError(await rejection(users.revokeKey('twi')), 'INVALID_ARGUMENT')).toBe(true);
@@ -216,7 +219,7 @@ describe('UserStore', () => {
 
   describe('issueKey', () => {
     it('rotates the key: the new one authenticates and the old one stops at once', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user, apiKey: oldKey } = await users.createUser('rotating');
       expect(await users.authenticate(oldKey)).not.toBeNull();
       const newKey = await users.issueKey(user.id);
@@ -228,7 +231,7 @@ describe('UserStore', () => {
     });
 
     it('gives a revoked user a working key again', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const { user } = await users.createUser('revived');
       await users.revokeKey(user.id);
       const key = await users.issueKey(user.id);
@@ -237,7 +240,7 @@ describe('UserStore', () => {
     });
 
     it('throws USER_NOT_FOUND when the user does not exist', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       expect(isCodedError(await rejection(users.issueKey(randomUUID())), 'USER_NOT_FOUND')).toBe(true);
       expect(isCodedError(await rejection(users.issueKey('nope')), 'USER_NOT_FOUND')).toBe(true);
     });
@@ -245,7 +248,7 @@ describe('UserStore', () => {
 
   describe('listUsers', () => {
     it('lists users oldest first without keys or hashes', async () => {
-      const users = new UserStore(db.pool);
+      const users = new UserStore(new PgStores(db.pool).users);
       const first = await users.createUser('list-1');
       const second = await users.createUser('list-2');
       const listed = await users.listUsers();

@@ -1,20 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createDb, type Database, isUuid, type UserRow } from '@stello-ai/db';
-import { type Kysely, sql } from 'kysely';
-import type pg from 'pg';
+import { isStorageError, isUuid, type StoredKey, type User, type UserKeyStore } from '@stello-ai/storage';
 import { assertNonBlank } from './_validate';
 import { RuntimeError } from './errors';
 
-/** A user as the store shows it: never the key, only its display prefix. Timestamps are ISO-8601. */
-export interface User {
-  id: string;
-  name: string;
-  /** The first characters of the current key, for display; `null` when the user has no key. */
-  keyPrefix: string | null;
-  createdAt: string;
-  /** When the last key was revoked; `null` while a key is active (or none was ever revoked). */
-  keyRevokedAt: string | null;
-}
+export type { User } from '@stello-ai/storage';
 
 /** Options of the `UserStore` constructor. */
 export interface UserStoreOptions {
@@ -42,8 +31,6 @@ const KEY_BYTES = 32;
 const DISPLAY_PREFIX_LENGTH = 12;
 const MIN_KEY_LENGTH = 8;
 const MAX_KEY_LENGTH = 512;
-// PostgreSQL SQLSTATE 23505 unique_violation.
-const UNIQUE_VIOLATION = '23505';
 
 interface CacheEntry {
   userId: string;
@@ -80,21 +67,9 @@ function isWellFormedKey(apiKey: unknown): apiKey is string {
   );
 }
 
-function toIso(value: Date | string | null): string | null {
-  if (value === null) return null;
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
-
-function toUser(
-  row: Pick<UserRow, 'id' | 'name' | 'api_key_prefix' | 'created_at' | 'key_revoked_at'>,
-): User {
-  return {
-    id: row.id,
-    name: row.name,
-    keyPrefix: row.api_key_prefix,
-    createdAt: toIso(row.created_at) as string,
-    keyRevokedAt: toIso(row.key_revoked_at),
-  };
+/** What the store keeps of a key: its hash and display prefix, never the key. */
+function storedKey(apiKey: string): StoredKey {
+  return { hash: hashKey(apiKey), prefix: displayPrefix(apiKey) };
 }
 
 function userNotFound(userId: string): RuntimeError {
@@ -112,13 +87,13 @@ function userNotFound(userId: string): RuntimeError {
  *
  * @example
  * ```ts
- * const users = new UserStore(pool);
+ * const users = new UserStore(new PgStores(pool).users);
  * const { user, apiKey } = await users.createUser('alice'); // show apiKey once
  * const auth = await users.authenticate(apiKey); // { userId: user.id }
  * ```
  */
 export class UserStore {
-  readonly #db: Kysely<Database>;
+  readonly #store: UserKeyStore;
   readonly #cacheTtlMs: number;
   readonly #cacheMaxEntries: number;
   // Keyed by key hash (never by the key), insertion-ordered for oldest-first eviction.
@@ -127,7 +102,17 @@ export class UserStore {
   // Bumped by every revoke and rotation: a lookup that started before one is not cached.
   #generation = 0;
 
-  constructor(pool: pg.Pool, options: UserStoreOptions = {}) {
+  /** @throws RuntimeError `INVALID_ARGUMENT` without a store or with a bad option */
+  constructor(store: UserKeyStore, options: UserStoreOptions = {}) {
+    if (typeof store !== 'object' || store === null || typeof store.findByKeyHash !== 'function') {
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        'UserStore needs a UserKeyStore (e.g. new PgStores(pool).users)',
+        {
+          details: { field: 'store' },
+        },
+      );
+    }
     const { cacheTtlMs = DEFAULT_CACHE_TTL_MS, cacheMaxEntries = DEFAULT_CACHE_MAX_ENTRIES } = options;
     if (!Number.isFinite(cacheTtlMs) || cacheTtlMs < 0) {
       throw new RuntimeError('INVALID_ARGUMENT', 'cacheTtlMs must be a finite number >= 0');
@@ -135,7 +120,7 @@ export class UserStore {
     if (!Number.isInteger(cacheMaxEntries) || cacheMaxEntries < 1) {
       throw new RuntimeError('INVALID_ARGUMENT', 'cacheMaxEntries must be a positive integer');
     }
-    this.#db = createDb(pool);
+    this.#store = store;
     this.#cacheTtlMs = cacheTtlMs;
     this.#cacheMaxEntries = cacheMaxEntries;
   }
@@ -156,21 +141,12 @@ export class UserStore {
     }
     const apiKey = options.apiKey ?? generateKey();
     try {
-      const row = await this.#db
-        .insertInto('users')
-        .values({
-          name,
-          api_key_hash: hashKey(apiKey),
-          api_key_prefix: displayPrefix(apiKey),
-          key_created_at: sql<Date>`now()`,
-        })
-        .returning(['id', 'name', 'api_key_prefix', 'created_at', 'key_revoked_at'])
-        .executeTakeFirstOrThrow();
-      return { user: toUser(row), apiKey };
+      return { user: await this.#store.createUser(name, storedKey(apiKey)), apiKey };
     } catch (error) {
-      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) {
+      if (isStorageError(error, 'CONFLICT')) {
         // Only reachable with a seeded key: a generated one never collides.
         throw new RuntimeError('INVALID_ARGUMENT', 'apiKey is already assigned to a user', {
+          cause: error,
           details: { field: 'apiKey' },
         });
       }
@@ -210,18 +186,7 @@ export class UserStore {
   async issueKey(userId: string): Promise<string> {
     if (!isUuid(userId)) throw userNotFound(userId);
     const apiKey = generateKey();
-    const row = await this.#db
-      .updateTable('users')
-      .set({
-        api_key_hash: hashKey(apiKey),
-        api_key_prefix: displayPrefix(apiKey),
-        key_created_at: sql<Date>`now()`,
-        key_revoked_at: null,
-      })
-      .where('id', '=', userId)
-      .returning('id')
-      .executeTakeFirst();
-    if (!row) throw userNotFound(userId);
+    if (!(await this.#store.replaceKey(userId, storedKey(apiKey)))) throw userNotFound(userId);
     this.#forget(userId);
     return apiKey;
   }
@@ -237,57 +202,35 @@ export class UserStore {
     if (isUuid(userIdOrPrefix)) {
       userId = userIdOrPrefix;
     } else {
-      const matches = await this.#db
-        .selectFrom('users')
-        .select('id')
-        .where('api_key_prefix', '=', userIdOrPrefix)
-        .where('api_key_hash', 'is not', null)
-        .limit(2)
-        .execute();
+      const matches = await this.#store.findByKeyPrefix(userIdOrPrefix, 2);
       if (matches.length === 0) return false;
       if (matches.length > 1) {
         throw new RuntimeError('INVALID_ARGUMENT', 'key prefix matches several users; revoke by user id', {
           details: { field: 'prefix' },
         });
       }
-      userId = matches[0]!.id;
+      userId = matches[0]!;
     }
-    const row = await this.#db
-      .updateTable('users')
-      .set({ api_key_hash: null, key_revoked_at: sql<Date>`now()` })
-      .where('id', '=', userId)
-      .where('api_key_hash', 'is not', null)
-      .returning('id')
-      .executeTakeFirst();
+    const revoked = await this.#store.revokeKey(userId);
     this.#forget(userId);
-    return row !== undefined;
+    return revoked;
   }
 
   /** Lists every user, oldest first, with key prefixes but never keys or hashes. */
   async listUsers(): Promise<User[]> {
-    const rows = await this.#db
-      .selectFrom('users')
-      .select(['id', 'name', 'api_key_prefix', 'created_at', 'key_revoked_at'])
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(toUser);
+    return this.#store.listUsers();
   }
 
   async #lookup(hash: string): Promise<string | null> {
     const generation = this.#generation;
-    const row = await this.#db
-      .selectFrom('users')
-      .select(['id', 'api_key_hash'])
-      .where('api_key_hash', '=', hash)
-      .executeTakeFirst();
-    if (!row?.api_key_hash) return null;
+    const row = await this.#store.findByKeyHash(hash);
+    if (!row) return null;
     // The index lookup already matched; the constant-time comparison is defence in depth.
     const expected = Buffer.from(hash, 'hex');
-    const actual = Buffer.from(row.api_key_hash, 'hex');
+    const actual = Buffer.from(row.keyHash, 'hex');
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return null;
-    if (generation === this.#generation) this.#remember(hash, row.id);
-    return row.id;
+    if (generation === this.#generation) this.#remember(hash, row.userId);
+    return row.userId;
   }
 
   #remember(hash: string, userId: string): void {

@@ -1,6 +1,7 @@
 import { type FakeLLMServer, type FakeLLMServerOptions, startFakeOpenAI } from '@internal/testing';
 import { UserStore } from '@stello-ai/runtime';
 import { createOpenAICompatibleAdapter } from '@stello-ai/session';
+import { PgStores } from '@stello-ai/storage';
 import type pg from 'pg';
 import WebSocket from 'ws';
 import {
@@ -129,7 +130,7 @@ export async function startHarness(
     pool,
     agentPoolOptions: { model },
     // Revocations must show at once in tests; production keeps the 30 s cache.
-    userStore: new UserStore(pool, { cacheTtlMs: 0 }),
+    userStore: new UserStore(new PgStores(pool).users, { cacheTtlMs: 0 }),
     ...options.server,
   });
   const { apiKey } = await server.userStore.createUser('e2e');

@@ -10,6 +10,7 @@ import {
   silentLogger,
   UserStore,
 } from '@stello-ai/runtime';
+import { PgStores, type PgStoresOptions } from '@stello-ai/storage';
 import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
@@ -49,13 +50,18 @@ export interface StelloServerOptions {
   pool: pg.Pool;
   /** How each space's agent is built (model, tools, prompts) and how long idle agents stay cached. */
   agentPoolOptions: AgentPoolOptions;
+  /**
+   * Options of the PostgreSQL stores: the history window cache and prepared statements (turn
+   * those off behind a pooler that cannot keep them; this also covers the space lookup).
+   */
+  storage?: PgStoresOptions;
   /** Skips `migrate(pool)` at start-up (the schema is managed elsewhere). */
   skipMigrate?: boolean;
   /** Structured logger of the server, the gateway and the agent pool (default: silent). */
   logger?: Logger;
   /** Request body and WebSocket frame limits. */
   limits?: StelloServerLimits;
-  /** The users and API keys store (default: `new UserStore(pool)`). */
+  /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
@@ -177,16 +183,16 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   if (!options.skipMigrate) await migrate(pool);
 
-  // One SpaceManager for the app and the pool, so a PATCH refreshes the cached agent at once.
-  const spaceManager = new SpaceManager(pool, {
-    preparedStatements: options.agentPoolOptions.storage?.preparedStatements,
-  });
+  // Every store made once from the pool, and one SpaceManager for the app and the agent pool,
+  // so a PATCH refreshes the cached agent at once.
+  const stores = new PgStores(pool, options.storage);
+  const spaceManager = new SpaceManager(stores.spaces);
   const agentPool = new AgentPool(
-    pool,
+    stores,
     { ...options.agentPoolOptions, logger: options.agentPoolOptions.logger ?? logger },
     spaceManager,
   );
-  const userStore = options.userStore ?? new UserStore(pool);
+  const userStore = options.userStore ?? new UserStore(stores.users);
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {

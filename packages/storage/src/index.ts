@@ -1,10 +1,14 @@
 /**
  * @module @stello-ai/storage
- * PostgreSQL implementations of the Stello storage interfaces, scoped to one space each:
- * `PgSessionStorage` and `PgMainStorage` (from `@stello-ai/session`), `PgSessionTree` and
- * `PgMemoryEngine` (from `@stello-ai/core`).
+ * All the SQL of Stello Server. PostgreSQL implementations of the storage interfaces, scoped to
+ * one space each: `PgSessionStorage` and `PgMainStorage` (from `@stello-ai/session`),
+ * `PgSessionTree` and `PgMemoryEngine` (from `@stello-ai/core`); the spaces (`SpaceStore`) and
+ * the users and API key hashes (`UserKeyStore`), in PostgreSQL and in memory; and `PgStores`,
+ * which makes all of them once from a pool.
  */
 
+// Value checks the layers above share (ids are validated before any query)
+export { isUuid, toJsonbText, UUID_PATTERN } from '@stello-ai/db';
 // Cross-process control: events (LISTEN/NOTIFY) and process liveness (an advisory lock per process)
 export {
   type ControlChannel,
@@ -33,3 +37,13 @@ export {
   type PgSessionStorageOptions,
 } from './pg-session-storage';
 export { PgSessionTree } from './pg-session-tree';
+// Everything on one pool
+export { type PgSpaceStores, PgStores, type PgStoresOptions } from './pg-stores';
+// Spaces
+export { InMemorySpaceStore, type InMemorySpaceStoreOptions } from './spaces/in-memory-space-store';
+export { PgSpaceStore } from './spaces/pg-space-store';
+export type { NewSpace, Space, SpacePage, SpacePatch, SpaceStore } from './spaces/space-store';
+// Users and API keys
+export { InMemoryUserStore } from './users/in-memory-user-store';
+export { PgUserStore } from './users/pg-user-store';
+export type { StoredKey, User, UserKeyStore } from './users/user-key-store';

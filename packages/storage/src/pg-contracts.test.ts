@@ -1,14 +1,16 @@
 import {
   type ContractFixture,
   createTestDatabase,
+  describeAccountStoreContracts,
   describeStorageContracts,
   type TestDatabase,
 } from '@internal/testing';
 import { afterAll, beforeAll } from 'vitest';
+import { PgStores } from './pg-stores';
 import { createSpaceFixture } from './testing/space-fixture';
 
-// The same contract suites the in-memory backend passes, against PostgreSQL: each test gets two
-// fresh spaces (with roots) in this file's database.
+// The same contract suites the in-memory backends pass, against PostgreSQL: each test gets two
+// fresh spaces (with roots) in this file's database, and the account stores of its pool.
 let database: TestDatabase;
 
 beforeAll(async () => {
@@ -39,3 +41,8 @@ async function pgFixture(): Promise<ContractFixture> {
 }
 
 describeStorageContracts('PostgreSQL', pgFixture);
+
+describeAccountStoreContracts('PostgreSQL', async () => {
+  const stores = new PgStores(database.pool);
+  return { spaces: stores.spaces, users: stores.users };
+});

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 import { readCoreValue, writeCoreValue } from './internal/core-data-sql';
 import { SESSION_COLUMNS } from './internal/sessions-sql';
-import { createSqlContext, type SqlContext } from './internal/sql-context';
+import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
 import { assertJsonObject, assertLabel, assertTags, assertText, toJsonParam } from './internal/validate';
 import { type SessionDbRow, toSessionMeta } from './mappers';
@@ -41,10 +41,10 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
    *
    * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid or an option is invalid
    */
-  constructor(client: pg.Pool | pg.PoolClient, spaceId: string, options: PgSessionStorageOptions = {}) {
+  constructor(client: PgTarget, spaceId: string, options: PgSessionStorageOptions = {}) {
     super(client, spaceId, options);
-    this.#client = client;
     this.#ctx = createSqlContext(client, spaceId, options.preparedStatements ?? true);
+    this.#client = this.#ctx.client;
   }
 
   /** Active standard sessions that have a memory slot, with it, ordered by depth then index. One statement. */

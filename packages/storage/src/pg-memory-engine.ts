@@ -2,11 +2,10 @@ import type { AssembledContext, MemoryEngine, TurnRecord } from '@stello-ai/core
 import { isUuid } from '@stello-ai/db';
 import { SessionError, type SlotKey, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
-import type pg from 'pg';
 import { readCoreObject, readCoreValue, writeCoreValue } from './internal/core-data-sql';
 import { appendRecords, listRecords, RECORD_COLUMNS, replaceRecords } from './internal/records-sql';
 import { getSlot, putSlot } from './internal/slots-sql';
-import { createSqlContext, type SqlContext } from './internal/sql-context';
+import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import { assertLabel, assertText, toJsonParam, toRecordsParam } from './internal/validate';
 import { type RecordDbRow, toTurnRecord } from './mappers';
 import { withPgErrors } from './pg-errors';
@@ -61,7 +60,7 @@ export class PgMemoryEngine implements MemoryEngine {
    *
    * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid
    */
-  constructor(client: pg.Pool | pg.PoolClient, spaceId: string) {
+  constructor(client: PgTarget, spaceId: string) {
     this.#ctx = createSqlContext(client, spaceId);
   }
 

@@ -20,7 +20,7 @@ import { runHot } from './internal/prepared';
 import { appendRecords, bumpRecordsRev, insertRecordsFrom, listRecords } from './internal/records-sql';
 import { insertChild, insertRoot, selectSession } from './internal/sessions-sql';
 import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
-import { createSqlContext, type SqlContext } from './internal/sql-context';
+import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
 import {
   assertLeaseClaim,
@@ -65,6 +65,24 @@ export interface PgSessionStorageOptions {
   preparedStatements?: boolean;
 }
 
+/**
+ * Checks `PgSessionStorageOptions` without building anything.
+ * @throws SessionError `INVALID_ARGUMENT` naming the bad option
+ */
+export function assertStorageOptions(options: PgSessionStorageOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new SessionError('INVALID_ARGUMENT', 'storage options must be an object', {
+      details: { field: 'options' },
+    });
+  }
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+    throw new SessionError('INVALID_ARGUMENT', 'preparedStatements must be a boolean', {
+      details: { field: 'preparedStatements' },
+    });
+  }
+  assertCount(options.historyCacheSessions ?? DEFAULT_HISTORY_CACHE_SESSIONS, 'historyCacheSessions');
+}
+
 const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
 const MESSAGE_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
 
@@ -101,17 +119,12 @@ export class PgSessionStorage implements SessionStorage {
    *
    * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid or an option is invalid
    */
-  constructor(client: pg.Pool | pg.PoolClient, spaceId: string, options: PgSessionStorageOptions = {}) {
-    this.#client = client;
+  constructor(client: PgTarget, spaceId: string, options: PgSessionStorageOptions = {}) {
     this.#options = options;
-    if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
-      throw new SessionError('INVALID_ARGUMENT', 'preparedStatements must be a boolean', {
-        details: { field: 'preparedStatements' },
-      });
-    }
+    assertStorageOptions(options);
     this.#ctx = createSqlContext(client, spaceId, options.preparedStatements ?? true);
+    this.#client = this.#ctx.client;
     const sessions = options.historyCacheSessions ?? DEFAULT_HISTORY_CACHE_SESSIONS;
-    assertCount(sessions, 'historyCacheSessions');
     this.#history = this.#ctx.autocommit && sessions > 0 ? new HistoryCache(sessions) : null;
   }
 

@@ -11,7 +11,6 @@ import {
 import { isUuid } from '@stello-ai/db';
 import { SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
-import type pg from 'pg';
 import {
   insertChild,
   insertRoot,
@@ -20,7 +19,7 @@ import {
   selectSession,
   selectSessionTopology,
 } from './internal/sessions-sql';
-import { createSqlContext, type SqlContext } from './internal/sql-context';
+import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import {
   assertJsonObject,
   assertLabel,
@@ -71,7 +70,7 @@ export class PgSessionTree implements SessionTree {
    *
    * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid
    */
-  constructor(client: pg.Pool | pg.PoolClient, spaceId: string) {
+  constructor(client: PgTarget, spaceId: string) {
     this.#ctx = createSqlContext(client, spaceId);
   }
 

@@ -1,5 +1,5 @@
 import { createTestDatabase, type FakeLLMServer, startFakeOpenAI } from '@internal/testing';
-import { SpaceManager } from '@stello-ai/runtime';
+import { PgStores, SpaceManager } from '@stello-ai/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failWhenAskedTo, fakeOpenAIModel } from './__fixtures__/fake-openai-model';
 import { createSpace, rest } from './__fixtures__/rest-client';
@@ -54,7 +54,7 @@ describe('createApp', () => {
     await broken.drop();
     // A manager on an ended pool: every statement fails with an error the client must not see.
     const app = createApp({
-      spaceManager: new SpaceManager(broken.pool),
+      spaceManager: new SpaceManager(new PgStores(broken.pool).spaces),
       agentPool: stack.agentPool,
       userStore: stack.userStore,
       logger: stack.logger,

@@ -66,7 +66,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerSpaceListRoutes(app, deps);
 
   const space = new Hono<SpaceEnv>();
-  space.use('*', spaceAccess(deps.agentPool));
+  space.use('*', spaceAccess(deps.spaceManager));
   registerSpaceRoutes(space, deps);
   registerSessionRoutes(space, deps, logger);
   registerSessionDataRoutes(space, deps);

@@ -32,18 +32,18 @@ export interface TransportLimits {
  */
 export type TransportSpaceStore = Pick<
   SpaceManager,
-  'createSpace' | 'listSpaces' | 'updateSpace' | 'deleteSpace'
+  'createSpace' | 'getSpace' | 'listSpaces' | 'updateSpace' | 'deleteSpace'
 >;
-/** The agent lookups the transport calls (the runtime's `AgentPool` satisfies it). */
-export type TransportAgentSource = Pick<AgentPool, 'getAgent' | 'getSpace'>;
+/** The agent lookup the transport calls (the runtime's `AgentPool` satisfies it). */
+export type TransportAgentSource = Pick<AgentPool, 'getAgent'>;
 /** API-key authentication (the runtime's `UserStore` satisfies it). */
 export type TransportAuthenticator = Pick<UserStore, 'authenticate'>;
 
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
-  /** Space CRUD (create, list, update, delete). */
+  /** Space CRUD (create, list, update, delete), and the cached read of the ownership check. */
   spaceManager: TransportSpaceStore;
-  /** The per-space agents; also the cached source of a space for the ownership check. */
+  /** The per-space agents. */
   agentPool: TransportAgentSource;
   /** API-key authentication (cached, so a warm request costs no query). */
   userStore: TransportAuthenticator;

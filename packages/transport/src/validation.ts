@@ -1,4 +1,4 @@
-import { isUuid, UUID_PATTERN } from '@stello-ai/db';
+import { isUuid, UUID_PATTERN } from '@stello-ai/runtime';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { TransportError } from './errors';

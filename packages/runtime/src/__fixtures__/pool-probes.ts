@@ -1,4 +1,6 @@
-import type pg from 'pg';
+import type { TestDatabase } from '@internal/testing';
+
+type Pool = TestDatabase['pool'];
 
 /** A running count of what a pool was asked to do; `stop()` restores the pool. */
 export interface QueryWatch {
@@ -10,7 +12,7 @@ export interface QueryWatch {
  * Counts every `pool.query` and every `pool.connect` (a client checked out, e.g. for a
  * transaction) from now until `stop()`, to prove that a cached path costs no statement.
  */
-export function watchQueries(pool: pg.Pool): QueryWatch {
+export function watchQueries(pool: Pool): QueryWatch {
   const query = pool.query.bind(pool);
   const connect = pool.connect.bind(pool);
   let count = 0;
@@ -41,7 +43,7 @@ export function watchQueries(pool: pg.Pool): QueryWatch {
 }
 
 /** Counts, as {@link watchQueries} does, what `pool` is asked to do while `fn` runs. */
-export async function countQueries(pool: pg.Pool, fn: () => Promise<unknown>): Promise<number> {
+export async function countQueries(pool: Pool, fn: () => Promise<unknown>): Promise<number> {
   const watch = watchQueries(pool);
   try {
     await fn();
@@ -62,7 +64,7 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** Inserts a user row directly (no API key) and returns its id. */
-export async function insertUser(pool: pg.Pool, name: string): Promise<string> {
+export async function insertUser(pool: Pool, name: string): Promise<string> {
   const { rows } = await pool.query<{ id: string }>('insert into users (name) values ($1) returning id', [
     name,
   ]);

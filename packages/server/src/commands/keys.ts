@@ -1,4 +1,5 @@
 import { UserStore } from '@stello-ai/runtime';
+import { PgStores } from '@stello-ai/storage';
 import {
   type CliContext,
   CliFailure,
@@ -64,7 +65,7 @@ async function issueKey(args: string[], ctx: CliContext): Promise<number> {
   }
   const userId = onePositional('keys issue', positionals, '<userId>');
   const url = resolveDatabaseUrl('keys issue', values['database-url'], ctx);
-  const apiKey = await withPool(url, (pool) => new UserStore(pool).issueKey(userId));
+  const apiKey = await withPool(url, (pool) => new UserStore(new PgStores(pool).users).issueKey(userId));
   if (values.json) {
     ctx.stdout(JSON.stringify({ userId, apiKey }));
   } else {
@@ -82,7 +83,7 @@ async function revokeKey(args: string[], ctx: CliContext): Promise<number> {
   }
   const target = onePositional('keys revoke', positionals, '<userId|keyPrefix>');
   const url = resolveDatabaseUrl('keys revoke', values['database-url'], ctx);
-  const revoked = await withPool(url, (pool) => new UserStore(pool).revokeKey(target));
+  const revoked = await withPool(url, (pool) => new UserStore(new PgStores(pool).users).revokeKey(target));
   if (!revoked) throw new CliFailure(`no active key matches "${target}"`);
   ctx.stdout(`revoked the key of ${target}`);
   return EXIT_OK;

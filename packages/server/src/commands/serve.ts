@@ -86,7 +86,8 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
   try {
     const server = await createStelloServer({
       pool,
-      agentPoolOptions: { model, storage: { preparedStatements } },
+      agentPoolOptions: { model },
+      storage: { preparedStatements },
       logger,
     });
     const apiKey = ctx.env.STELLO_API_KEY?.trim();

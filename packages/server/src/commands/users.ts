@@ -1,4 +1,5 @@
 import { UserStore } from '@stello-ai/runtime';
+import { PgStores } from '@stello-ai/storage';
 import {
   type CliContext,
   CliUsageError,
@@ -60,7 +61,9 @@ async function createUser(args: string[], ctx: CliContext): Promise<number> {
   const name = values.name?.trim();
   if (name === undefined || name === '') throw new CliUsageError('--name is required', 'users create');
   const url = resolveDatabaseUrl('users create', values['database-url'], ctx);
-  const { user, apiKey } = await withPool(url, (pool) => new UserStore(pool).createUser(name));
+  const { user, apiKey } = await withPool(url, (pool) =>
+    new UserStore(new PgStores(pool).users).createUser(name),
+  );
   if (values.json) {
     ctx.stdout(JSON.stringify({ id: user.id, name: user.name, apiKey }));
   } else {
@@ -77,7 +80,7 @@ async function listUsers(args: string[], ctx: CliContext): Promise<number> {
     return EXIT_OK;
   }
   const url = resolveDatabaseUrl('users list', values['database-url'], ctx);
-  const users = await withPool(url, (pool) => new UserStore(pool).listUsers());
+  const users = await withPool(url, (pool) => new UserStore(new PgStores(pool).users).listUsers());
   const rows = users.map((user) => ({
     id: user.id,
     name: user.name,

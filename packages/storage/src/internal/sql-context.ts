@@ -3,6 +3,16 @@ import { SessionError } from '@stello-ai/session';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 
+/** A pool with the Kysely instance made once for it (what `PgStores` is), shared by the adapters it builds. */
+export interface SharedPool {
+  readonly pool: pg.Pool;
+  /** @internal */
+  readonly kysely: Kysely<Database>;
+}
+
+/** What an adapter is built on: a pool, one checked-out client, or a `PgStores`. */
+export type PgTarget = pg.Pool | pg.PoolClient | SharedPool;
+
 /** What every statement needs: the Kysely instance over the caller's pool or client, and the space it is scoped to. */
 export interface SqlContext {
   readonly db: Kysely<Database>;
@@ -12,27 +22,27 @@ export interface SqlContext {
    * may be inside the caller's transaction (whose settings a statement must not change).
    */
   readonly autocommit: boolean;
-  /** The pool or client itself, for statements sent without Kysely (see `runHot`). */
+  /** The pool or client itself, for statements sent without Kysely (see `runHot`) and transactions. */
   readonly client: pg.Pool | pg.PoolClient;
   /** Whether the per-turn statements are sent as named prepared statements. */
   readonly prepared: boolean;
 }
 
+function isSharedPool(target: PgTarget): target is SharedPool {
+  return 'kysely' in target && 'pool' in target;
+}
+
 /**
- * Builds the context of one adapter instance.
+ * Builds the context of one adapter instance. On a `PgStores` it reuses its Kysely instance; on
+ * a bare pool or client it makes one for this adapter (cheap, and owned by no hidden registry).
  *
  * @throws SessionError `INVALID_ARGUMENT` when `spaceId` is not a uuid (no space could match it)
  */
-export function createSqlContext(
-  client: pg.Pool | pg.PoolClient,
-  spaceId: string,
-  prepared = true,
-): SqlContext {
-  if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
-    throw new SessionError('INVALID_ARGUMENT', 'client must be a pg.Pool or a pg.PoolClient', {
-      details: { field: 'client' },
-    });
-  }
+export function createSqlContext(target: PgTarget, spaceId: string, prepared = true): SqlContext {
+  if (typeof target !== 'object' || target === null) throw invalidClient();
+  const shared = isSharedPool(target) ? target : null;
+  const client = shared ? shared.pool : (target as pg.Pool | pg.PoolClient);
+  if (typeof client.query !== 'function') throw invalidClient();
   if (!isUuid(spaceId)) {
     throw new SessionError('INVALID_ARGUMENT', `space id "${String(spaceId)}" is not a uuid`, {
       details: { field: 'spaceId' },
@@ -40,23 +50,11 @@ export function createSqlContext(
   }
   // A pg.Pool counts its clients; a PoolClient does not.
   const autocommit = 'totalCount' in client;
-  return {
-    db: autocommit ? dbOfPool(client as pg.Pool) : createDb(client),
-    spaceId,
-    autocommit,
-    client,
-    prepared,
-  };
+  return { db: shared ? shared.kysely : createDb(client), spaceId, autocommit, client, prepared };
 }
 
-/** One Kysely instance per pool, shared by every adapter on it (storage never destroys it). */
-const poolDbs = new WeakMap<pg.Pool, Kysely<Database>>();
-
-function dbOfPool(pool: pg.Pool): Kysely<Database> {
-  let db = poolDbs.get(pool);
-  if (db === undefined) {
-    db = createDb(pool);
-    poolDbs.set(pool, db);
-  }
-  return db;
+function invalidClient(): SessionError {
+  return new SessionError('INVALID_ARGUMENT', 'client must be a pg.Pool, a pg.PoolClient or a PgStores', {
+    details: { field: 'client' },
+  });
 }

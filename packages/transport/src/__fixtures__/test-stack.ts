@@ -8,6 +8,7 @@ import {
   type AgentPoolOptions,
   type ConnectionManager,
   type Logger,
+  PgStores,
   SpaceManager,
   UserStore,
 } from '@stello-ai/runtime';
@@ -79,7 +80,8 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
       logs.push({ level, event, fields });
     };
   const logger: Logger = { info: record('info'), warn: record('warn'), error: record('error') };
-  const spaceManager = new SpaceManager(db.pool);
+  const stores = new PgStores(db.pool);
+  const spaceManager = new SpaceManager(stores.spaces);
   const model = options.model ?? createOfflineAdapter();
   const poolOptions: AgentPoolOptions = { model };
   const { tools, hooks } = options;
@@ -91,8 +93,8 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
       ...(hooks && { orchestration: { hooks } }),
     });
   }
-  const agentPool = new AgentPool(db.pool, poolOptions, spaceManager);
-  const userStore = new UserStore(db.pool);
+  const agentPool = new AgentPool(stores, poolOptions, spaceManager);
+  const userStore = new UserStore(stores.users);
   const deps = {
     spaceManager,
     agentPool,

@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { createTestDatabase } from '@internal/testing';
-import { UserStore } from '@stello-ai/runtime';
+import { createTestDatabase, createUnreachablePool } from '@internal/testing';
+import { PgStores, SpaceManager, UserStore } from '@stello-ai/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { rest } from '../__fixtures__/rest-client';
@@ -151,7 +151,7 @@ describe('attachWebSocketGateway', () => {
         spaceManager: stack.spaceManager,
         agentPool: stack.agentPool,
         // Its pool is ended: every authentication rejects.
-        userStore: new UserStore(broken.pool),
+        userStore: new UserStore(new PgStores(broken.pool).users),
         logger: stack.logger,
       });
       await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
@@ -164,6 +164,36 @@ describe('attachWebSocketGateway', () => {
       expect(refused.body).not.toContain('pool');
       await gateway.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    });
+
+    it('refuses with 503 UNAVAILABLE when the database is down during authentication or the space lookup', async () => {
+      const down = createUnreachablePool();
+      const dead = new PgStores(down);
+      const deps = [
+        { spaceManager: stack.spaceManager, userStore: new UserStore(dead.users) },
+        { spaceManager: new SpaceManager(dead.spaces), userStore: stack.userStore },
+      ];
+      try {
+        for (const dep of deps) {
+          const httpServer = createServer();
+          const gateway = attachWebSocketGateway(httpServer, {
+            ...dep,
+            agentPool: stack.agentPool,
+            logger: stack.logger,
+          });
+          await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+          const { port } = httpServer.address() as AddressInfo;
+          const refused = await refusedUpgrade(`ws://127.0.0.1:${port}/spaces/${spaceId}/ws`, {
+            headers: { 'X-API-Key': alice.apiKey },
+          });
+          expect(refused.status).toBe(503);
+          expect(parse(refused.body)).toEqual({ error: expect.any(String), code: 'UNAVAILABLE' });
+          await gateway.close();
+          await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        }
+      } finally {
+        await down.end();
+      }
     });
   });
 

@@ -1,12 +1,12 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isUuid } from '@stello-ai/db';
+import { isUuid } from '@stello-ai/runtime';
 import type { PublicError } from '../error-mapping';
 import { errorBody } from '../error-mapping';
 import { TransportError } from '../errors';
 import { authenticateKey } from '../middleware/auth';
 import { requireOwnedSpace } from '../middleware/space-access';
-import type { TransportAgentSource, TransportAuthenticator } from '../types';
+import type { TransportAuthenticator, TransportSpaceStore } from '../types';
 import { WS_KEY_SUBPROTOCOL_PREFIX, WS_SUBPROTOCOL } from './protocol';
 
 // Exactly `/spaces/<id>/ws`; the query string is split off before matching.
@@ -53,7 +53,7 @@ function upgradeKey(request: IncomingMessage): string | null {
  */
 export async function authorizeUpgrade(
   request: IncomingMessage,
-  deps: { userStore: TransportAuthenticator; agentPool: TransportAgentSource },
+  deps: { userStore: TransportAuthenticator; spaceManager: Pick<TransportSpaceStore, 'getSpace'> },
 ): Promise<UpgradeIdentity> {
   const path = (request.url ?? '').split('?', 1)[0] ?? '';
   const match = WS_PATH.exec(path);
@@ -61,7 +61,7 @@ export async function authorizeUpgrade(
   const spaceId = match[1] ?? '';
   if (!isUuid(spaceId)) throw new TransportError('INVALID_ID', 'invalid spaceId: expected a UUID');
   const userId = await authenticateKey(deps.userStore, upgradeKey(request));
-  await requireOwnedSpace(deps.agentPool, spaceId, userId);
+  await requireOwnedSpace(deps.spaceManager, spaceId, userId);
   return { userId, spaceId };
 }
 
