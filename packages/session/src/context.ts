@@ -1,3 +1,4 @@
+import { estimateTokenCounter, type TokenCounter } from './tokens/token-counter';
 import type { Message, SessionRole } from './types';
 
 /** Share of the model's context window a prompt may fill when no ratio is configured. */
@@ -11,7 +12,6 @@ export const DEFAULT_MAX_HISTORY_RECORDS = 200;
 
 /** Fixed per-message overhead of the token estimate (role, separators). */
 const MESSAGE_OVERHEAD_TOKENS = 4;
-const CHARS_PER_TOKEN = 4;
 
 const INSIGHT_PREFIX =
   'Insight from the main session, which oversees every branch of this conversation (use it if relevant):';
@@ -20,20 +20,20 @@ const SYNTHESIS_PREFIX =
 const MEMORY_PREFIX = 'Summary of the earlier part of this session (older messages are not shown):';
 
 /**
- * Estimates the tokens of one message: `ceil(chars / 4) + 4`, where chars counts the content and
- * the serialized tool calls. Cheap and provider-independent; it only has to be roughly right.
+ * Counts the tokens of one message with `counter` (the script-aware estimate by default): its
+ * content, serialized tool calls and tool-call id, plus 4 for the role and separators.
  */
-export function estimateMessageTokens(message: Message): number {
-  let chars = message.content.length;
-  if (message.toolCalls && message.toolCalls.length > 0) chars += JSON.stringify(message.toolCalls).length;
-  if (message.toolCallId) chars += message.toolCallId.length;
-  return Math.ceil(chars / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS;
+export function estimateMessageTokens(message: Message, counter: TokenCounter = estimateTokenCounter): number {
+  let tokens = counter.count(message.content) + MESSAGE_OVERHEAD_TOKENS;
+  if (message.toolCalls && message.toolCalls.length > 0) tokens += counter.count(JSON.stringify(message.toolCalls));
+  if (message.toolCallId) tokens += counter.count(message.toolCallId);
+  return tokens;
 }
 
-/** Estimates the tokens of a list of messages: the sum of `estimateMessageTokens`. */
-export function estimateTokens(messages: readonly Message[]): number {
+/** Counts the tokens of a list of messages: the sum of `estimateMessageTokens`. */
+export function estimateTokens(messages: readonly Message[], counter: TokenCounter = estimateTokenCounter): number {
   let total = 0;
-  for (const message of messages) total += estimateMessageTokens(message);
+  for (const message of messages) total += estimateMessageTokens(message, counter);
   return total;
 }
 
@@ -89,12 +89,16 @@ export function removeIncompleteToolCallGroups(records: readonly Message[]): Mes
  * Returns the newest suffix of `records` whose estimate fits in `budgetTokens`, starting at a unit
  * boundary (a tool-call group is kept whole or left out). Expects records without orphans.
  */
-export function selectHistoryByBudget(records: readonly Message[], budgetTokens: number): Message[] {
+export function selectHistoryByBudget(
+  records: readonly Message[],
+  budgetTokens: number,
+  counter: TokenCounter = estimateTokenCounter,
+): Message[] {
   const units = groupToolCalls(records);
   let used = 0;
   let start = units.length;
   while (start > 0) {
-    const cost = estimateTokens(units[start - 1]!.messages);
+    const cost = estimateTokens(units[start - 1]!.messages, counter);
     if (used + cost > budgetTokens) break;
     used += cost;
     start -= 1;
@@ -127,6 +131,10 @@ export interface TurnPromptInput {
   maxContextTokens: number;
   /** Share of `maxContextTokens` the prompt may fill (default 0.8). */
   budgetRatio?: number;
+  /** Counts tokens for the model at hand (default: the script-aware estimate). */
+  counter?: TokenCounter;
+  /** Upper bound of the history's tokens, below the budget (a retry after an overflow sets it). */
+  historyTokenCap?: number;
 }
 
 /** An assembled prompt and what it contains. */
@@ -142,6 +150,8 @@ export interface TurnPrompt {
   trimmed: boolean;
   /** Tokens the history could use after everything else was counted. */
   historyBudget: number;
+  /** Tokens of the history the prompt carries. */
+  historyTokens: number;
 }
 
 function hasText(value: string | null | undefined): value is string {
@@ -175,24 +185,28 @@ export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
     insightShown = input.insight;
   }
 
+  const counter = input.counter ?? estimateTokenCounter;
   const tail: Message[] = [input.user, ...input.pending];
   const total = Math.floor(ratio * input.maxContextTokens);
-  const historyBudget = Math.max(0, total - estimateTokens(prefix) - estimateTokens(tail));
+  let historyBudget = Math.max(0, total - estimateTokens(prefix, counter) - estimateTokens(tail, counter));
+  if (input.historyTokenCap !== undefined) historyBudget = Math.min(historyBudget, Math.max(0, input.historyTokenCap));
   const history = removeIncompleteToolCallGroups(input.records);
 
   let memoryShown = false;
   let selected = history;
   let trimmed = false;
-  if (input.hasOlderRecords || estimateTokens(history) > historyBudget) {
+  let historyTokens = estimateTokens(history, counter);
+  if (input.hasOlderRecords || historyTokens > historyBudget) {
     trimmed = true;
     let budget = historyBudget;
     if (!isMain && hasText(input.memory)) {
       const memoryMessage = system(`${MEMORY_PREFIX}\n${input.memory}`);
       prefix.push(memoryMessage);
       memoryShown = true;
-      budget = Math.max(0, budget - estimateMessageTokens(memoryMessage));
+      budget = Math.max(0, budget - estimateMessageTokens(memoryMessage, counter));
     }
-    selected = selectHistoryByBudget(history, budget);
+    selected = selectHistoryByBudget(history, budget, counter);
+    historyTokens = estimateTokens(selected, counter);
   }
 
   return {
@@ -202,5 +216,6 @@ export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
     historyCount: selected.length,
     trimmed,
     historyBudget,
+    historyTokens,
   };
 }

@@ -35,6 +35,10 @@ export {
   selectHistoryByBudget,
 } from './context';
 export type { SessionErrorCode } from './errors';
+export { estimateTextTokens } from './tokens/estimate-text-tokens';
+export { openAIEncodingFor, tiktokenCounter } from './tokens/tiktoken-counter';
+export type { TokenCounter, TokenizerName } from './tokens/token-counter';
+export { estimateTokenCounter } from './tokens/token-counter';
 export {
   isCodedError,
   SessionArchivedError,

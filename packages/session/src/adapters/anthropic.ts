@@ -5,6 +5,7 @@ import type {
   MessageParam,
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
+import { estimateTokenCounter } from '../tokens/token-counter';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm';
 import { parseToolArguments } from '../parse-tool-arguments';
 import type { Message, ToolCall } from '../types';
@@ -74,6 +75,8 @@ export function createAnthropicAdapter(options: AnthropicAdapterOptions): LLMAda
   return {
     model,
     maxContextTokens: options.maxContextTokens ?? DEFAULT_ANTHROPIC_MAX_CONTEXT_TOKENS,
+    // Claude's tokenizer is not published: the script-aware estimate stands in for it.
+    tokenCounter: estimateTokenCounter,
 
     async complete(messages, callOptions) {
       const signal = callOptions?.signal;

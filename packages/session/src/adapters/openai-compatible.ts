@@ -8,6 +8,8 @@ import type {
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, ToolCallDelta, ToolSchema } from '../llm';
 import { parseToolArguments } from '../parse-tool-arguments';
+import { openAIEncodingFor, tiktokenCounter } from '../tokens/tiktoken-counter';
+import type { TokenCounter } from '../tokens/token-counter';
 import type { Message, TokenUsage, ToolCall } from '../types';
 import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';
 
@@ -50,6 +52,8 @@ export interface OpenAICompatibleAdapterOptions {
   maxContextTokens?: number;
   /** Default `max_tokens` of every call (a call's own `maxTokens` wins); 4096 when unset. */
   maxTokens?: number;
+  /** Token counter of the model; defaults to js-tiktoken's o200k_base (GPT-4o and later) or cl100k_base. */
+  tokenCounter?: TokenCounter;
   /** Extra request-body fields for provider specifics (`reasoning_effort`, Ollama `options`…). */
   extraBody?: Record<string, unknown>;
   /** Custom fetch implementation (proxies, tests). */
@@ -108,6 +112,7 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
   return {
     model,
     maxContextTokens: options.maxContextTokens ?? defaultOpenAIContextTokens(model),
+    tokenCounter: options.tokenCounter ?? tiktokenCounter(openAIEncodingFor(model)),
 
     async complete(messages, callOptions) {
       const signal = callOptions?.signal;

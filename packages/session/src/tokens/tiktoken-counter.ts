@@ -1,0 +1,59 @@
+import type { TokenCounter } from './token-counter';
+import { cachedCount } from './token-counter';
+import { estimateTextTokens } from './estimate-text-tokens';
+
+type Encoding = 'o200k_base' | 'cl100k_base';
+type Encoder = { encode(text: string, allowedSpecial?: 'all' | string[], disallowedSpecial?: 'all' | string[]): number[] };
+
+// The rank files are megabytes of data: import them only when a counter first needs one.
+async function loadEncoder(encoding: Encoding): Promise<Encoder> {
+  const { Tiktoken } = await import('js-tiktoken/lite');
+  const ranks =
+    encoding === 'o200k_base'
+      ? (await import('js-tiktoken/ranks/o200k_base')).default
+      : (await import('js-tiktoken/ranks/cl100k_base')).default;
+  return new Tiktoken(ranks);
+}
+
+const counters = new Map<Encoding, TokenCounter>();
+
+/**
+ * The counter of an OpenAI encoding, shared by every adapter that uses it. Until `load()` has
+ * resolved it counts with the script-aware estimate, which does not undercount by much.
+ */
+export function tiktokenCounter(encoding: Encoding): TokenCounter {
+  const existing = counters.get(encoding);
+  if (existing) return existing;
+  let encoder: Encoder | undefined;
+  let loading: Promise<void> | undefined;
+  // Text that looks like a special token (`<|endoftext|>`) is counted as plain text, as user input is.
+  const exact = cachedCount((text) => encoder!.encode(text, [], []).length);
+  const counter: TokenCounter = {
+    name: encoding,
+    count: (text) => (encoder ? exact(text) : estimateTextTokens(text)),
+    load() {
+      loading ??= loadEncoder(encoding).then(
+        (loaded) => {
+          encoder = loaded;
+        },
+        (error: unknown) => {
+          loading = undefined;
+          throw error;
+        },
+      );
+      return loading;
+    },
+  };
+  counters.set(encoding, counter);
+  return counter;
+}
+
+// Models on o200k_base; other OpenAI-compatible models (older GPTs, DeepSeek, Qwen, Llama) get
+// cl100k_base, whose counts of Chinese are the higher of the two and so the safer budget.
+const O200K_PREFIXES = ['gpt-4o', 'gpt-4.1', 'gpt-4.5', 'gpt-5', 'o1', 'o3', 'o4', 'chatgpt-4o', 'gpt-oss'];
+
+/** Picks the encoding of an OpenAI-compatible model by name (provider prefixes are ignored). */
+export function openAIEncodingFor(model: string): Encoding {
+  const name = (model.split('/').pop() ?? model).toLowerCase();
+  return O200K_PREFIXES.some((prefix) => name.startsWith(prefix)) ? 'o200k_base' : 'cl100k_base';
+}
