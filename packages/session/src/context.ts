@@ -23,15 +23,22 @@ const MEMORY_PREFIX = 'Summary of the earlier part of this session (older messag
  * Counts the tokens of one message with `counter` (the script-aware estimate by default): its
  * content, serialized tool calls and tool-call id, plus 4 for the role and separators.
  */
-export function estimateMessageTokens(message: Message, counter: TokenCounter = estimateTokenCounter): number {
+export function estimateMessageTokens(
+  message: Message,
+  counter: TokenCounter = estimateTokenCounter,
+): number {
   let tokens = counter.count(message.content) + MESSAGE_OVERHEAD_TOKENS;
-  if (message.toolCalls && message.toolCalls.length > 0) tokens += counter.count(JSON.stringify(message.toolCalls));
+  if (message.toolCalls && message.toolCalls.length > 0)
+    tokens += counter.count(JSON.stringify(message.toolCalls));
   if (message.toolCallId) tokens += counter.count(message.toolCallId);
   return tokens;
 }
 
 /** Counts the tokens of a list of messages: the sum of `estimateMessageTokens`. */
-export function estimateTokens(messages: readonly Message[], counter: TokenCounter = estimateTokenCounter): number {
+export function estimateTokens(
+  messages: readonly Message[],
+  counter: TokenCounter = estimateTokenCounter,
+): number {
   let total = 0;
   for (const message of messages) total += estimateMessageTokens(message, counter);
   return total;
@@ -189,7 +196,8 @@ export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
   const tail: Message[] = [input.user, ...input.pending];
   const total = Math.floor(ratio * input.maxContextTokens);
   let historyBudget = Math.max(0, total - estimateTokens(prefix, counter) - estimateTokens(tail, counter));
-  if (input.historyTokenCap !== undefined) historyBudget = Math.min(historyBudget, Math.max(0, input.historyTokenCap));
+  if (input.historyTokenCap !== undefined)
+    historyBudget = Math.min(historyBudget, Math.max(0, input.historyTokenCap));
   const history = removeIncompleteToolCallGroups(input.records);
 
   let memoryShown = false;

@@ -179,7 +179,8 @@ export class SessionTurnDraft implements TurnDraft {
       } catch (error) {
         // Our count was off for this model: keep half the history and try once more. With no
         // history left to drop, the new input alone is over the window and the error stands.
-        if (!isCodedError(error, 'CONTEXT_TOO_LONG') || prompt.historyCount === 0 || signal?.aborted) throw error;
+        if (!isCodedError(error, 'CONTEXT_TOO_LONG') || prompt.historyCount === 0 || signal?.aborted)
+          throw error;
         prompt = this.#prompt(llm, Math.floor(prompt.historyTokens / 2));
         result = await callModel(llm, prompt.messages, callOptions, options.onDelta);
       }

@@ -5,9 +5,9 @@ import type {
   MessageParam,
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
-import { estimateTokenCounter } from '../tokens/token-counter';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm';
 import { parseToolArguments } from '../parse-tool-arguments';
+import { estimateTokenCounter } from '../tokens/token-counter';
 import type { Message, ToolCall } from '../types';
 import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';
 

@@ -53,7 +53,12 @@ function isEmoji(cp: number): boolean {
 }
 
 function isJoiner(cp: number): boolean {
-  return cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1f3fb && cp <= 0x1f3ff);
+  return (
+    cp === 0x200d ||
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    (cp >= 0x0300 && cp <= 0x036f) ||
+    (cp >= 0x1f3fb && cp <= 0x1f3ff)
+  );
 }
 
 /** Estimates the tokens of `text`; never less than the number of its non-space runs would suggest. */

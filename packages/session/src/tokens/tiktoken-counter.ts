@@ -1,9 +1,11 @@
+import { estimateTextTokens } from './estimate-text-tokens';
 import type { TokenCounter } from './token-counter';
 import { cachedCount } from './token-counter';
-import { estimateTextTokens } from './estimate-text-tokens';
 
 type Encoding = 'o200k_base' | 'cl100k_base';
-type Encoder = { encode(text: string, allowedSpecial?: 'all' | string[], disallowedSpecial?: 'all' | string[]): number[] };
+type Encoder = {
+  encode(text: string, allowedSpecial?: 'all' | string[], disallowedSpecial?: 'all' | string[]): number[];
+};
 
 // The rank files are megabytes of data: import them only when a counter first needs one.
 async function loadEncoder(encoding: Encoding): Promise<Encoder> {
