@@ -69,7 +69,10 @@ describe('context overflow on the fake OpenAI-compatible provider', () => {
     const error = await adapter()
       .complete([{ role: 'user', content: chinese(0, 3_000) }])
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'CONTEXT_TOO_LONG', details: { provider: 'openai-compatible', status: 400 } });
+    expect(error).toMatchObject({
+      code: 'CONTEXT_TOO_LONG',
+      details: { provider: 'openai-compatible', status: 400 },
+    });
   });
 
   it('trims harder and retries once when its count was too low, and the turn succeeds', async () => {
@@ -130,9 +133,17 @@ describe('context overflow on the fake Anthropic provider', () => {
   });
 
   it('answers "prompt is too long" as the real API does, which the adapter maps to CONTEXT_TOO_LONG', async () => {
-    const llm = createAnthropicAdapter({ apiKey: 'k', baseURL: fake.baseURL, model: 'claude-sonnet-5', maxRetries: 0 });
+    const llm = createAnthropicAdapter({
+      apiKey: 'k',
+      baseURL: fake.baseURL,
+      model: 'claude-sonnet-5',
+      maxRetries: 0,
+    });
     const error = await llm.complete([{ role: 'user', content: chinese(0, 2_000) }]).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'CONTEXT_TOO_LONG', details: { provider: 'anthropic', status: 400 } });
+    expect(error).toMatchObject({
+      code: 'CONTEXT_TOO_LONG',
+      details: { provider: 'anthropic', status: 400 },
+    });
     expect((error as Error).message).toMatch(/prompt is too long: \d+ tokens > 1000 maximum/);
   });
 });

@@ -8,7 +8,8 @@ import { openAIEncodingFor, tiktokenCounter } from './tiktoken-counter';
 import { cachedCount, estimateTokenCounter } from './token-counter';
 
 const reference = { o200k_base: new Tiktoken(o200k), cl100k_base: new Tiktoken(cl100k) };
-const real = (encoding: keyof typeof reference, text: string) => reference[encoding].encode(text, [], []).length;
+const real = (encoding: keyof typeof reference, text: string) =>
+  reference[encoding].encode(text, [], []).length;
 
 describe('estimateTextTokens', () => {
   for (const [name, text] of Object.entries(TOKEN_CORPUS)) {
@@ -40,13 +41,16 @@ describe('tiktokenCounter', () => {
     const counter = tiktokenCounter('o200k_base');
     await counter.load();
     expect(tiktokenCounter('o200k_base')).toBe(counter);
-    for (const text of Object.values(TOKEN_CORPUS)) expect(counter.count(text)).toBe(real('o200k_base', text));
+    for (const text of Object.values(TOKEN_CORPUS))
+      expect(counter.count(text)).toBe(real('o200k_base', text));
   });
 
   it('counts special-token look-alikes in user text as plain text instead of throwing', async () => {
     const counter = tiktokenCounter('cl100k_base');
     await counter.load();
-    expect(counter.count('before <|endoftext|> after')).toBe(real('cl100k_base', 'before <|endoftext|> after'));
+    expect(counter.count('before <|endoftext|> after')).toBe(
+      real('cl100k_base', 'before <|endoftext|> after'),
+    );
   });
 
   it('picks o200k_base for GPT-4o and later, cl100k_base for the others', () => {
