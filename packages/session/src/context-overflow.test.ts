@@ -61,6 +61,7 @@ describe('context overflow on the fake OpenAI-compatible provider', () => {
       baseURL: fake.baseURL,
       model: 'deepseek-chat',
       maxContextTokens: 2_000,
+      maxTokens: 200,
       maxRetries: 0,
       ...(tokenCounter ? { tokenCounter } : {}),
     });

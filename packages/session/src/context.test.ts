@@ -213,6 +213,31 @@ describe('assembleTurnPrompt', () => {
     expect(prompt.historyBudget).toBe(500 - nonHistory);
   });
 
+  it('leaves the window room for the output tokens the call asks for', () => {
+    const base = input({ maxContextTokens: 1000, budgetRatio: 0.8 });
+    const nonHistory = estimateTokens(assembleTurnPrompt(base).messages);
+    expect(assembleTurnPrompt({ ...base, maxOutputTokens: 100 }).historyBudget).toBe(800 - nonHistory);
+    expect(assembleTurnPrompt({ ...base, maxOutputTokens: 300 }).historyBudget).toBe(700 - nonHistory);
+    // A cap above the window reserves half of it, not all.
+    expect(assembleTurnPrompt({ ...base, maxOutputTokens: 4096 }).historyBudget).toBe(500 - nonHistory);
+  });
+
+  it('keeps the newest history within historyTokenCap, as a retry after an overflow asks', () => {
+    const history = Array.from({ length: 10 }, (_, i) => user(`message ${i} ${'z'.repeat(40)}`));
+    const full = assembleTurnPrompt(input({ records: history, maxContextTokens: 100_000 }));
+    expect(full.historyCount).toBe(10);
+    const capped = assembleTurnPrompt(
+      input({
+        records: history,
+        maxContextTokens: 100_000,
+        historyTokenCap: Math.floor(full.historyTokens / 2),
+      }),
+    );
+    expect(capped.trimmed).toBe(true);
+    expect(capped.historyCount).toBe(5);
+    expect(capped.messages.slice(2, -1)).toEqual(history.slice(5));
+  });
+
   it('never gives the history a negative budget', () => {
     const prompt = assembleTurnPrompt(
       input({

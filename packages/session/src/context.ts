@@ -155,6 +155,8 @@ export interface TurnPromptInput {
   budgetRatio?: number;
   /** Counts tokens for the model at hand (default: the script-aware estimate). */
   counter?: TokenCounter;
+  /** Output tokens the call asks for: the prompt never takes the room they need in the window. */
+  maxOutputTokens?: number;
   /** Upper bound of the history's tokens, below the budget (a retry after an overflow sets it). */
   historyTokenCap?: number;
 }
@@ -190,8 +192,9 @@ function system(content: string): Message {
  * history that fits the budget, never splitting a tool-call group → the user message → the
  * turn's pending records. Pure: it reads nothing and writes nothing.
  *
- * The budget is `floor(budgetRatio × maxContextTokens)` minus the estimate of everything that is
- * not history; the history gets what remains (never less than zero).
+ * The budget is `floor(budgetRatio × maxContextTokens)`, at most the window minus `maxOutputTokens`
+ * (reserving at most half the window), minus the count of everything that is not history; the
+ * history gets what remains (never less than zero).
  */
 export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
   const ratio = input.budgetRatio ?? DEFAULT_BUDGET_RATIO;
@@ -209,7 +212,12 @@ export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
 
   const counter = input.counter ?? estimateTokenCounter;
   const tail: Message[] = [input.user, ...input.pending];
-  const total = Math.floor(ratio * input.maxContextTokens);
+  let total = Math.floor(ratio * input.maxContextTokens);
+  if (input.maxOutputTokens !== undefined) {
+    // An output cap configured above the window must not starve the prompt: reserve at most half.
+    const reserved = Math.min(input.maxOutputTokens, Math.floor(input.maxContextTokens / 2));
+    total = Math.min(total, input.maxContextTokens - reserved);
+  }
   let historyBudget = Math.max(0, total - estimateTokens(prefix, counter) - estimateTokens(tail, counter));
   if (input.historyTokenCap !== undefined)
     historyBudget = Math.min(historyBudget, Math.max(0, input.historyTokenCap));

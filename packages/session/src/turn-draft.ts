@@ -173,7 +173,7 @@ export class SessionTurnDraft implements TurnDraft {
       // The counter's rank file is loaded on the first turn that needs it, then shared; should it
       // fail to load, the counter keeps estimating and the turn goes on.
       await llm.tokenCounter?.load().catch(() => undefined);
-      prompt = this.#prompt(llm);
+      prompt = this.#prompt(llm, callOptions.maxTokens);
       try {
         result = await callModel(llm, prompt.messages, callOptions, options.onDelta);
       } catch (error) {
@@ -181,7 +181,7 @@ export class SessionTurnDraft implements TurnDraft {
         // history left to drop, the new input alone is over the window and the error stands.
         if (!isCodedError(error, 'CONTEXT_TOO_LONG') || prompt.historyCount === 0 || signal?.aborted)
           throw error;
-        prompt = this.#prompt(llm, Math.floor(prompt.historyTokens / 2));
+        prompt = this.#prompt(llm, callOptions.maxTokens, Math.floor(prompt.historyTokens / 2));
         result = await callModel(llm, prompt.messages, callOptions, options.onDelta);
       }
     } catch (error) {
@@ -195,8 +195,11 @@ export class SessionTurnDraft implements TurnDraft {
     return result;
   }
 
-  /** Assembles the prompt of the next call; `historyTokenCap` bounds the history on a retry. */
-  #prompt(llm: LLMAdapter, historyTokenCap?: number): TurnPrompt {
+  /**
+   * Assembles the prompt of the next call, leaving room for `maxTokens` (else the adapter's output
+   * cap); `historyTokenCap` bounds the history on a retry.
+   */
+  #prompt(llm: LLMAdapter, maxTokens: number | undefined, historyTokenCap?: number): TurnPrompt {
     const [user, ...rest] = this.#pending;
     const input: TurnPromptInput = {
       role: this.context.meta.role,
@@ -212,6 +215,8 @@ export class SessionTurnDraft implements TurnDraft {
       budgetRatio: this.#init.budgetRatio,
     };
     if (llm.tokenCounter) input.counter = llm.tokenCounter;
+    const maxOutputTokens = maxTokens ?? llm.maxOutputTokens;
+    if (maxOutputTokens !== undefined) input.maxOutputTokens = maxOutputTokens;
     if (historyTokenCap !== undefined) input.historyTokenCap = historyTokenCap;
     return assembleTurnPrompt(input);
   }

@@ -75,6 +75,7 @@ export function createAnthropicAdapter(options: AnthropicAdapterOptions): LLMAda
   return {
     model,
     maxContextTokens: options.maxContextTokens ?? DEFAULT_ANTHROPIC_MAX_CONTEXT_TOKENS,
+    maxOutputTokens: defaultMaxTokens,
     // Claude's tokenizer is not published: the script-aware estimate stands in for it.
     tokenCounter: estimateTokenCounter,
 

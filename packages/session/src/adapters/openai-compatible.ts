@@ -112,6 +112,7 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
   return {
     model,
     maxContextTokens: options.maxContextTokens ?? defaultOpenAIContextTokens(model),
+    maxOutputTokens: defaultMaxTokens,
     tokenCounter: options.tokenCounter ?? tiktokenCounter(openAIEncodingFor(model)),
 
     async complete(messages, callOptions) {
