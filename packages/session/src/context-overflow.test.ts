@@ -99,28 +99,34 @@ describe('context overflow on the fake OpenAI-compatible provider', () => {
     expect(await session.messages()).toHaveLength(2);
   });
 
-  it('runs a 300-turn Chinese session in a 32k window without a failed turn', async () => {
-    const big = await startFakeOpenAI({ maxPromptTokens: 32_768 });
-    try {
-      big.setScript((request) => ({ content: chinese(request.body.messages.length, 120) }));
-      const llm = createOpenAICompatibleAdapter({
-        apiKey: 'k',
-        baseURL: big.baseURL,
-        model: 'deepseek-chat',
-        maxContextTokens: 32_768,
-        maxRetries: 0,
-      });
-      const { session } = await childSession(llm);
-      for (let turn = 0; turn < 300; turn += 1) await session.send(chinese(turn, 200));
+  // o200k_base and cl100k_base counted exactly; a model with a tokenizer of its own is estimated
+  // while the provider counts with cl100k_base.
+  it.each(['gpt-4o-mini', 'gpt-3.5-turbo', 'deepseek-chat'])(
+    'runs a 300-turn Chinese session of %s in a 32k window without a failed turn',
+    async (model) => {
+      const big = await startFakeOpenAI({ maxPromptTokens: 32_768 });
+      try {
+        big.setScript((request) => ({ content: chinese(request.body.messages.length, 120) }));
+        const llm = createOpenAICompatibleAdapter({
+          apiKey: 'k',
+          baseURL: big.baseURL,
+          model,
+          maxContextTokens: 32_768,
+          maxRetries: 0,
+        });
+        const { session } = await childSession(llm);
+        for (let turn = 0; turn < 300; turn += 1) await session.send(chinese(turn, 200));
 
-      expect(await session.messages()).toHaveLength(600);
-      // Every request was answered: none was refused as too long.
-      expect(big.requests).toHaveLength(300);
-      expect(big.requests.every((request) => request.outcome === 'completed')).toBe(true);
-    } finally {
-      await big.close();
-    }
-  }, 60_000);
+        expect(await session.messages()).toHaveLength(600);
+        // Every request was answered: none was refused as too long.
+        expect(big.requests).toHaveLength(300);
+        expect(big.requests.every((request) => request.outcome === 'completed')).toBe(true);
+      } finally {
+        await big.close();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('context overflow on the fake Anthropic provider', () => {

@@ -115,7 +115,10 @@ const OPENAI_PROTOCOL: ProviderProtocol = {
     ];
   },
   defaultCounter(body) {
-    return tiktokenCounter(openAIEncodingFor(typeof body?.model === 'string' ? body.model : ''));
+    // Models that are not OpenAI's are counted with cl100k_base, a stand-in for their own tokenizers.
+    return tiktokenCounter(
+      openAIEncodingFor(typeof body?.model === 'string' ? body.model : '') ?? 'cl100k_base',
+    );
   },
   overflowBody(tokens, max) {
     return {

@@ -9,7 +9,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, ToolCallDelta, ToolSchema } from '../llm';
 import { parseToolArguments } from '../parse-tool-arguments';
 import { openAIEncodingFor, tiktokenCounter } from '../tokens/tiktoken-counter';
-import type { TokenCounter } from '../tokens/token-counter';
+import { estimateTokenCounter, type TokenCounter } from '../tokens/token-counter';
 import type { Message, TokenUsage, ToolCall } from '../types';
 import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';
 
@@ -52,7 +52,10 @@ export interface OpenAICompatibleAdapterOptions {
   maxContextTokens?: number;
   /** Default `max_tokens` of every call (a call's own `maxTokens` wins); 4096 when unset. */
   maxTokens?: number;
-  /** Token counter of the model; defaults to js-tiktoken's o200k_base (GPT-4o and later) or cl100k_base. */
+  /**
+   * Token counter of the model; defaults to js-tiktoken for OpenAI's models (o200k_base for GPT-4o
+   * and later, cl100k_base for GPT-4 and 3.5) and to the script-aware estimate for the others.
+   */
   tokenCounter?: TokenCounter;
   /** Extra request-body fields for provider specifics (`reasoning_effort`, Ollama `options`…). */
   extraBody?: Record<string, unknown>;
@@ -62,6 +65,12 @@ export interface OpenAICompatibleAdapterOptions {
   timeoutMs?: number;
   /** Retries of connection errors, 408/409/429 and 5xx responses (the SDK default is 2). */
   maxRetries?: number;
+}
+
+/** js-tiktoken for OpenAI's models, the script-aware estimate for the others. */
+function counterFor(model: string): TokenCounter {
+  const encoding = openAIEncodingFor(model);
+  return encoding === null ? estimateTokenCounter : tiktokenCounter(encoding);
 }
 
 /** Returns the known context window of `model`, or 32768. Provider prefixes (`openai/gpt-4o`) are ignored. */
@@ -113,7 +122,7 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
     model,
     maxContextTokens: options.maxContextTokens ?? defaultOpenAIContextTokens(model),
     maxOutputTokens: defaultMaxTokens,
-    tokenCounter: options.tokenCounter ?? tiktokenCounter(openAIEncodingFor(model)),
+    tokenCounter: options.tokenCounter ?? counterFor(model),
 
     async complete(messages, callOptions) {
       const signal = callOptions?.signal;

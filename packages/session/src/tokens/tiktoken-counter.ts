@@ -50,12 +50,18 @@ export function tiktokenCounter(encoding: Encoding): TokenCounter {
   return counter;
 }
 
-// Models on o200k_base; other OpenAI-compatible models (older GPTs, DeepSeek, Qwen, Llama) get
-// cl100k_base, whose counts of Chinese are the higher of the two and so the safer budget.
+// OpenAI's own models by encoding. Other models behind an OpenAI-compatible endpoint (DeepSeek,
+// Qwen, Llama, Mistral…) have tokenizers of their own: they get the script-aware estimate.
 const O200K_PREFIXES = ['gpt-4o', 'gpt-4.1', 'gpt-4.5', 'gpt-5', 'o1', 'o3', 'o4', 'chatgpt-4o', 'gpt-oss'];
+const CL100K_PREFIXES = ['gpt-4', 'gpt-3.5', 'gpt-35'];
 
-/** Picks the encoding of an OpenAI-compatible model by name (provider prefixes are ignored). */
-export function openAIEncodingFor(model: string): Encoding {
+/**
+ * The tiktoken encoding of an OpenAI model by name (provider prefixes such as `openai/` are
+ * ignored), or `null` for a model that is not OpenAI's.
+ */
+export function openAIEncodingFor(model: string): Encoding | null {
   const name = (model.split('/').pop() ?? model).toLowerCase();
-  return O200K_PREFIXES.some((prefix) => name.startsWith(prefix)) ? 'o200k_base' : 'cl100k_base';
+  if (O200K_PREFIXES.some((prefix) => name.startsWith(prefix))) return 'o200k_base';
+  if (CL100K_PREFIXES.some((prefix) => name.startsWith(prefix))) return 'cl100k_base';
+  return null;
 }

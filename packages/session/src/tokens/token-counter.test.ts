@@ -53,11 +53,13 @@ describe('tiktokenCounter', () => {
     );
   });
 
-  it('picks o200k_base for GPT-4o and later, cl100k_base for the others', () => {
+  it("picks o200k_base for GPT-4o and later, cl100k_base for GPT-4 and 3.5, none for other vendors' models", () => {
     expect(openAIEncodingFor('gpt-4o-mini')).toBe('o200k_base');
     expect(openAIEncodingFor('openai/gpt-5')).toBe('o200k_base');
+    expect(openAIEncodingFor('gpt-4-turbo')).toBe('cl100k_base');
     expect(openAIEncodingFor('gpt-3.5-turbo')).toBe('cl100k_base');
-    expect(openAIEncodingFor('deepseek-chat')).toBe('cl100k_base');
+    expect(openAIEncodingFor('deepseek-chat')).toBeNull();
+    expect(openAIEncodingFor('qwen2.5:7b')).toBeNull();
   });
 });
 
