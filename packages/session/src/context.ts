@@ -117,14 +117,15 @@ export function selectHistoryByBudget(
 const ESTIMATE_MAX_UNDERCOUNT = 0.1;
 
 /**
- * A bound of `history`'s tokens when it proves the whole history fits `budget`, else `null`. A
- * real tokenizer costs about a millisecond per paragraph of Chinese, so counting a window of new
+ * A bound of `history`'s tokens for a real tokenizer's `counter` when the script-aware estimate
+ * proves the whole history fits `budget`, else `null`. A real tokenizer costs about a millisecond per paragraph of Chinese, so counting a window of new
  * records (a session this process has not seen yet) exactly would cost a turn hundreds of
  * milliseconds; the cheap estimate settles the common case.
  */
 function quickFit(history: readonly Message[], budget: number, counter: TokenCounter): number | null {
-  const estimate = estimateTokens(history);
-  const bound = counter.name === 'estimate' ? estimate : Math.ceil(estimate / (1 - ESTIMATE_MAX_UNDERCOUNT));
+  // An estimating counter is as cheap as the estimate: it counts for itself.
+  if (counter.name === 'estimate') return null;
+  const bound = Math.ceil(estimateTokens(history) / (1 - ESTIMATE_MAX_UNDERCOUNT));
   return bound <= budget ? bound : null;
 }
 
