@@ -6,6 +6,7 @@ export type SessionErrorCode =
   | 'SESSION_BUSY'
   | 'NO_LLM'
   | 'LLM_ERROR'
+  | 'CONTEXT_TOO_LONG'
   | 'ABORTED'
   | 'INVALID_ARGUMENT'
   | 'NOT_MAIN_SESSION';

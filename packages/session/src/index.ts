@@ -92,6 +92,10 @@ export type {
   TurnContextData,
   TurnLeaseClaim,
 } from './storage';
+export { estimateTextTokens } from './tokens/estimate-text-tokens';
+export { openAIEncodingFor, tiktokenCounter } from './tokens/tiktoken-counter';
+export type { TokenCounter, TokenizerName } from './tokens/token-counter';
+export { estimateTokenCounter } from './tokens/token-counter';
 export type {
   ChildL2Summary,
   ConsolidateFn,

@@ -56,6 +56,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,
   PAYLOAD_TOO_LARGE: 413,
+  // The new input alone is over the model's context window: sending it again cannot succeed.
+  CONTEXT_TOO_LONG: 413,
   // Real faults: the body carries a generic message, the details go to the log.
   INTERNAL: 500,
   CONNECTION_NOT_BOUND: 500,
