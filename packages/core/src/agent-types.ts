@@ -2,6 +2,7 @@ import type {
   ConsolidateFn,
   ContextOptions,
   IntegrateFn,
+  IntegrateResult,
   LLMAdapter,
   LLMCallFn,
   MainStorage,
@@ -10,13 +11,34 @@ import type {
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
-import type { StelloAgent } from './stello-agent';
-import type { BootstrapResult, EngineTurnResult, MemoryEngine, SessionTree, TopologyNode } from './types';
+import type {
+  BootstrapResult,
+  EngineTurnResult,
+  MemoryEngine,
+  SessionInfo,
+  SessionTree,
+  TopologyNode,
+} from './types';
+
+/**
+ * What a tool may do with the agent that runs its turn. `StelloAgent` implements it; naming the
+ * methods here keeps the agent's types free of an import of the agent class.
+ */
+export interface ToolAgent {
+  readonly sessions: SessionTree;
+  readonly memory: MemoryEngine;
+  turn(sessionId: string, input: string, options?: TurnOptions): Promise<EngineTurnResult>;
+  forkSession(sessionId: string, options: EngineForkOptions): Promise<SessionInfo>;
+  archiveSession(sessionId: string): Promise<{ sessionId: string }>;
+  putInsight(sessionId: string, content: string): Promise<void>;
+  consolidateSession(sessionId: string): Promise<string | null>;
+  integrate(): Promise<IntegrateResult>;
+}
 
 /** What a tool sees of the call it serves. */
 export interface ToolExecutionContext {
   /** The agent running the turn (a tool may fork, put insights, run turns on other sessions). */
-  agent: StelloAgent;
+  agent: ToolAgent;
   /** The session whose turn called the tool. */
   sessionId: string;
   /** The id of the call, as the model gave it. */
