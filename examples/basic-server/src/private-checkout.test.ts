@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,7 @@ describe('the README commands in a private checkout', () => {
   it('as root from a 0700 directory: pnpm start serves and a database-backed test file passes', async () => {
     // /var/tmp stands for any world-traversable place (the shared caches go below it, as by default).
     const scratch = await mkdtemp(join('/var/tmp', 'stello-private-'));
+    await chmod(scratch, 0o755);
     cleanup.push(() => rm(scratch, { recursive: true, force: true }));
     const privateDir = await mkdtemp(join(tmpdir(), 'stello-0700-'));
     cleanup.push(() => rm(privateDir, { recursive: true, force: true }));
