@@ -50,7 +50,8 @@ function childEnv(scratch: string): NodeJS.ProcessEnv {
 async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`pnpm start exited early:\n${output()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`pnpm start exited early:\n${output()}`);
     try {
       const response = await fetch(url);
       if (response.ok) return;
@@ -100,12 +101,20 @@ describe('the README commands in a private checkout', () => {
     server.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
+    const running = () => server.exitCode === null && server.signalCode === null;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (server.pid !== undefined) process.kill(-server.pid, signal);
+      } catch {
+        // the group is gone already
+      }
+    };
     const stopServer = async () => {
-      if (server.exitCode !== null || server.pid === undefined) return;
+      if (!running()) return;
       const exited = new Promise((resolve) => server.once('exit', resolve));
-      process.kill(-server.pid, 'SIGTERM');
+      signalGroup('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-      if (server.exitCode === null) process.kill(-server.pid, 'SIGKILL');
+      if (running()) signalGroup('SIGKILL');
     };
     cleanup.push(stopServer);
     await waitForHealth(`http://127.0.0.1:${port}/healthz`, server, () => output);
