@@ -56,6 +56,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,
   PAYLOAD_TOO_LARGE: 413,
+  // A per-user bound; the client may try again once it closed something.
+  TOO_MANY_CONNECTIONS: 429,
   // The new input alone is over the model's context window: sending it again cannot succeed.
   CONTEXT_TOO_LONG: 413,
   // Real faults: the body carries a generic message, the details go to the log.

@@ -29,6 +29,8 @@ export type TransportErrorCode =
   | 'INVALID_HANDSHAKE'
   /** The readiness probe failed. */
   | 'NOT_READY'
+  /** The user has as many open WebSockets as `limits.wsConnectionsPerUser` allows. */
+  | 'TOO_MANY_CONNECTIONS'
   /** The transport is shutting down. */
   | 'UNAVAILABLE'
   /** An unexpected server fault; the details are only in the logs. */
