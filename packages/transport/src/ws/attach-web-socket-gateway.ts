@@ -100,8 +100,8 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       socket.close(WS_CLOSE_GOING_AWAY, 'server shutting down');
       return;
     }
-    let userSockets = socketsOfUser.get(identity.userId);
-    if (!userSockets) socketsOfUser.set(identity.userId, (userSockets = new Set()));
+    const userSockets = socketsOfUser.get(identity.userId) ?? new Set<WebSocket>();
+    socketsOfUser.set(identity.userId, userSockets);
     userSockets.add(socket);
     const connection = new WsConnection(socket, {
       connectionId: randomUUID(),
