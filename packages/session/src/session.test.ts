@@ -1,5 +1,5 @@
+import { createScriptedLLM } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import { createScriptedLLM } from './__fixtures__/scripted-llm';
 import { createOfflineAdapter } from './adapters';
 import { identityLine } from './context';
 import { isCodedError } from './errors';
