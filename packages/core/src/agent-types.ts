@@ -13,26 +13,30 @@ import type {
 import type { z } from 'zod';
 import type {
   BootstrapResult,
+  EngineStreamResult,
   EngineTurnResult,
   MemoryEngine,
   SessionInfo,
   SessionTree,
+  SessionTreeNode,
   TopologyNode,
 } from './types';
 
 /**
- * What a tool may do with the agent that runs its turn. `StelloAgent` implements it; naming the
- * methods here keeps the agent's types free of an import of the agent class.
+ * What a tool may do with the agent running its turn. `StelloAgent` implements it; it is declared
+ * here, not imported, so these types do not depend on the agent's implementation (no type circle).
  */
 export interface ToolAgent {
   readonly sessions: SessionTree;
   readonly memory: MemoryEngine;
   turn(sessionId: string, input: string, options?: TurnOptions): Promise<EngineTurnResult>;
+  stream(sessionId: string, input: string, options?: TurnOptions): EngineStreamResult;
   forkSession(sessionId: string, options: EngineForkOptions): Promise<SessionInfo>;
   archiveSession(sessionId: string): Promise<{ sessionId: string }>;
   putInsight(sessionId: string, content: string): Promise<void>;
   consolidateSession(sessionId: string): Promise<string | null>;
   integrate(): Promise<IntegrateResult>;
+  getTree(): Promise<SessionTreeNode>;
 }
 
 /** What a tool sees of the call it serves. */

@@ -1,9 +1,9 @@
+import { createScriptedLLM } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import { createScriptedLLM } from './__fixtures__/scripted-llm';
 import { createOfflineAdapter } from './adapters';
 import { identityLine } from './context';
 import { isCodedError } from './errors';
-import { InMemoryStorageAdapter } from './in-memory-storage';
+import { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
 import type { LLMAdapter } from './llm';
 import { createMainSession } from './main-session';
 import { createSession, loadSession } from './session';

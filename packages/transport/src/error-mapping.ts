@@ -1,19 +1,11 @@
 import type { CoreErrorCode } from '@stello-ai/core';
+import type { StorageErrorCode } from '@stello-ai/errors';
 import type { RuntimeErrorCode } from '@stello-ai/runtime';
 import type { SessionErrorCode } from '@stello-ai/session';
 import type { TransportErrorCode } from './errors';
 
-/**
- * Codes of the storage layer's infrastructure errors (SQLSTATE translations). Declared here by
- * value because transport must not depend on the storage package; they reach us through the runtime.
- */
-export type InfrastructureErrorCode =
-  | 'CONFLICT'
-  | 'INVALID_REFERENCE'
-  | 'TRANSACTION_CONFLICT'
-  | 'TIMEOUT'
-  | 'UNAVAILABLE'
-  | 'INVALID_ARGUMENT';
+/** Codes of the storage layer's infrastructure errors; they reach the transport through the runtime. */
+export type InfrastructureErrorCode = StorageErrorCode;
 
 /** Every error code the transport can answer with. */
 export type ErrorCode =
