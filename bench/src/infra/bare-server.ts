@@ -119,7 +119,7 @@ export async function startBareServer(options: BareServerOptions): Promise<BareS
     const space = spaceOf(c.req.header('x-api-key'), c.req.param('spaceId'));
     if (!space) return c.json({ code: 'not_found' }, 404);
     c.set('space', space);
-    await next();
+    return next();
   });
   app.get('/spaces/:spaceId/sessions', (c) => {
     const { sessions } = c.get('space');
