@@ -42,6 +42,8 @@ const FAKE_LLM_ENTRY = join(SRC_DIR, 'infra', 'fake-llm-child.ts');
 const SERVER_ENTRY = join(SRC_DIR, 'infra', 'server-child.ts');
 // Concurrent HTTP connections per server: enough for the widest scenario.
 const HTTP_CONNECTIONS = 128;
+// Scenarios whose rows also measure the bare reference (its throughput, CPU and first delta).
+const BARE_SCENARIOS: ReadonlySet<ScenarioName> = new Set(['rest-turns', 'ws-streams']);
 
 /** Where a run writes its JSON by default. */
 export function defaultOutFile(smoke: boolean): string {
@@ -171,7 +173,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const llm = await startFakeLlm(llmSettings);
     stops.push(() => llm.handle.stop());
     const targets: ServerTarget[] = [];
-    for (const mode of ['real', 'ceiling'] as const) {
+    for (const mode of ['real', 'ceiling', 'bare'] as const) {
       const started = await startTarget(mode, postgres, llm, options.profileDir);
       stops.push(started.stop);
       targets.push(started.target);
@@ -183,7 +185,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     for (const scenario of selected) {
       const scenarioStart = performance.now();
       log(`${scenario.name}: ${scenario.description}`);
-      rows.push(...(await scenario.run({ sizes, targets, llm, log })));
+      // The bare reference runs only where it is compared: the turn scenarios.
+      const scenarioTargets = BARE_SCENARIOS.has(scenario.name)
+        ? targets
+        : targets.filter((target) => target.mode !== 'bare');
+      rows.push(...(await scenario.run({ sizes, targets: scenarioTargets, llm, log })));
       log(`  done in ${((performance.now() - scenarioStart) / 1000).toFixed(1)} s`);
     }
     const ownAfter = await ownCpuMs(targets);

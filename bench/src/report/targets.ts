@@ -61,6 +61,37 @@ function ratioTarget(id: string, rowId: string, label: string, minimum: number):
   };
 }
 
+function bareRatioTarget(id: string, rowId: string, label: string, minimum: number): TargetSpec {
+  return {
+    id,
+    description: `${label}: at least ${minimum}× the bare reference's throughput`,
+    check: (rows) => {
+      const row = rows.get(rowId);
+      if (!row?.real || !row.bare || row.bareRatio === null) return null;
+      return {
+        pass: row.bareRatio >= minimum,
+        measured: `${fmt(row.bareRatio)}× (${fmt(row.real.opsPerSec, 0)} vs ${fmt(row.bare.opsPerSec, 0)} ops/s; CPU ${fmt(row.real.cpuMsPerOp)} vs ${fmt(row.bare.cpuMsPerOp)} ms/op)`,
+      };
+    },
+  };
+}
+
+function bareCpuTarget(id: string, rowId: string, label: string, maximum: number): TargetSpec {
+  return {
+    id,
+    description: `${label}: server CPU per warm turn at most ${maximum}× the bare reference's`,
+    check: (rows) => {
+      const row = rows.get(rowId);
+      if (!row?.real || !row.bare) return null;
+      const ratio = row.real.cpuMsPerOp / row.bare.cpuMsPerOp;
+      return {
+        pass: ratio <= maximum,
+        measured: `${fmt(ratio)}× (${fmt(row.real.cpuMsPerOp)} vs ${fmt(row.bare.cpuMsPerOp)} ms/op; ${fmt(row.real.opsPerSec, 0)} vs ${fmt(row.bare.opsPerSec, 0)} ops/s)`,
+      };
+    },
+  };
+}
+
 function sqlTarget(id: string, rowIds: string[], label: string, maximum: number): TargetSpec {
   return {
     id,
@@ -112,6 +143,30 @@ function costRatioTarget(
 export const TARGETS: readonly TargetSpec[] = [
   ratioTarget('rest-throughput', 'rest-turns.spread', 'REST turns, 8 clients on 8 spaces', 0.6),
   ratioTarget('ws-throughput', 'ws-streams.spread', 'WS streamed turns, 8 clients on 8 spaces', 0.6),
+  bareRatioTarget('bare-rest-throughput', 'rest-turns.spread', 'REST turns, 8 clients on 8 spaces', 0.6),
+  bareRatioTarget('bare-ws-throughput', 'ws-streams.spread', 'WS streamed turns, 8 clients on 8 spaces', 0.6),
+  bareCpuTarget('bare-rest-cpu', 'rest-turns.spread', 'REST turns', 1.6),
+  bareCpuTarget('bare-ws-cpu', 'ws-streams.spread', 'WS streamed turns', 1.6),
+  {
+    id: 'bare-first-delta',
+    description: "first stream delta p50 within 2 ms of the bare reference's",
+    check: (rows) => {
+      const mine = real(rows, 'ws-streams.spread')?.series.firstDeltaMs?.p50;
+      const theirs = rows.get('ws-streams.spread')?.bare?.series.firstDeltaMs?.p50;
+      if (mine === undefined || theirs === undefined) return null;
+      const single = rows.get('ws-streams.single');
+      const aloneMine = single?.real?.series.firstDeltaMs?.p50;
+      const aloneTheirs = single?.bare?.series.firstDeltaMs?.p50;
+      const alone =
+        aloneMine === undefined || aloneTheirs === undefined
+          ? ''
+          : `; 1 client: ${signed(aloneMine - aloneTheirs)} ms (${fmt(aloneMine)} vs ${fmt(aloneTheirs)} ms)`;
+      return {
+        pass: mine - theirs <= 2,
+        measured: `${signed(mine - theirs)} ms at 8 clients (${fmt(mine)} vs ${fmt(theirs)} ms)${alone}`,
+      };
+    },
+  },
   sqlTarget(
     'sql-warm-turn',
     ['statements.rest-turn', 'statements.ws-stream', 'statements.ws-message'],
@@ -221,7 +276,7 @@ export const TARGETS: readonly TargetSpec[] = [
     check: (rows) => {
       if (rows.size === 0) return null;
       const failed = [...rows.values()].flatMap((row) =>
-        (['real', 'ceiling'] as const).flatMap((mode) => {
+        (['real', 'ceiling', 'bare'] as const).flatMap((mode) => {
           const errors = row[mode]?.errors ?? 0;
           return errors > 0 ? [`${row.id} (${mode}): ${errors}`] : [];
         }),
