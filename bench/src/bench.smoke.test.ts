@@ -14,6 +14,7 @@ const EXPECTED_ROWS = [
   'rest-turns.one-session',
   'ws-streams.spread',
   'ws-streams.single',
+  'ws-streams.memory',
   'forks.wide',
   'forks.deep',
   'forks.tree-read',
@@ -42,7 +43,13 @@ const EXPECTED_ROWS = [
 ];
 
 // The rows that also measure the bare reference server (the turn scenarios).
-const BARE_ROWS = ['rest-turns.spread', 'rest-turns.one-session', 'ws-streams.spread', 'ws-streams.single'];
+const BARE_ROWS = [
+  'rest-turns.spread',
+  'rest-turns.one-session',
+  'ws-streams.spread',
+  'ws-streams.single',
+  'ws-streams.memory',
+];
 
 // Speed is never asserted here: only that the smoke run completes and reports everything.
 describe('runBench', () => {

@@ -44,6 +44,17 @@ describe('evaluateTargets: against the bare reference', () => {
     });
   });
 
+  it('asks only 0.5× of the bare throughput with memory work on', () => {
+    const memory = (real: number) =>
+      toRow(rowId('ws-streams.memory'), figures(real, 4), figures(300, 2), figures(400, 1));
+
+    expect(verdict([memory(200)], 'bare-ws-memory-throughput')).toMatchObject({
+      pass: true,
+      measured: '0.50× (200 vs 400 ops/s; CPU 4.00 vs 1.00 ms/op)',
+    });
+    expect(verdict([memory(160)], 'bare-ws-memory-throughput')?.pass).toBe(false);
+  });
+
   it('judges the first delta at 8 clients and states the 1-client difference', () => {
     const spread = (mine: number) =>
       toRow(rowId('ws-streams.spread'), figures(1, 1, mine), null, figures(1, 1, 8));

@@ -145,6 +145,12 @@ export const TARGETS: readonly TargetSpec[] = [
   ratioTarget('ws-throughput', 'ws-streams.spread', 'WS streamed turns, 8 clients on 8 spaces', 0.6),
   bareRatioTarget('bare-rest-throughput', 'rest-turns.spread', 'REST turns, 8 clients on 8 spaces', 0.6),
   bareRatioTarget('bare-ws-throughput', 'ws-streams.spread', 'WS streamed turns, 8 clients on 8 spaces', 0.6),
+  bareRatioTarget(
+    'bare-ws-memory-throughput',
+    'ws-streams.memory',
+    'WS streamed turns on child sessions with memory work on (default space config)',
+    0.5,
+  ),
   bareCpuTarget('bare-rest-cpu', 'rest-turns.spread', 'REST turns', 1.6),
   bareCpuTarget('bare-ws-cpu', 'ws-streams.spread', 'WS streamed turns', 1.6),
   {
