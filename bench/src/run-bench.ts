@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import type { SeedParams, ServerChildConfig, ServerChildInfo, ServerStats } from
 import { RestClient } from './load/rest-client';
 import type { BenchReport } from './report/bench-report';
 import { describeMachine } from './report/machine';
+import { type CpuProfile, topSelfTime } from './report/profile-top';
 import { evaluateTargets } from './report/targets';
 import { SCENARIOS } from './scenarios';
 import type { FakeLlm, Mode, ResultRow, ScenarioName, ServerTarget } from './scenarios/types';
@@ -147,6 +148,21 @@ function withDeadline<TResult>(work: Promise<TResult>, ms: number): Promise<TRes
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+// Functions of the server's profile named in a missed verdict.
+const PROFILE_TOP_COUNT = 5;
+
+/** The real server's top self-time functions, from its profile (written when its child exits). */
+async function serverProfileTop(profileDir: string | undefined): Promise<string[]> {
+  if (!profileDir) return [];
+  try {
+    const raw = await readFile(join(profileDir, 'real-server.cpuprofile'), 'utf8');
+    return topSelfTime(JSON.parse(raw) as CpuProfile, PROFILE_TOP_COUNT);
+  } catch {
+    // No profile (the child died before writing it): the verdicts keep their figures alone.
+    return [];
+  }
+}
+
 /**
  * Runs the benchmark: starts PostgreSQL (unless `databaseUrl`), the fake LLM and two servers
  * under test (real and ceiling), each in its own process on 127.0.0.1, runs the scenarios from
@@ -231,7 +247,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     llm: llmSettings,
     scenarios: selected.map((scenario) => scenario.name),
     rows,
-    targets: evaluateTargets(rows),
+    targets: evaluateTargets(rows, await serverProfileTop(options.profileDir)),
   };
   const outFile = options.outFile ?? defaultOutFile(smoke);
   await mkdir(dirname(outFile), { recursive: true });

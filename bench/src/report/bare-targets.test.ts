@@ -81,4 +81,19 @@ describe('evaluateTargets: against the bare reference', () => {
       measured: 'rest-turns.spread (bare): 3',
     });
   });
+
+  it("names the server profile's top entries in a missed verdict only", () => {
+    const ws = toRow(rowId('ws-streams.spread'), figures(200, 3.3), null, figures(500, 0.65));
+    const rest = toRow(rowId('rest-turns.spread'), figures(400, 1), null, figures(500, 1));
+    const verdicts = evaluateTargets(
+      [ws, rest],
+      ['writev (node:net:10) 12.0 %', 'parse (result.js:42) 8.0 %'],
+    );
+    const byId = (id: string) => verdicts.find((item) => item.id === id);
+
+    expect(byId('bare-ws-throughput')?.measured).toContain(
+      '; server profile top (self time): writev (node:net:10) 12.0 %, parse (result.js:42) 8.0 %',
+    );
+    expect(byId('bare-rest-throughput')?.measured).not.toContain('profile');
+  });
 });
