@@ -20,6 +20,13 @@ export {
 export { ConnectionManager, type ConnectionState } from './connection-manager';
 // Errors
 export { RuntimeError, type RuntimeErrorCode } from './errors';
+// Per-key turn rate limits, decided in memory (synced across processes in the background)
+export {
+  KeyRateLimiter,
+  type KeyRateLimiterOptions,
+  RATE_WINDOW_MS,
+  type RateDecision,
+} from './key-rate-limiter';
 // Logging
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel, silentLogger } from './logger';
 // Spaces
