@@ -11,7 +11,7 @@ import {
   parseCommandArgs,
   resolveDatabaseUrl,
 } from './_context';
-import { limitsFromEnv, poolTimeoutsFromEnv } from './limits-from-env';
+import { agentPoolLimitsFromEnv, limitsFromEnv, poolTimeoutsFromEnv } from './limits-from-env';
 
 /** Port `stello serve` listens on when neither `--port` nor `PORT` is given. */
 export const DEFAULT_PORT = 3000;
@@ -92,7 +92,7 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
   try {
     const server = await createStelloServer({
       pool,
-      agentPoolOptions: { model },
+      agentPoolOptions: { model, ...agentPoolLimitsFromEnv(ctx.env) },
       storage: { preparedStatements },
       limits,
       logger,
