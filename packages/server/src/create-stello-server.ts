@@ -158,7 +158,17 @@ async function waitForTurns(agents: StelloAgent[], timeoutMs: number): Promise<n
 
 function listenOn(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new StelloServerError(
+            'PORT_IN_USE',
+            `port ${port} on ${host} is already in use: stop the other server, or choose another port (PORT or --port)`,
+            { cause: error },
+          ),
+        );
+      } else reject(error);
+    };
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
