@@ -83,6 +83,8 @@ export interface StelloServerOptions {
   limits?: StelloServerLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
+  /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
+  corsOrigins?: readonly string[];
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
@@ -241,6 +243,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     userStore,
     logger,
     ...(options.limits !== undefined && { limits: options.limits }),
+    ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
   };
   const app = createApp(deps);
