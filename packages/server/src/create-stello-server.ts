@@ -23,6 +23,7 @@ import {
 import type { Hono } from 'hono';
 import type pg from 'pg';
 import { StelloServerError } from './errors';
+import { createServerMetrics, withMetrics } from './metrics';
 
 /** How long `close()` waits for running turns by default. */
 export const DEFAULT_TURN_DRAIN_TIMEOUT_MS = 10_000;
@@ -35,6 +36,9 @@ export const READINESS_TIMEOUT_MS = 2_000;
 const DRAIN_POLL_INTERVAL_MS = 25;
 // After the drain, connections still open (a slow client reading its reply) get this long.
 const HTTP_CLOSE_GRACE_MS = 1_000;
+
+/** Path of the Prometheus metrics unless configured. */
+export const DEFAULT_METRICS_PATH = '/metrics';
 
 /** Default time a client has to send a request's headers: 10 s. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -83,6 +87,12 @@ export interface StelloServerOptions {
   limits?: StelloServerLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
+  /**
+   * Prometheus metrics at `GET /metrics` (on by default; no API key, so keep that path internal):
+   * requests by route and status, turns and their latency, WebSockets, agents, pool connections,
+   * memory-work failures, process metrics.
+   */
+  metrics?: { enabled?: boolean; path?: string };
   /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
   corsOrigins?: readonly string[];
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
@@ -211,7 +221,13 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     DEFAULT_MEMORY_DRAIN_TIMEOUT_MS,
     'shutdown.memoryTimeoutMs',
   );
-  const logger = options.logger ?? silentLogger;
+  // Metrics are fed by the events the server logs, so the logger is wrapped once, here.
+  let cachedAgents = () => 0;
+  const metrics =
+    options.metrics?.enabled === false ? null : createServerMetrics({ pool, agents: () => cachedAgents() });
+  const logger = metrics
+    ? withMetrics(options.logger ?? silentLogger, metrics)
+    : (options.logger ?? silentLogger);
 
   if (!options.skipMigrate) {
     logger.info('server.migrating', {});
@@ -229,6 +245,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     spaceManager,
   );
   const userStore = options.userStore ?? new UserStore(stores.users);
+  cachedAgents = () => agentPool.size;
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {
@@ -251,6 +268,12 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     readiness,
   };
   const app = createApp(deps);
+  if (metrics) {
+    // Outside `/spaces`: no API key. Expose it on an internal network only (see the README).
+    app.get(options.metrics?.path ?? DEFAULT_METRICS_PATH, async (c) =>
+      c.body(await metrics.render(), 200, { 'Content-Type': metrics.registry.contentType }),
+    );
+  }
 
   let active: { httpServer: Server; gateway: WebSocketGateway } | null = null;
   let closed = false;
