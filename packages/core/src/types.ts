@@ -139,6 +139,8 @@ export interface BootstrapResult {
 
 /** The result of a turn, as REST `turn` and WS `turn.complete` / `stream.end` return it. */
 export interface EngineTurnResult {
+  /** The turn's id: the caller's `turnId`, or one generated for it. */
+  turnId: string;
   turn: {
     finalContent: string | null;
     toolRoundCount: number;
