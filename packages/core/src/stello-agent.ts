@@ -553,8 +553,10 @@ export class StelloAgent {
       : undefined;
     const lease = this.#leaseFor(sessionId, claim, concurrency === 'reject');
     if (lease) this.#leasedSessions.add(sessionId);
-    const emit = progressEmitter(options.onEvent, (error) =>
-      this.#hooks.report({ error, phase: 'turn', sessionId }),
+    const emit = progressEmitter(
+      options.onEvent,
+      local.controller.signal,
+      (error) => this.#hooks.report({ error, phase: 'turn', sessionId }),
     );
     const deltas =
       onDelta || options.onEvent
@@ -927,13 +929,16 @@ function ownsLedgerEntry(error: unknown): boolean {
   return !(isCodedError(error, 'SESSION_BUSY') && isSameTurn(error));
 }
 
-/** Calls `onEvent` safely: a listener that throws is reported, never fails the turn. */
+/** Calls `onEvent` safely (a listener that throws is reported, never fails the turn), until the turn aborts. */
 function progressEmitter(
   onEvent: ((event: TurnProgressEvent) => void) | undefined,
+  signal: AbortSignal,
   report: (error: unknown) => void,
 ): (event: TurnProgressEvent) => void {
   if (!onEvent) return () => undefined;
   return (event) => {
+    // An aborted turn reports nothing more: what its tools do while they stop is not progress.
+    if (signal.aborted) return;
     try {
       onEvent(event);
     } catch (error) {

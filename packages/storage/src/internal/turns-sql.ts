@@ -19,6 +19,11 @@ export interface TurnControlBinding {
 /** The error stored for a turn whose process died while it was queued or running. */
 export const OWNER_DIED_ERROR = { code: 'TURN_FAILED', message: 'the process running the turn stopped' };
 
+/** The error stored for a cancelled turn. */
+function cancelledError(turnId: string): { code: string; message: string } {
+  return { code: 'TURN_CANCELLED', message: `turn "${turnId}" was cancelled` };
+}
+
 const FINISHED: ReadonlySet<string> = new Set(['completed', 'cancelled', 'failed']);
 
 /** The ledger columns of a turn-context row (see `selectTurnContext` with a claim). */
@@ -174,12 +179,18 @@ export async function selectTurn(ctx: SqlContext, sessionId: string, turnId: str
     result: unknown;
     error: { code: string; message: string } | null;
     last_seq: number | null;
+    cancel_requested: boolean;
   }>`
-    SELECT t.status, ${ownerDeadSql('t')} AS owner_dead, t.result, t.error, t.last_seq FROM turns t
+    SELECT t.status, ${ownerDeadSql('t')} AS owner_dead, t.result, t.error, t.last_seq,
+      t.cancel_requested_at IS NOT NULL AS cancel_requested FROM turns t
     WHERE t.space_id = ${ctx.spaceId} AND t.turn_id = ${turnId} AND t.session_id = ${sessionId}`.execute(ctx.db);
   const row = rows[0];
   if (!row) return null;
   if (row.owner_dead) return { turnId, sessionId, status: 'failed', error: { ...OWNER_DIED_ERROR } };
+  // A running turn asked to cancel can no longer commit: it is cancelled, whatever it still does.
+  if (row.status === 'running' && row.cancel_requested) {
+    return { turnId, sessionId, status: 'cancelled', error: cancelledError(turnId) };
+  }
   const turn: StoredTurn = { turnId, sessionId, status: row.status };
   if (row.result !== null) turn.result = row.result;
   if (row.error) turn.error = row.error;
@@ -214,7 +225,7 @@ export async function requestCancel(
   turnId: string,
   control: TurnControlBinding | undefined,
 ): Promise<TurnStatus | null> {
-  const error = toJsonParam({ code: 'TURN_CANCELLED', message: `turn "${turnId}" was cancelled` }, 'error');
+  const error = toJsonParam(cancelledError(turnId), 'error');
   const notify = control
     ? sql`, note AS (SELECT ${control.notifySql({ kind: 'turn.cancel', spaceId: ctx.spaceId, sessionId, turnId })} FROM upd)`
     : sql``;
