@@ -40,10 +40,10 @@ export { ACTIVATE_SKILL_TOOL_NAME, createActivateSkillTool, SkillRouter } from '
 export type { StelloAgentEventMap } from './stello-agent';
 export { createStelloAgent, DEFAULT_RUNTIME_IDLE_TTL_MS, StelloAgent } from './stello-agent';
 export { ToolRegistry, tool, toToolSchema } from './tools';
-export type { TurnConcurrency, TurnProgressEvent, TurnRecord, TurnStatus } from './turn-ledger';
-export { requestHash } from './turn-ledger';
 export type { TurnLeaseSettings } from './turn-lease';
 export { DEFAULT_TURN_LEASE_TTL_MS, DEFAULT_TURN_LEASE_WAIT_MS } from './turn-lease';
+export type { TurnConcurrency, TurnProgressEvent, TurnRecord, TurnStatus } from './turn-ledger';
+export { requestHash } from './turn-ledger';
 export type { RunTurnOptions, RunTurnResult, TurnObservers } from './turn-runner';
 export { DEFAULT_MAX_TOOL_ROUNDS, FinishedTurn, runTurn } from './turn-runner';
 export type {

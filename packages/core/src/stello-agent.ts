@@ -39,7 +39,12 @@ import { SerialQueue } from './serial-queue';
 import { createActivateSkillTool, SkillRouter } from './skills';
 import { TextChannel } from './text-channel';
 import { ToolRegistry } from './tools';
-import { DEFAULT_TURN_LEASE_TTL_MS, DEFAULT_TURN_LEASE_WAIT_MS, type TurnLeaseSettings } from './turn-lease';
+import {
+  DEFAULT_TURN_LEASE_TTL_MS,
+  DEFAULT_TURN_LEASE_WAIT_MS,
+  isSameTurn,
+  type TurnLeaseSettings,
+} from './turn-lease';
 import {
   replayFinishedTurn,
   requestHash,
@@ -51,7 +56,6 @@ import {
   turnCancelledError,
   turnIdConflictError,
 } from './turn-ledger';
-import { isSameTurn } from './turn-lease';
 import { DEFAULT_MAX_TOOL_ROUNDS, FinishedTurn, runTurn } from './turn-runner';
 import type {
   BootstrapResult,
@@ -553,10 +557,8 @@ export class StelloAgent {
       : undefined;
     const lease = this.#leaseFor(sessionId, claim, concurrency === 'reject');
     if (lease) this.#leasedSessions.add(sessionId);
-    const emit = progressEmitter(
-      options.onEvent,
-      local.controller.signal,
-      (error) => this.#hooks.report({ error, phase: 'turn', sessionId }),
+    const emit = progressEmitter(options.onEvent, local.controller.signal, (error) =>
+      this.#hooks.report({ error, phase: 'turn', sessionId }),
     );
     const deltas =
       onDelta || options.onEvent
@@ -624,7 +626,8 @@ export class StelloAgent {
     });
     this.#hooks.fire('onRoundEnd', { sessionId, turn });
     const afterTurn = this.config.capabilities?.lifecycle?.afterTurn;
-    if (afterTurn) this.#hooks.fireCallback('afterTurn', sessionId, () => afterTurn(sessionId, input, result));
+    if (afterTurn)
+      this.#hooks.fireCallback('afterTurn', sessionId, () => afterTurn(sessionId, input, result));
     // The root never consolidates: it integrates what its children consolidated.
     if (!isMain) this.#scheduler.afterTurn(sessionId, commit.turnCount);
     return result;
@@ -910,7 +913,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 /** A storage with the turn ledger's optional methods. */
-type LedgerStorage = SessionStorage & Required<Pick<SessionStorage, 'getTurn' | 'finishTurn' | 'requestTurnCancel'>>;
+type LedgerStorage = SessionStorage &
+  Required<Pick<SessionStorage, 'getTurn' | 'finishTurn' | 'requestTurnCancel'>>;
 
 function hasLedger(storage: SessionStorage): storage is LedgerStorage {
   return (

@@ -61,7 +61,12 @@ export async function beginLeasedTurn(
           `session "${session.id}" is still running another turn after ${lease.waitMs} ms`,
           {
             cause: error,
-            details: { sessionId: session.id, waitedMs: lease.waitMs, ...retryAfter(error), ...busyTurn(error) },
+            details: {
+              sessionId: session.id,
+              waitedMs: lease.waitMs,
+              ...retryAfter(error),
+              ...busyTurn(error),
+            },
           },
         );
       }

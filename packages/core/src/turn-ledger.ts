@@ -31,7 +31,9 @@ export const TURN_CONCURRENCIES: ReadonlySet<string> = new Set<TurnConcurrency>(
  * streams produce the same stored result, so they share the kind.
  */
 export function requestHash(input: string): string {
-  return createHash('sha256').update(JSON.stringify(['turn', input])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(['turn', input]))
+    .digest('hex');
 }
 
 /** `TURN_CANCELLED`: the turn was cancelled; nothing of it was written. */
@@ -50,7 +52,9 @@ export function turnIdConflictError(turnId: string): SessionError {
 export function storedResult(turnId: string, stored: unknown): EngineTurnResult {
   const turn = (stored as { turn?: EngineTurnResult['turn'] } | null)?.turn;
   if (!turn) {
-    throw new SessionError('INVALID_ARGUMENT', `turn "${turnId}" has no stored result`, { details: { turnId } });
+    throw new SessionError('INVALID_ARGUMENT', `turn "${turnId}" has no stored result`, {
+      details: { turnId },
+    });
   }
   return { turnId, turn };
 }
@@ -75,7 +79,9 @@ export function replayFinishedTurn(stored: StoredTurn): EngineTurnResult {
   if (stored.status === 'cancelled') throw turnCancelledError(stored.turnId);
   const error = stored.error ?? { code: 'LLM_ERROR', message: `turn "${stored.turnId}" failed` };
   // Stored codes come from this layer's own errors (or the ledger's TURN_FAILED for a dead process).
-  throw new SessionError(error.code as SessionErrorCode, error.message, { details: { turnId: stored.turnId } });
+  throw new SessionError(error.code as SessionErrorCode, error.message, {
+    details: { turnId: stored.turnId },
+  });
 }
 
 /** The `{code, message}` a failed or cancelled turn stores. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { copySessionMeta } from './copy-session-meta';
+import { SessionArchivedError, SessionError, sessionNotFoundError } from './errors';
 import {
   cancelLedgerTurn,
   checkClaim,
@@ -8,7 +9,6 @@ import {
   type TurnLedger,
   toStoredTurn,
 } from './in-memory-turn-ledger';
-import { SessionArchivedError, SessionError, sessionNotFoundError } from './errors';
 import type {
   ChildSessionSpec,
   SessionRow,

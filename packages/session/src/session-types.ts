@@ -3,9 +3,9 @@ import type {
   MainStorage,
   SessionRow,
   SessionStorage,
+  TurnClaim,
   TurnCommitResult,
   TurnContextData,
-  TurnClaim,
   TurnLeaseClaim,
 } from './storage';
 import type {

@@ -194,7 +194,9 @@ describe('live turns over PostgreSQL', () => {
     // The same id again answers the same error; the session is free for other turns.
     await expect(agent.turn(sessionId, 'go', { turnId })).rejects.toMatchObject({ code: 'TURN_CANCELLED' });
     const next = agentOn(database.pool, space.spaceId, countingModel().llm).turn(sessionId, 'next');
-    await expect(withTimeout(next, 'next turn')).resolves.toMatchObject({ turn: { finalContent: 're: next' } });
+    await expect(withTimeout(next, 'next turn')).resolves.toMatchObject({
+      turn: { finalContent: 're: next' },
+    });
   });
 
   it('cancels a turn that runs on another process through PostgreSQL', async () => {
@@ -202,14 +204,19 @@ describe('live turns over PostgreSQL', () => {
     const [controlA, controlB] = await Promise.all([openControl(database.pool), openControl(secondPool)]);
     const waiting = waitingTool();
     const { llm } = countingModel({ toolFirst: 'wait_forever' });
-    const owner = agentOn(database.pool, space.spaceId, llm, { control: controlA, tools: [waiting.definition] });
+    const owner = agentOn(database.pool, space.spaceId, llm, {
+      control: controlA,
+      tools: [waiting.definition],
+    });
     const other = agentOn(secondPool, space.spaceId, llm, { control: controlB });
     const turnId = randomUUID();
     const turn = owner.turn(sessionId, 'go', { turnId });
     await withTimeout(waiting.started, 'tool start');
 
     expect(await other.cancelTurn(sessionId, turnId)).toEqual({ turnId, status: 'cancelled' });
-    await expect(withTimeout(turn, 'remotely cancelled turn')).rejects.toMatchObject({ code: 'TURN_CANCELLED' });
+    await expect(withTimeout(turn, 'remotely cancelled turn')).rejects.toMatchObject({
+      code: 'TURN_CANCELLED',
+    });
     expect(await space.storage.listRecords(sessionId)).toEqual([]);
     expect(await other.getTurn(sessionId, turnId)).toMatchObject({ status: 'cancelled' });
   });

@@ -25,16 +25,6 @@ import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
 import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
 import {
-  completeTurnCte,
-  explainFencedCommit,
-  fenceCte,
-  finishedPrior,
-  markTurnFinished,
-  requestCancel,
-  selectTurn,
-  type TurnControlBinding,
-} from './internal/turns-sql';
-import {
   assertLeaseClaim,
   assertLeaseOwner,
   assertLeaseTtl,
@@ -44,6 +34,16 @@ import {
   selectTurnContext,
   sessionBusy,
 } from './internal/turn-context-sql';
+import {
+  completeTurnCte,
+  explainFencedCommit,
+  fenceCte,
+  finishedPrior,
+  markTurnFinished,
+  requestCancel,
+  selectTurn,
+  type TurnControlBinding,
+} from './internal/turns-sql';
 import {
   assertCount,
   assertJsonObject,
@@ -448,7 +448,9 @@ export class PgSessionStorage implements SessionStorage {
         turnEntry === undefined
           ? sql``
           : sql`AND EXISTS (SELECT 1 FROM fence)${
-              commit.releaseLease === undefined ? sql`` : sql` AND turn_lease_owner = ${commit.releaseLease}::text`
+              commit.releaseLease === undefined
+                ? sql``
+                : sql` AND turn_lease_owner = ${commit.releaseLease}::text`
             }`;
       const rows = await runHot(
         this.#ctx,

@@ -1,5 +1,5 @@
-import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRootSession } from '../testing/insert-root-session';
 

@@ -1,7 +1,7 @@
 import type { TurnClaim, TurnLeaseClaim } from '@stello-ai/session';
-import { instanceAliveSql } from '../control/pg-control-channel';
 import { SessionError } from '@stello-ai/session';
 import { type RawBuilder, sql } from 'kysely';
+import { instanceAliveSql } from '../control/pg-control-channel';
 import type { RecordDbRow, SessionDbRow } from '../mappers';
 import { runHot } from './prepared';
 import { RECORD_COLUMNS } from './records-sql';

@@ -172,7 +172,11 @@ export async function explainFencedCommit(
 }
 
 /** A turn of the session; a dead owner's open turn reads as `failed`. */
-export async function selectTurn(ctx: SqlContext, sessionId: string, turnId: string): Promise<StoredTurn | null> {
+export async function selectTurn(
+  ctx: SqlContext,
+  sessionId: string,
+  turnId: string,
+): Promise<StoredTurn | null> {
   const { rows } = await sql<{
     status: TurnStatus;
     owner_dead: boolean;
@@ -183,7 +187,9 @@ export async function selectTurn(ctx: SqlContext, sessionId: string, turnId: str
   }>`
     SELECT t.status, ${ownerDeadSql('t')} AS owner_dead, t.result, t.error, t.last_seq,
       t.cancel_requested_at IS NOT NULL AS cancel_requested FROM turns t
-    WHERE t.space_id = ${ctx.spaceId} AND t.turn_id = ${turnId} AND t.session_id = ${sessionId}`.execute(ctx.db);
+    WHERE t.space_id = ${ctx.spaceId} AND t.turn_id = ${turnId} AND t.session_id = ${sessionId}`.execute(
+    ctx.db,
+  );
   const row = rows[0];
   if (!row) return null;
   if (row.owner_dead) return { turnId, sessionId, status: 'failed', error: { ...OWNER_DIED_ERROR } };
