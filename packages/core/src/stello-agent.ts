@@ -50,9 +50,9 @@ import {
   requestHash,
   storedError,
   TURN_CONCURRENCIES,
+  type TurnInfo,
   type TurnProgressEvent,
-  type TurnRecord,
-  toTurnRecord,
+  toTurnInfo,
   turnCancelledError,
   turnIdConflictError,
 } from './turn-ledger';
@@ -332,13 +332,13 @@ export class StelloAgent {
    * Where a turn stands: `queued` while it waits here, else what storage's ledger says (a turn
    * whose process died reads `failed`); `null` when unknown.
    */
-  async getTurn(sessionId: string, turnId: string): Promise<TurnRecord | null> {
+  async getTurn(sessionId: string, turnId: string): Promise<TurnInfo | null> {
     this.#assertOpen();
     assertTurnId(turnId);
     const local = this.#localTurns.get(turnId);
     if (local?.sessionId === sessionId) return { turnId, sessionId, status: local.status };
     const stored = await this.#ledger()?.getTurn(sessionId, turnId);
-    return stored ? toTurnRecord(stored) : null;
+    return stored ? toTurnInfo(stored) : null;
   }
 
   /**

@@ -12,7 +12,7 @@ export type TurnProgressEvent =
   | { type: 'tool.result'; callId: string; ok: boolean; output?: unknown; error?: string };
 
 /** A turn as `StelloAgent.getTurn` reports it. */
-export interface TurnRecord {
+export interface TurnInfo {
   turnId: string;
   sessionId: string;
   status: TurnStatus;
@@ -60,8 +60,8 @@ export function storedResult(turnId: string, stored: unknown): EngineTurnResult 
 }
 
 /** A stored turn as `getTurn` reports it. */
-export function toTurnRecord(stored: StoredTurn): TurnRecord {
-  const record: TurnRecord = { turnId: stored.turnId, sessionId: stored.sessionId, status: stored.status };
+export function toTurnInfo(stored: StoredTurn): TurnInfo {
+  const record: TurnInfo = { turnId: stored.turnId, sessionId: stored.sessionId, status: stored.status };
   if (stored.status === 'completed' && stored.result !== undefined) {
     record.result = storedResult(stored.turnId, stored.result);
   }

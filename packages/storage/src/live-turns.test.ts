@@ -29,9 +29,18 @@ afterAll(async () => {
 
 const BOUNDED_WAIT_MS = 10_000;
 
+/** A promise and its resolver. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 /** A fake model that answers `re: <last message>`, counting calls; `hold` keeps an answer back. */
 function countingModel(options: { hold?: Promise<void>; toolFirst?: string } = {}) {
-  const state = { calls: 0, started: Promise.withResolvers<void>() };
+  const state = { calls: 0, started: deferred() };
   const llm: LLMAdapter = {
     model: 'counting',
     maxContextTokens: 100_000,
@@ -60,7 +69,7 @@ function countingModel(options: { hold?: Promise<void>; toolFirst?: string } = {
 
 /** A tool that waits until its turn is aborted, and says when it started. */
 function waitingTool() {
-  const started = Promise.withResolvers<void>();
+  const started = deferred();
   const definition = tool('wait_forever', 'waits until cancelled', {}, (_input, context) => {
     started.resolve();
     return new Promise((_, reject) =>
@@ -131,7 +140,7 @@ describe('live turns over PostgreSQL', () => {
 
   it('answers a retry on another process with the first attempt: one LLM call, one pair, also after a restart', async () => {
     const sessionId = await newSession('retry');
-    const release = Promise.withResolvers<void>();
+    const release = deferred();
     const { llm, state } = countingModel({ hold: release.promise });
     const turnId = randomUUID();
     const first = agentOn(database.pool, space.spaceId, llm).turn(sessionId, 'hello', { turnId });
@@ -234,7 +243,7 @@ describe('live turns over PostgreSQL', () => {
 
   it('rejects at once under `reject` across processes, naming the running turn', async () => {
     const sessionId = await newSession('reject');
-    const release = Promise.withResolvers<void>();
+    const release = deferred();
     const { llm, state } = countingModel({ hold: release.promise });
     const running = randomUUID();
     const first = agentOn(database.pool, space.spaceId, llm).turn(sessionId, 'first', { turnId: running });
@@ -254,7 +263,7 @@ describe('live turns over PostgreSQL', () => {
     const sessionId = await newSession('crash');
     const deadPool = createPool({ connectionString: database.url, max: 3 });
     const deadControl = await openControl(deadPool);
-    const hold = Promise.withResolvers<void>();
+    const hold = deferred();
     const dead = countingModel({ hold: hold.promise });
     const doomed = randomUUID();
     const zombie = agentOn(deadPool, space.spaceId, dead.llm, { control: deadControl })
