@@ -212,7 +212,7 @@ export class AgentPool {
     const agents = [this.#agents.get(event.spaceId)?.agent, ...this.#retiring];
     let aborted = false;
     for (const agent of agents) {
-      if (agent && agent.config.storage && agent.abortLocalTurn(event.turnId)) aborted = true;
+      if (agent?.abortLocalTurn(event.turnId)) aborted = true;
     }
     return aborted;
   }
