@@ -10,6 +10,7 @@ import { PgMainStorage } from './pg-main-storage';
 import { PgMemoryEngine } from './pg-memory-engine';
 import { PgSessionTree } from './pg-session-tree';
 import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
+import { sweepTurns } from './turn-sweeper';
 
 // Each pool (with its own control channel) is one server process: only PostgreSQL is shared.
 let database: TestDatabase;
@@ -296,5 +297,31 @@ describe('live turns over PostgreSQL', () => {
       'dead turn failed',
     );
     await deadPool.end();
+  });
+});
+
+describe('sweepTurns', () => {
+  it('fails the open turns of dead processes and deletes finished turns past the retention', async () => {
+    const space = await createSpaceFixture(database.pool, 'sweep');
+    const sessionId = (await space.storage.createChild(space.rootId, { label: 'swept' })).id;
+    const control = await openControl(database.pool);
+    const [dead, alive, old, recent] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await database.pool.query(
+      `INSERT INTO turns (space_id, turn_id, session_id, request_hash, status, owner_instance, finished_at) VALUES
+        ($1, $3, $2, 'h', 'running', 2147483000, NULL),
+        ($1, $4, $2, 'h', 'running', $7, NULL),
+        ($1, $5, $2, 'h', 'completed', NULL, now() - interval '25 hours'),
+        ($1, $6, $2, 'h', 'completed', NULL, now() - interval '1 hour')`,
+      [space.spaceId, sessionId, dead, alive, old, recent, control.instanceId],
+    );
+    const result = await sweepTurns(database.pool);
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    expect(result.deleted).toBeGreaterThanOrEqual(1);
+    const { rows } = await database.pool.query<{ turn_id: string; status: string }>(
+      'SELECT turn_id, status FROM turns WHERE session_id = $1 ORDER BY turn_id',
+      [sessionId],
+    );
+    const byId = Object.fromEntries(rows.map((row) => [row.turn_id, row.status]));
+    expect(byId).toEqual({ [dead]: 'failed', [alive]: 'running', [recent]: 'completed' });
   });
 });
