@@ -381,7 +381,8 @@ export class StelloAgent {
       }
       return abortable(existing.promise, options.signal);
     }
-    if (concurrency === 'reject' && !this.#leasedSessions.has(sessionId)) {
+    // A tool's turn on its own session runs inside that turn: it is never "busy" with itself.
+    if (concurrency === 'reject' && !SerialQueue.isHeld(sessionId)) {
       const running = this.#localTurns.runningOn(sessionId);
       if (running !== undefined || !this.#queue.isIdle(sessionId)) {
         return Promise.reject(
