@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './index';
 
-const TABLES = ['core_data', 'records', 'session_data', 'session_refs', 'sessions', 'spaces', 'turns', 'users'];
+const TABLES = [
+  'core_data',
+  'records',
+  'session_data',
+  'session_refs',
+  'sessions',
+  'spaces',
+  'turns',
+  'users',
+];
 
 async function tableNames(db: TestDatabase): Promise<string[]> {
   const { rows } = await db.pool.query<{ table_name: string }>(

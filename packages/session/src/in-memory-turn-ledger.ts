@@ -34,6 +34,13 @@ export function checkClaim(ledger: TurnLedger, sessionId: string, claim: TurnCla
     throw turnIdConflict(claim.turnId);
   }
   if (FINISHED.has(prior.status)) return { kind: 'finished', turn: toStoredTurn(claim.turnId, prior) };
+  // Cancelled while it ran: it can no longer commit, so a retry gets the cancel at once.
+  if (prior.cancelRequested) {
+    return {
+      kind: 'finished',
+      turn: { turnId: claim.turnId, sessionId, status: 'cancelled', error: cancelledError(claim.turnId) },
+    };
+  }
   return prior.status === 'queued' ? { kind: 'same-turn-waiting' } : { kind: 'same-turn-open' };
 }
 
@@ -54,6 +61,10 @@ export function runningTurnOf(ledger: TurnLedger, sessionId: string): string | u
 
 /** A ledger turn as `SessionStorage.getTurn` returns it. */
 export function toStoredTurn(turnId: string, turn: LedgerTurn): StoredTurn {
+  // A running turn asked to cancel can no longer commit: it reads cancelled, as in PostgreSQL.
+  if (turn.status === 'running' && turn.cancelRequested) {
+    return { turnId, sessionId: turn.sessionId, status: 'cancelled', error: cancelledError(turnId) };
+  }
   const stored: StoredTurn = { turnId, sessionId: turn.sessionId, status: turn.status };
   if (turn.result !== undefined) stored.result = structuredClone(turn.result);
   if (turn.error) stored.error = { ...turn.error };

@@ -668,6 +668,14 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         );
         expect(await storage.listRecords(id)).toEqual([]);
         expect(await storage.getInsight(id)).toBe('kept');
+        // It reads cancelled, and a retry of it gets the cancel without waiting for its lease.
+        expect(await storage.getTurn!(id, turnId)).toMatchObject({ status: 'cancelled' });
+        const retry = await storage.loadTurnContext(id, {
+          maxRecords: 10,
+          lease: lease('o9'),
+          turn: claim(turnId),
+        });
+        expect(retry?.finishedTurn).toMatchObject({ status: 'cancelled' });
         // An unknown id is cancelled ahead: a late claim of it finds it ended.
         const ahead = '00000000-0000-4000-8000-00000000c002';
         await storage.releaseTurnLease(id, 'o1');

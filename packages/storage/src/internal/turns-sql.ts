@@ -36,6 +36,7 @@ export interface TurnClaimColumns {
   prior_error: { code: string; message: string } | null;
   prior_last_seq: number | null;
   prior_owner_dead: boolean | null;
+  prior_cancel_requested: boolean | null;
   running_turn_id: string | null;
 }
 
@@ -52,14 +53,16 @@ export function ownerDeadSql(alias: string): RawBuilder<boolean> {
  */
 export function priorCte(ctx: SqlContext, claim: TurnClaim): RawBuilder<unknown> {
   return sql`prior AS (
-    SELECT t.session_id, t.request_hash, t.status, t.result, t.error, t.last_seq, ${ownerDeadSql('t')} AS owner_dead
+    SELECT t.session_id, t.request_hash, t.status, t.result, t.error, t.last_seq, ${ownerDeadSql('t')} AS owner_dead,
+      t.cancel_requested_at IS NOT NULL AS cancel_requested
     FROM turns t WHERE t.space_id = ${ctx.spaceId} AND t.turn_id = ${claim.turnId}
   ),`;
 }
 
 /** The lease condition of a claim: no row of this id other than this very turn still open. */
 export function claimLeaseCondition(sessionId: string, claim: TurnClaim): RawBuilder<unknown> {
-  return sql`AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.owner_dead OR p.status NOT IN ('queued', 'running')
+  return sql`AND NOT EXISTS (SELECT 1 FROM prior p WHERE p.owner_dead OR p.cancel_requested
+    OR p.status NOT IN ('queued', 'running')
     OR p.session_id <> ${sessionId} OR p.request_hash <> ${claim.requestHash}::text)`;
 }
 
@@ -91,7 +94,8 @@ export function claimCte(
 export function claimColumns(): RawBuilder<unknown> {
   return sql`, (SELECT c.status FROM claim c) AS claim_status, p.status AS prior_status,
     p.session_id AS prior_session_id, p.request_hash AS prior_hash, p.result AS prior_result,
-    p.error AS prior_error, p.last_seq AS prior_last_seq, p.owner_dead AS prior_owner_dead`;
+    p.error AS prior_error, p.last_seq AS prior_last_seq, p.owner_dead AS prior_owner_dead,
+    p.cancel_requested AS prior_cancel_requested`;
 }
 
 /** The running turn of the session `s` (named by `SESSION_BUSY`), read only when `busy` holds. */
@@ -122,6 +126,10 @@ export function finishedPrior(row: TurnClaimColumns, sessionId: string, claim: T
   }
   if (row.prior_owner_dead) {
     return { turnId: claim.turnId, sessionId, status: 'failed', error: { ...OWNER_DIED_ERROR } };
+  }
+  // Cancelled while it ran: it can no longer commit, so a retry gets the cancel at once.
+  if (row.prior_cancel_requested && !FINISHED.has(row.prior_status)) {
+    return { turnId: claim.turnId, sessionId, status: 'cancelled', error: cancelledError(claim.turnId) };
   }
   if (!FINISHED.has(row.prior_status)) return null;
   const turn: StoredTurn = { turnId: claim.turnId, sessionId, status: row.prior_status };
