@@ -3,6 +3,7 @@
  * (server first, so running turns can commit, then the embedded PostgreSQL).
  */
 import { fileURLToPath } from 'node:url';
+import { EmbeddedPostgresUnavailable } from '@internal/embedded-postgres';
 import { createJsonLogger } from '@stello-ai/server';
 import { startExampleServer } from './start-example-server';
 
@@ -33,7 +34,8 @@ try {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 } catch (error) {
-  logger.error('example.start_failed', { error });
+  // A known reason (for example a private checkout as root) needs one line, not a stack trace.
+  if (!(error instanceof EmbeddedPostgresUnavailable)) logger.error('example.start_failed', { error });
   console.error(
     `could not start the example server: ${error instanceof Error ? error.message : String(error)}`,
   );

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createJsonLogger,
@@ -77,7 +77,9 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
       created: embedded.created,
     });
     databaseUrl = embedded.url;
-    // `pnpm stello …` reads it when DATABASE_URL is unset, so the CLI finds this database.
+    // `pnpm stello …` reads it when DATABASE_URL is unset, so the CLI finds this database. (As
+    // root in a private checkout the cluster lives elsewhere, so this directory may not exist yet.)
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(join(dataDir, DATABASE_URL_FILE), `${embedded.url}\n`, { mode: 0o600 });
   }
 

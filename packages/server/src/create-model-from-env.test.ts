@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type FakeLLMServer, startFakeAnthropic, startFakeOpenAI } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelFromEnv, DEFAULT_ANTHROPIC_MODEL } from './create-model-from-env';
+import { createModelFromEnv, DEFAULT_ANTHROPIC_MODEL, redactUrl } from './create-model-from-env';
 
 describe('createModelFromEnv', () => {
   let openai: FakeLLMServer;
@@ -117,5 +117,17 @@ describe('createModelFromEnv', () => {
     const union = /export type Model = ([^;]+);/.exec(types)?.[1] ?? '';
     const known = [...union.matchAll(/'([^']+)'/g)].map((match) => match[1]);
     expect(known).toContain(DEFAULT_ANTHROPIC_MODEL);
+  });
+});
+
+describe('redactUrl', () => {
+  it('keeps credentials and query keys of a base URL out of the banner and the logs', () => {
+    const { description } = createModelFromEnv({
+      OPENAI_BASE_URL: 'https://user:s3cret@llm.example/v1?api-key=k3y',
+      OPENAI_API_KEY: 'sk-x',
+    });
+    expect(description).not.toMatch(/s3cret|k3y|user:/);
+    expect(description).toContain('https://***:***@llm.example/v1?***');
+    expect(redactUrl('not a url with secret')).not.toContain('secret');
   });
 });

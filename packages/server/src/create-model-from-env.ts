@@ -92,7 +92,7 @@ export function createModelFromEnv(env: ModelEnv = process.env): ModelFromEnv {
         ...(baseURL !== undefined && { baseURL }),
       }),
       provider: 'anthropic',
-      description: `Anthropic ${model}${baseURL === undefined ? '' : ` at ${baseURL}`}`,
+      description: `Anthropic ${model}${baseURL === undefined ? '' : ` at ${redactUrl(baseURL)}`}`,
     };
   }
   if (openaiKey !== undefined || openaiBaseURL !== undefined) {
@@ -105,7 +105,7 @@ export function createModelFromEnv(env: ModelEnv = process.env): ModelFromEnv {
         ...(openaiBaseURL !== undefined && { baseURL: openaiBaseURL }),
       }),
       provider: 'openai-compatible',
-      description: `OpenAI-compatible ${model} at ${openaiBaseURL ?? 'https://api.openai.com/v1'}`,
+      description: `OpenAI-compatible ${model} at ${redactUrl(openaiBaseURL ?? 'https://api.openai.com/v1')}`,
     };
   }
   return {
@@ -116,4 +116,22 @@ export function createModelFromEnv(env: ModelEnv = process.env): ModelFromEnv {
     description:
       'offline model (no LLM key set: replies are generated locally; set ANTHROPIC_API_KEY, OPENAI_API_KEY or OPENAI_BASE_URL for a real model)',
   };
+}
+
+/**
+ * A URL fit for logs: user name, password and query string (where proxies put keys) replaced by
+ * `***`. Text that does not parse as a URL is withheld entirely.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '<unparseable URL withheld>';
+  }
+  if (parsed.username) parsed.username = '***';
+  if (parsed.password) parsed.password = '***';
+  if (parsed.search) parsed.search = '?***';
+  parsed.hash = '';
+  return parsed.toString();
 }

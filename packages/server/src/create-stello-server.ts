@@ -11,7 +11,13 @@ import {
   UserStore,
 } from '@stello-ai/runtime';
 import { PgStores, type PgStoresOptions } from '@stello-ai/storage';
-import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
+import {
+  type AuthEnv,
+  attachWebSocketGateway,
+  createApp,
+  type TransportLimits,
+  type WebSocketGateway,
+} from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
 import { StelloServerError } from './errors';
@@ -28,12 +34,24 @@ const DRAIN_POLL_INTERVAL_MS = 25;
 // After the drain, connections still open (a slow client reading its reply) get this long.
 const HTTP_CLOSE_GRACE_MS = 1_000;
 
-/** Size limits applied to requests and WebSocket frames. */
-export interface StelloServerLimits {
-  /** Largest accepted REST body, in bytes (default 1 MiB); larger bodies get 413. */
-  bodyBytes?: number;
-  /** Largest accepted WebSocket frame, in bytes (default 1 MiB). */
-  wsFrameBytes?: number;
+/** Default time a client has to send a request's headers: 10 s. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Default time a client has to send a whole request: 60 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Default cap on open HTTP connections (WebSockets included): 10,000. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/**
+ * Limits of the server: the transport's (bodies, frames, sockets per user, list budgets) and the
+ * HTTP server's own, against clients that hold connections open without finishing a request.
+ */
+export interface StelloServerLimits extends TransportLimits {
+  /** Time a client has to send the request headers, in ms (default 10 s); then the socket is closed. */
+  headersTimeoutMs?: number;
+  /** Time a client has to send the whole request, in ms (default 60 s); then 408 and close. */
+  requestTimeoutMs?: number;
+  /** Open HTTP connections at most (default 10,000); more are refused at once. */
+  maxConnections?: number;
 }
 
 /** Bounds of the graceful shutdown run by `close()`. */
@@ -256,7 +274,16 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
         `port must be an integer from 0 to 65535, got ${String(port)}`,
       );
     }
+    const limits = options.limits ?? {};
+    const headersTimeout = limits.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     const httpServer = createAdaptorServer({
+      // Node checks the header and request timeouts on this interval: check often enough that
+      // a socket holding partial headers is closed close to its deadline.
+      serverOptions: {
+        headersTimeout,
+        requestTimeout: limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(headersTimeout / 4))),
+      },
       fetch: (request, env) => {
         if (closing) {
           return Response.json(
@@ -267,6 +294,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
         return app.fetch(request, env);
       },
     }) as Server;
+    httpServer.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const gateway = attachWebSocketGateway(httpServer, {
       ...deps,
       ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),

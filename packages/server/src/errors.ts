@@ -1,3 +1,5 @@
+import { CodedError } from '@stello-ai/errors';
+
 /** Stable codes of `StelloServerError`. */
 export type StelloServerErrorCode =
   /** `listen()` was called while the server already listens; close it first. */
@@ -11,13 +13,9 @@ export type StelloServerErrorCode =
  * Error of the server facade (lifecycle and options). Identify it by `code`
  * (`isCodedError` from `@stello-ai/session`), never by class.
  */
-export class StelloServerError extends Error {
-  /** Stable machine-readable code; the message is for humans. */
-  readonly code: StelloServerErrorCode;
-
+export class StelloServerError extends CodedError<StelloServerErrorCode> {
   constructor(code: StelloServerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'StelloServerError';
-    this.code = code;
   }
 }

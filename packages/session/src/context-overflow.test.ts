@@ -2,7 +2,7 @@ import { type FakeLLMServer, startFakeAnthropic, startFakeOpenAI } from '@intern
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnthropicAdapter } from './adapters/anthropic';
 import { createOpenAICompatibleAdapter } from './adapters/openai-compatible';
-import { InMemoryStorageAdapter } from './in-memory-storage';
+import { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
 import type { LLMAdapter } from './llm';
 import { createMainSession } from './main-session';
 import { createSession } from './session';

@@ -42,15 +42,15 @@ export {
   sessionNotFoundError,
   turnAbortedError,
 } from './errors';
-export { InMemoryStorageAdapter } from './in-memory-storage';
+export { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
 export type {
   AddRefOutcome,
   InMemoryStoreOptions,
   RecordPage,
   RootInit,
   StoredSessionPatch,
-} from './in-memory-store';
-export { InMemoryStore } from './in-memory-store';
+} from './in-memory/in-memory-store';
+export { InMemoryStore } from './in-memory/in-memory-store';
 export type {
   LLMAdapter,
   LLMCallFn,

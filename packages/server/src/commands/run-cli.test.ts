@@ -63,12 +63,12 @@ describe('runCli', () => {
     const line = run.stdout.find((l) => l.includes(created.id));
     expect(line).toContain('dave');
     expect(line).toContain('active');
-    expect(line).toContain(created.apiKey.slice(0, 12));
+    expect(line).toContain(created.apiKey.slice(0, 11));
     expect(run.stdout.join('\n')).not.toContain(created.apiKey);
 
     const json = await cli(['users', 'list', '--json'], env);
     const dave = JSON.parse(json.stdout.join('')).find((u: { id: string }) => u.id === created.id);
-    expect(dave).toMatchObject({ name: 'dave', keyPrefix: created.apiKey.slice(0, 12), keyStatus: 'active' });
+    expect(dave).toMatchObject({ name: 'dave', keyPrefix: created.apiKey.slice(0, 11), keyStatus: 'active' });
   });
 
   it('revokes a key by prefix so that it no longer authenticates', async () => {
@@ -77,7 +77,7 @@ describe('runCli', () => {
     );
     expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(200);
 
-    const run = await cli(['keys', 'revoke', created.apiKey.slice(0, 12)], env);
+    const run = await cli(['keys', 'revoke', created.apiKey.slice(0, 11)], env);
     expect(run.code).toBe(0);
     expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(401);
 

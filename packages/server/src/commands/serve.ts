@@ -11,6 +11,7 @@ import {
   parseCommandArgs,
   resolveDatabaseUrl,
 } from './_context';
+import { agentPoolLimitsFromEnv, limitsFromEnv, poolTimeoutsFromEnv } from './limits-from-env';
 
 /** Port `stello serve` listens on when neither `--port` nor `PORT` is given. */
 export const DEFAULT_PORT = 3000;
@@ -38,6 +39,10 @@ Environment:
   STELLO_MODEL                  model name for the provider above
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
+  STELLO_CONNECT_TIMEOUT_MS     opening a database connection may take this long (default 10000)
+  STELLO_STATEMENT_TIMEOUT_MS   longest SQL statement (default 30000; 0 off, e.g. behind PgBouncer)
+  STELLO_*_BYTES, STELLO_WS_*, STELLO_HEADERS_TIMEOUT_MS, STELLO_REQUEST_TIMEOUT_MS,
+  STELLO_MAX_CONNECTIONS        limits: see "Limits" in the server README
   With no LLM key the server runs the offline model, which answers locally without a network.`;
 
 function parsePort(raw: string): number {
@@ -82,12 +87,14 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
   const logger = createJsonLogger({ write: ctx.stdout });
   const { model, provider, description } = createModelFromEnv(ctx.env);
 
-  const pool = createPool({ connectionString: url });
+  const limits = limitsFromEnv(ctx.env);
+  const pool = createPool({ connectionString: url, ...poolTimeoutsFromEnv(ctx.env) });
   try {
     const server = await createStelloServer({
       pool,
-      agentPoolOptions: { model },
+      agentPoolOptions: { model, ...agentPoolLimitsFromEnv(ctx.env) },
       storage: { preparedStatements },
+      limits,
       logger,
     });
     const apiKey = ctx.env.STELLO_API_KEY?.trim();

@@ -1,5 +1,5 @@
-import { SessionError } from './errors';
-import type { StoredTurn, TurnClaim, TurnStatus } from './storage';
+import { SessionError } from '../errors';
+import type { StoredTurn, TurnClaim, TurnStatus } from '../storage';
 
 /** One turn of the in-memory ledger (the `turns` table's row in memory). */
 export interface LedgerTurn {

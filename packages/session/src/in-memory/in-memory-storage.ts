@@ -1,5 +1,4 @@
-import { sessionNotFoundError } from './errors';
-import { InMemoryStore } from './in-memory-store';
+import { sessionNotFoundError } from '../errors';
 import type {
   ChildSessionSpec,
   LoadTurnContextOptions,
@@ -10,7 +9,7 @@ import type {
   TurnCommitResult,
   TurnContextData,
   TurnStatus,
-} from './storage';
+} from '../storage';
 import type {
   ChildL2Summary,
   ListRecordsOptions,
@@ -18,7 +17,8 @@ import type {
   SessionFilter,
   SessionMeta,
   SlotKey,
-} from './types';
+} from '../types';
+import { InMemoryStore } from './in-memory-store';
 
 /**
  * The reference `MainStorage`, kept in memory: one adapter serves one space (one
