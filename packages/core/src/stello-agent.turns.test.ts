@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
 import type { ScriptedReply } from '@internal/testing/scripted-llm';
 import { callTool, createScriptedLLM, gate, lastMessage } from '@internal/testing/scripted-llm';
+import { describe, expect, it } from 'vitest';
 import type { StelloAgentConfig } from './agent-types';
 import { createInMemoryStores } from './in-memory';
 import { createStelloAgent } from './stello-agent';
