@@ -88,5 +88,5 @@ export function replayFinishedTurn(stored: StoredTurn): EngineTurnResult {
 export function storedError(error: unknown): { code: string; message: string } {
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
-  return { code: typeof code === 'string' ? code : 'INTERNAL_ERROR', message: message.slice(0, 2_000) };
+  return { code: typeof code === 'string' ? code : 'INTERNAL', message: message.slice(0, 2_000) };
 }
