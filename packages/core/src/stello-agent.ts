@@ -301,12 +301,14 @@ export class StelloAgent implements ToolAgent {
    */
   stream(sessionId: string, input: string, options: TurnOptions = {}): EngineStreamResult {
     const channel = new TextChannel();
-    const result = this.#submit(sessionId, input, options, (text) => channel.push(text));
+    // Chosen here so the caller knows it before the first delta.
+    const turnId = options.turnId ?? randomUUID();
+    const result = this.#submit(sessionId, input, { ...options, turnId }, (text) => channel.push(text));
     result.then(
       () => channel.close(),
       (error: unknown) => channel.fail(error),
     );
-    return Object.assign(channel, { result }) as unknown as EngineStreamResult;
+    return Object.assign(channel, { result, turnId }) as unknown as EngineStreamResult;
   }
 
   /**

@@ -124,6 +124,19 @@ describe('StelloAgent live turns (in memory)', () => {
     ]);
   });
 
+  it('gives a stream its turn id at once, and the stored result to a retry of it', async () => {
+    const { agent, llm, session } = await setup(echo);
+    const stream = agent.stream(session, 'streamed');
+    expect(stream.turnId).toMatch(/^[0-9a-f-]{36}$/);
+    const deltas: string[] = [];
+    for await (const delta of stream) deltas.push(delta);
+    const result = await stream.result;
+    expect(result.turnId).toBe(stream.turnId);
+    expect(deltas.join('')).toBe('re: streamed');
+    expect(await agent.turn(session, 'streamed', { turnId: stream.turnId })).toEqual(result);
+    expect(llm.calls).toHaveLength(1);
+  });
+
   it('refuses a turn id that is not a UUID and answers TURN_NOT_FOUND without a ledger', async () => {
     const { agent, session } = await setup(echo);
     await expect(agent.turn(session, 'x', { turnId: 'nope' })).rejects.toMatchObject({
