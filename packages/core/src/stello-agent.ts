@@ -566,6 +566,14 @@ export class StelloAgent implements ToolAgent {
       ? { turnId, requestHash: local.requestHash, concurrency }
       : undefined;
     const lease = this.#leaseFor(sessionId, claim, concurrency === 'reject');
+    // Whether the ledger already knows how the turn ended (recorded once, before the release).
+    let recorded = false;
+    const record = async (error: unknown) => {
+      if (recorded || !claim || !ownsLedgerEntry(error)) return;
+      recorded = true;
+      await this.#finishTurn(sessionId, turnId, isCancel(error, local), error);
+    };
+    if (lease && claim) lease.beforeRelease = record;
     if (lease) this.#leasedSessions.add(sessionId);
     const emit = progressEmitter(options.onEvent, local.controller.signal, (error) =>
       this.#hooks.report({ error, phase: 'turn', sessionId }),
@@ -619,10 +627,8 @@ export class StelloAgent implements ToolAgent {
       // A resubmitted id that already ended: its stored result, or its error again.
       if (error instanceof FinishedTurn) return replayFinishedTurn(error.turn);
       // The caller receives the error; onError observes it (an abort is not a failure).
-      const cancelled =
-        local.cancelled || isCodedError(error, 'ABORTED') || isCodedError(error, 'TURN_CANCELLED');
-      if (!cancelled) this.#hooks.notifyOnError({ error, phase: 'turn', sessionId });
-      if (claim && ownsLedgerEntry(error)) await this.#finishTurn(sessionId, turnId, cancelled, error);
+      if (!isCancel(error, local)) this.#hooks.notifyOnError({ error, phase: 'turn', sessionId });
+      await record(error);
       throw error;
     } finally {
       if (lease) this.#leasedSessions.delete(sessionId);
@@ -941,6 +947,11 @@ function hasLedger(storage: SessionStorage): storage is LedgerStorage {
 function ownsLedgerEntry(error: unknown): boolean {
   if (isCodedError(error, 'TURN_ID_CONFLICT')) return false;
   return !(isCodedError(error, 'SESSION_BUSY') && isSameTurn(error));
+}
+
+/** True when a turn ended by a cancel or an abort (recorded `cancelled`, not reported as a failure). */
+function isCancel(error: unknown, local: LocalTurn): boolean {
+  return local.cancelled || isCodedError(error, 'ABORTED') || isCodedError(error, 'TURN_CANCELLED');
 }
 
 /** Calls `onEvent` safely (a listener that throws is reported, never fails the turn), until the turn aborts. */

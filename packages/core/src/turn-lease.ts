@@ -28,6 +28,8 @@ export interface TurnLeaseSettings {
    * session running this very turn id is still waited for: that is a retry).
    */
   rejectBusy?: boolean;
+  /** Called with a begun turn's error before its lease is released (must not throw). */
+  beforeRelease?: (error: unknown) => Promise<void>;
 }
 
 /**

@@ -109,6 +109,9 @@ export async function runTurn(options: RunTurnOptions): Promise<RunTurnResult> {
   } catch (error) {
     // Stopped first: a renewal after the release would report the released lease as lost.
     keeper?.stop();
+    // The ledger learns the outcome while the lease still holds the session, so a retry that
+    // takes the lease next finds the turn ended rather than running it again.
+    if (lease?.beforeRelease) await lease.beforeRelease(error);
     // A committed draft holds no lease any more, so this writes only for a turn that failed.
     if (lease) await releaseDraft(draft, lease.onError);
     throw error;
