@@ -5,7 +5,7 @@ export interface LocalTurn {
   turnId: string;
   sessionId: string;
   requestHash: string;
-  /** `queued` while it waits in the session's queue (or for another process's lease). */
+  /** `queued` while it waits in the session's queue or for another process's lease. */
   status: 'queued' | 'running';
   /** Aborts the turn: its LLM call, its running tools, its wait. */
   controller: AbortController;
@@ -37,9 +37,11 @@ export class LocalTurns {
     turn.promise.then(forget, forget);
   }
 
-  /** Marks a turn running on its session (until `finished`). */
+  /**
+   * Marks a turn as the one this agent runs on its session (until `finished`); its status turns
+   * `running` once it holds the session (`claimed`), not while it waits for another process.
+   */
   started(turn: LocalTurn): void {
-    turn.status = 'running';
     this.#running.set(turn.sessionId, turn.turnId);
   }
 

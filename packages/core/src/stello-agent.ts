@@ -605,7 +605,11 @@ export class StelloAgent implements ToolAgent {
             signal,
           }),
           observers: {
-            onRoundStart: (round) => this.#hooks.fire('onRoundStart', { sessionId, round }),
+            onRoundStart: (round) => {
+              // The first round starts once the turn holds the session.
+              local.status = 'running';
+              this.#hooks.fire('onRoundStart', { sessionId, round });
+            },
             onToolCall: (toolCall) => {
               emit({ type: 'tool.call', callId: toolCall.id, name: toolCall.name, input: toolCall.input });
               this.#hooks.fire('onToolCall', { sessionId, toolCall });
