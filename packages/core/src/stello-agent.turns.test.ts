@@ -49,6 +49,7 @@ describe('StelloAgent live turns (in memory)', () => {
     await expect(agent.turn(session, 'other', { turnId })).rejects.toMatchObject({
       code: 'TURN_ID_CONFLICT',
     });
+    for (let i = 0; i < 100 && llm.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     expect(await agent.getTurn(session, turnId)).toMatchObject({ status: 'running' });
     opened.open();
     const results = await Promise.all(submissions);
