@@ -330,7 +330,8 @@ export class StelloAgent implements ToolAgent {
     if (ledger) {
       const status = await ledger.requestTurnCancel(sessionId, turnId);
       if (status === null) throw sessionNotFoundError(sessionId);
-      return { turnId, status: mine ? 'cancelled' : status };
+      // A local turn that committed just before the abort stays completed.
+      return { turnId, status: mine && status !== 'completed' ? 'cancelled' : status };
     }
     if (mine) return { turnId, status: 'cancelled' };
     await this.#requireMeta(sessionId);
