@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { StelloAgent } from '@stello-ai/core';
 import { migrate } from '@stello-ai/db';
@@ -15,6 +15,8 @@ import {
   type AuthEnv,
   attachWebSocketGateway,
   createApp,
+  DEFAULT_BODY_BYTES,
+  drainRequest,
   type TransportLimits,
   type WebSocketGateway,
 } from '@stello-ai/transport';
@@ -275,6 +277,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       );
     }
     const limits = options.limits ?? {};
+    const bodyBytes = limits.bodyBytes ?? DEFAULT_BODY_BYTES;
     const headersTimeout = limits.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     const httpServer = createAdaptorServer({
       // Node checks the header and request timeouts on this interval: check often enough that
@@ -289,6 +292,18 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
           return Response.json(
             { error: 'server is shutting down', code: 'UNAVAILABLE' },
             { status: 503, headers: { connection: 'close' } },
+          );
+        }
+        // A declared length over the limit is refused before anything reads the body; the body is
+        // discarded first (bounded), so the client, still uploading, reads the 413.
+        const declared = Number(request.headers.get('content-length') ?? '0');
+        if (declared > bodyBytes && !request.headers.has('transfer-encoding')) {
+          const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
+          return drainRequest(incoming).then(() =>
+            Response.json(
+              { error: 'request body is too large', code: 'PAYLOAD_TOO_LARGE' },
+              { status: 413, headers: { connection: 'close' } },
+            ),
           );
         }
         return app.fetch(request, env);

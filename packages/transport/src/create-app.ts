@@ -1,9 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import { silentLogger } from '@stello-ai/runtime';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { errorBody, toPublicError } from './error-mapping';
 import { TransportError } from './errors';
 import { apiKeyAuth } from './middleware/auth';
+import { drainRequest } from './middleware/drain-request';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerSessionDataRoutes } from './routes/session-data';
@@ -57,7 +59,10 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   const auth = apiKeyAuth(deps.userStore);
   const limit = bodyLimit({
     maxSize: deps.limits?.bodyBytes ?? DEFAULT_BODY_BYTES,
-    onError: () => {
+    onError: async (c) => {
+      // Read the rest of the body first (bounded), then close: the client can read the 413.
+      await drainRequest((c.env as { incoming?: IncomingMessage } | undefined)?.incoming);
+      c.header('Connection', 'close');
       throw new TransportError('PAYLOAD_TOO_LARGE', 'request body is too large');
     },
   });

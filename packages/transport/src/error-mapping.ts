@@ -23,6 +23,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   // Bad input.
   INVALID_ID: 400,
   INVALID_JSON: 400,
+  INVALID_TEXT: 400,
   VALIDATION_ERROR: 400,
   INVALID_ARGUMENT: 400,
   INVALID_HANDSHAKE: 400,

@@ -6,6 +6,7 @@ import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource } from '../types';
 import { toValidationIssues } from '../validation';
+import { assertWellFormedText } from '../well-formed-text';
 import {
   CLIENT_MESSAGE_SCHEMAS,
   type ClientMessage,
@@ -165,6 +166,12 @@ export class WsConnection {
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ProtocolFailure('INVALID_MESSAGE', 'a message must be a JSON object');
+    }
+    try {
+      assertWellFormedText(value);
+    } catch (error) {
+      const { message, details } = error as { message: string; details?: unknown };
+      throw new ProtocolFailure('INVALID_TEXT', message, details);
     }
     const type = (value as { type?: unknown }).type;
     if (typeof type !== 'string') throw new ProtocolFailure('INVALID_MESSAGE', 'type: must be a string');
