@@ -83,6 +83,8 @@ export interface StelloServerOptions {
   limits?: StelloServerLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
+  /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
+  corsOrigins?: readonly string[];
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
@@ -158,7 +160,17 @@ async function waitForTurns(agents: StelloAgent[], timeoutMs: number): Promise<n
 
 function listenOn(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new StelloServerError(
+            'PORT_IN_USE',
+            `port ${port} on ${host} is already in use: stop the other server, or choose another port (PORT or --port)`,
+            { cause: error },
+          ),
+        );
+      } else reject(error);
+    };
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -231,6 +243,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     userStore,
     logger,
     ...(options.limits !== undefined && { limits: options.limits }),
+    ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
   };
   const app = createApp(deps);

@@ -119,6 +119,24 @@ describe('HTTP and pool time limits', () => {
     expect(((await paired.json()) as { label: string }).label).toBe('fine 😀 你好');
   });
 
+  it('explains a port in use in one line', async () => {
+    const holder: Server = createServer(() => {});
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    const server = await createStelloServer({
+      pool: db.pool,
+      agentPoolOptions: { model: createOfflineAdapter() },
+    });
+    try {
+      await expect(server.listen(port, '127.0.0.1')).rejects.toMatchObject({
+        code: 'PORT_IN_USE',
+        message: `port ${port} on 127.0.0.1 is already in use: stop the other server, or choose another port (PORT or --port)`,
+      });
+    } finally {
+      holder.close();
+    }
+  });
+
   it('fails a connection to a database that never answers within connectionTimeoutMillis', async () => {
     const silent: Server = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

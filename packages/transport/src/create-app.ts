@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { silentLogger } from '@stello-ai/runtime';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { errorBody, toPublicError } from './error-mapping';
 import { TransportError } from './errors';
 import { apiKeyAuth } from './middleware/auth';
@@ -28,6 +29,18 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
   app.use('*', requestContext(logger));
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    const origins = [...deps.corsOrigins];
+    app.use(
+      '*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id', 'Idempotency-Key', 'Last-Event-ID'],
+        exposeHeaders: ['X-Next-Cursor', 'X-Request-Id'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   app.onError((error, c) => {
     const publicError = toPublicError(error);

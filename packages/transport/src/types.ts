@@ -67,6 +67,11 @@ export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
 
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
+  /**
+   * Origins allowed to call the REST API from a browser (CORS); off by default. `['*']` allows
+   * any origin (the API key still guards every route).
+   */
+  corsOrigins?: readonly string[];
   /** Space CRUD (create, list, update, delete), and the cached read of the ownership check. */
   spaceManager: TransportSpaceStore;
   /** The per-space agents. */

@@ -39,6 +39,8 @@ Environment:
   STELLO_MODEL                  model name for the provider above
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
+  STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
+                                (default: none, CORS off; * allows any)
   STELLO_CONNECT_TIMEOUT_MS     opening a database connection may take this long (default 10000)
   STELLO_STATEMENT_TIMEOUT_MS   longest SQL statement (default 30000; 0 off, e.g. behind PgBouncer)
   STELLO_*_BYTES, STELLO_WS_*, STELLO_HEADERS_TIMEOUT_MS, STELLO_REQUEST_TIMEOUT_MS,
@@ -59,6 +61,15 @@ function parsePreparedStatements(raw: string | undefined): boolean {
   if (value === '' || ['true', '1', 'yes', 'on'].includes(value)) return true;
   if (['false', '0', 'no', 'off'].includes(value)) return false;
   throw new CliUsageError(`invalid STELLO_PREPARED_STATEMENTS "${raw}": expected true or false`, 'serve');
+}
+
+/** `STELLO_CORS_ORIGINS`: comma-separated origins allowed to call the API from browsers. */
+function corsFromEnv(env: NodeJS.ProcessEnv): { corsOrigins?: string[] } {
+  const origins = (env.STELLO_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+  return origins.length > 0 ? { corsOrigins: origins } : {};
 }
 
 function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
@@ -95,6 +106,7 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
       agentPoolOptions: { model, ...agentPoolLimitsFromEnv(ctx.env) },
       storage: { preparedStatements },
       limits,
+      ...corsFromEnv(ctx.env),
       logger,
     });
     const apiKey = ctx.env.STELLO_API_KEY?.trim();

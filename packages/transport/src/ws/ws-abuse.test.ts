@@ -141,7 +141,10 @@ describe('WebSocket abuse', () => {
   it('answers a frame holding a lone surrogate with INVALID_TEXT', async () => {
     const client = await connectWs(wsPath(spaceId), { headers: { 'X-API-Key': user.apiKey } });
     client.send('{"type":"session.enter","sessionId":"\\ud800"}');
-    expect(await client.next('error')).toMatchObject({ code: 'INVALID_TEXT', details: { path: 'sessionId' } });
+    expect(await client.next('error')).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { path: 'sessionId' },
+    });
     await client.close();
   });
 
