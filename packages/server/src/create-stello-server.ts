@@ -213,7 +213,11 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   );
   const logger = options.logger ?? silentLogger;
 
-  if (!options.skipMigrate) await migrate(pool);
+  if (!options.skipMigrate) {
+    logger.info('server.migrating', {});
+    const applied = await migrate(pool);
+    logger.info('server.migrated', { applied, count: applied.length });
+  }
 
   // Every store made once from the pool, and one SpaceManager for the app and the agent pool,
   // so a PATCH refreshes the cached agent at once.
