@@ -12,6 +12,7 @@ import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
+import { registerTurnRoutes } from './routes/turns';
 import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
 
 /**
@@ -87,6 +88,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   space.use('*', spaceAccess(deps.spaceManager));
   registerSpaceRoutes(space, deps);
   registerSessionRoutes(space, deps, logger);
+  registerTurnRoutes(space, deps);
   registerSessionDataRoutes(space, deps);
   app.route('/spaces/:spaceId', space);
 

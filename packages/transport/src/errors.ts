@@ -31,6 +31,8 @@ export type TransportErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   /** The WebSocket handshake is malformed (e.g. a key subprotocol offered without `stello.v1`). */
   | 'INVALID_HANDSHAKE'
+  /** No turn of that id in the session. */
+  | 'TURN_NOT_FOUND'
   /** The readiness probe failed. */
   | 'NOT_READY'
   /** The user has as many open WebSockets as `limits.wsConnectionsPerUser` allows. */

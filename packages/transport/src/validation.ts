@@ -45,7 +45,16 @@ export const updateSpaceBody = z.object({
 export const turnInput = z.string().min(1, { error: 'must not be empty' }).max(INPUT_MAX_CHARS);
 
 /** Body of `POST …/turn`. */
-export const turnBody = z.object({ input: turnInput });
+/** A client-chosen turn id (safe retries): a UUID. */
+export const turnIdField = uuid;
+/** What a turn does when its session runs another one. */
+export const concurrencyField = z.enum(['enqueue', 'reject']);
+
+export const turnBody = z.object({
+  input: turnInput,
+  turnId: turnIdField.optional(),
+  concurrency: concurrencyField.optional(),
+});
 
 /** Fork options of REST `fork` and WS `session.fork`. */
 export const forkOptions = z.object({
