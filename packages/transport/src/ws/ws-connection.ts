@@ -1,4 +1,5 @@
-import type { StelloAgent } from '@stello-ai/core';
+import type { StelloAgent, TurnOptions } from '@stello-ai/core';
+import { isCodedError } from '@stello-ai/errors';
 import type { ConnectionManager, Logger } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
 import { toPublicError } from '../error-mapping';
@@ -53,6 +54,17 @@ class ProtocolFailure extends Error {
   }
 }
 
+/** The turn options a `session.message` / `session.stream` frame asks for. */
+function turnOptions(message: {
+  turnId?: string | undefined;
+  concurrency?: 'enqueue' | 'reject' | undefined;
+}): TurnOptions {
+  return {
+    ...(message.turnId !== undefined && { turnId: message.turnId }),
+    ...(message.concurrency !== undefined && { concurrency: message.concurrency }),
+  };
+}
+
 function frameText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
@@ -76,6 +88,9 @@ export class WsConnection {
   #sessionId: string | null = null;
   #pendingDelta = '';
   #protocolErrors = 0;
+  // The streamed turn of this connection, and the seq of its next frame.
+  #streamingTurnId: string | null = null;
+  #streamSeq: (() => number) | null = null;
   // Set once the connection is being dropped for abuse: nothing more is read or sent.
   #dropped = false;
   #sendFailureLogged = false;
@@ -99,6 +114,8 @@ export class WsConnection {
   /** Queues one incoming frame. */
   receive(data: RawData, isBinary: boolean): void {
     if (this.#closed || this.#dropped) return;
+    // A cancel must not wait behind the turn it cancels: it is handled as soon as it arrives.
+    if (!isBinary && this.#cancelOutOfBand(data)) return;
     if (this.#pending >= MAX_PENDING_MESSAGES) {
       this.#protocolError('TOO_MANY_MESSAGES', 'too many messages are waiting on this connection');
       return;
@@ -164,8 +181,10 @@ export class WsConnection {
     } catch {
       throw new ProtocolFailure('PARSE_ERROR', 'invalid json');
     }
+    // The seeds' codes: JSON that is not an object is a parse error; a missing or unknown type is
+    // UNKNOWN_TYPE; INVALID_MESSAGE is kept for a known type with bad fields.
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ProtocolFailure('INVALID_MESSAGE', 'a message must be a JSON object');
+      throw new ProtocolFailure('PARSE_ERROR', 'a message must be a JSON object');
     }
     try {
       assertWellFormedText(value);
@@ -174,7 +193,7 @@ export class WsConnection {
       throw new ProtocolFailure('INVALID_TEXT', message, details);
     }
     const type = (value as { type?: unknown }).type;
-    if (typeof type !== 'string') throw new ProtocolFailure('INVALID_MESSAGE', 'type: must be a string');
+    if (typeof type !== 'string') throw new ProtocolFailure('UNKNOWN_TYPE', 'a message needs a string type');
     if (!isClientMessageType(type)) {
       throw new ProtocolFailure(
         'UNKNOWN_TYPE',
@@ -200,13 +219,16 @@ export class WsConnection {
       case 'session.message': {
         const { agent, sessionId } = this.#entered();
         const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
-          agent.turn(sessionId, message.input),
+          agent.turn(sessionId, message.input, turnOptions(message)),
         );
-        this.#send({ type: 'turn.complete', result });
+        this.#send({ type: 'turn.complete', turnId: result.turnId, result });
         return;
       }
       case 'session.stream':
-        return this.#stream(message.input);
+        return this.#stream(message.input, turnOptions(message));
+      case 'session.cancel':
+        // Reached only when the cancel could not be handled out of band (it is queued like others).
+        return this.#cancel(message.turnId);
       case 'session.fork': {
         const { agent, sessionId } = this.#entered();
         const child = await agent.forkSession(sessionId, toForkOptions(message.options));
@@ -267,22 +289,81 @@ export class WsConnection {
     this.#send({ type: 'session.left', sessionId });
   }
 
-  async #stream(input: string): Promise<void> {
+  async #stream(input: string, options: TurnOptions): Promise<void> {
     const { agent, sessionId } = this.#entered();
-    await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, true), async () => {
-      const stream = agent.stream(sessionId, input);
-      // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
-      stream.result.catch(() => {});
-      try {
-        // Drained even when the client is gone, so the turn completes and is stored.
-        for await (const chunk of stream) this.#sendDelta(chunk);
-      } finally {
-        this.#flushDelta();
-      }
-      const result = await stream.result;
-      this.#send({ type: 'stream.end', result });
-      return result;
-    });
+    let seq = 0;
+    let turnId = options.turnId ?? '';
+    this.#streamSeq = () => {
+      seq += 1;
+      return seq;
+    };
+    try {
+      await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, true), async () => {
+        const stream = agent.stream(sessionId, input, {
+          ...options,
+          onEvent: (event) => {
+            if (event.type === 'delta') return;
+            // Tool progress goes out in order with the deltas: pending text first.
+            this.#flushDelta();
+            if (event.type === 'tool.call') {
+              const { callId, name, input: toolInput } = event;
+              this.#send({ type: 'tool.call', turnId, seq: this.#nextSeq(), callId, name, input: toolInput });
+            } else {
+              const { type: _type, ...outcome } = event;
+              this.#send({ type: 'tool.result', turnId, seq: this.#nextSeq(), ...outcome });
+            }
+          },
+        });
+        turnId = stream.turnId;
+        this.#streamingTurnId = turnId;
+        // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
+        stream.result.catch(() => {});
+        try {
+          // Drained even when the client is gone, so the turn completes and is stored.
+          for await (const chunk of stream) this.#sendDelta(chunk);
+        } finally {
+          this.#flushDelta();
+        }
+        const result = await stream.result;
+        this.#send({ type: 'stream.end', turnId, seq: this.#nextSeq(), result });
+        return result;
+      });
+    } catch (error) {
+      if (!isCodedError(error, 'TURN_CANCELLED') && !isCodedError(error, 'ABORTED')) throw error;
+      this.#send({ type: 'turn.cancelled', turnId, seq: this.#nextSeq() });
+    } finally {
+      this.#streamingTurnId = null;
+      this.#streamSeq = null;
+    }
+  }
+
+  #nextSeq(): number {
+    return this.#streamSeq?.() ?? 0;
+  }
+
+  /**
+   * Handles a `session.cancel` frame at once when it is one (well-formed, in an entered session);
+   * true when it did. Anything else goes through the ordered queue, which reports its errors.
+   */
+  #cancelOutOfBand(data: RawData): boolean {
+    let value: unknown;
+    try {
+      value = JSON.parse(frameText(data));
+    } catch {
+      return false;
+    }
+    if ((value as { type?: unknown } | null)?.type !== 'session.cancel' || !this.#sessionId) return false;
+    const parsed = CLIENT_MESSAGE_SCHEMAS['session.cancel'].safeParse(value);
+    if (!parsed.success) return false;
+    this.#cancel(parsed.data.turnId).catch((error: unknown) => this.#sendFailure(error));
+    return true;
+  }
+
+  async #cancel(turnId: string): Promise<void> {
+    const { agent, sessionId } = this.#entered();
+    const outcome = await agent.cancelTurn(sessionId, turnId);
+    // The stream of a turn running here reports its own end (`turn.cancelled` with its seq).
+    if (this.#streamingTurnId !== turnId) this.#send({ type: 'turn.cancelled', turnId: outcome.turnId });
   }
 
   #sendDelta(chunk: string): void {
@@ -297,7 +378,7 @@ export class WsConnection {
     if (this.#pendingDelta.length === 0) return;
     const chunk = this.#pendingDelta;
     this.#pendingDelta = '';
-    this.#send({ type: 'stream.delta', chunk });
+    this.#send({ type: 'stream.delta', turnId: this.#streamingTurnId ?? '', seq: this.#nextSeq(), chunk });
   }
 
   /** Answers a protocol error, and drops a peer that keeps making them. */
