@@ -18,6 +18,7 @@ import {
   DEFAULT_BODY_BYTES,
   drainRequest,
   type TransportLimits,
+  TurnHub,
   type WebSocketGateway,
 } from '@stello-ai/transport';
 import type { Hono } from 'hono';
@@ -258,7 +259,10 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     }
   };
 
+  // One hub for the REST app and the gateway: either can resume a turn the other streams.
+  const turnHub = new TurnHub();
   const deps = {
+    turnHub,
     spaceManager,
     agentPool,
     userStore,

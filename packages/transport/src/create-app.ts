@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { errorBody, toPublicError } from './error-mapping';
 import { TransportError } from './errors';
+import { TurnHub } from './live/turn-hub';
 import { apiKeyAuth } from './middleware/auth';
 import { drainRequest } from './middleware/drain-request';
 import { requestContext } from './middleware/request-context';
@@ -12,6 +13,7 @@ import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
+import { registerTurnStreamRoutes } from './routes/turn-streams';
 import { registerTurnRoutes } from './routes/turns';
 import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
 
@@ -89,6 +91,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerSpaceRoutes(space, deps);
   registerSessionRoutes(space, deps, logger);
   registerTurnRoutes(space, deps);
+  registerTurnStreamRoutes(space, deps, deps.turnHub ?? new TurnHub(), logger);
   registerSessionDataRoutes(space, deps);
   app.route('/spaces/:spaceId', space);
 

@@ -47,6 +47,13 @@ export const CLIENT_MESSAGE_SCHEMAS = {
     turnId: turnIdField.optional(),
     concurrency: concurrencyField.optional(),
   }),
+  // Any connection, any process: the frames after `afterSeq`, then the live ones, then the end.
+  'session.resume': z.object({
+    type: z.literal('session.resume'),
+    sessionId: sessionIdField,
+    turnId: turnIdField,
+    afterSeq: z.number().int().min(0).default(0),
+  }),
   // Handled at once, not queued behind the running turn it cancels.
   'session.cancel': z.object({ type: z.literal('session.cancel'), turnId: turnIdField }),
   'session.fork': z.object({ type: z.literal('session.fork'), options: forkOptions }),

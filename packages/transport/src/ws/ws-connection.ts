@@ -3,6 +3,8 @@ import { isCodedError } from '@stello-ai/errors';
 import type { ConnectionManager, Logger } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
 import { toPublicError } from '../error-mapping';
+import { followTurn } from '../live/follow-turn';
+import type { SeqFrame, TurnHub } from '../live/turn-hub';
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource } from '../types';
@@ -41,6 +43,8 @@ export interface WsConnectionOptions {
   sendBufferBytes: number;
   /** Protocol errors the peer may cause before it is disconnected (1008). */
   maxProtocolErrors: number;
+  /** Where streamed frames are kept for resumes. */
+  turnHub: TurnHub;
 }
 
 // A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
@@ -226,6 +230,19 @@ export class WsConnection {
       }
       case 'session.stream':
         return this.#stream(message.input, turnOptions(message));
+      case 'session.resume': {
+        const agent = await this.#options.agentPool.getAgent(this.#options.spaceId);
+        for await (const frame of followTurn(
+          agent,
+          this.#options.turnHub,
+          message.sessionId,
+          message.turnId,
+          message.afterSeq,
+        )) {
+          this.#send(frame as ServerFrame);
+        }
+        return;
+      }
       case 'session.cancel':
         // Reached only when the cancel could not be handled out of band (it is queued like others).
         return this.#cancel(message.turnId);
@@ -329,7 +346,14 @@ export class WsConnection {
         return result;
       });
     } catch (error) {
-      if (!isCodedError(error, 'TURN_CANCELLED') && !isCodedError(error, 'ABORTED')) throw error;
+      if (!isCodedError(error, 'TURN_CANCELLED') && !isCodedError(error, 'ABORTED')) {
+        // A follower of this turn must learn that it ended; this client gets the usual error frame.
+        if (turnId) {
+          const { code, message } = toPublicError(error);
+          this.#options.turnHub.record({ type: 'error', turnId, seq: this.#nextSeq(), code, message });
+        }
+        throw error;
+      }
       this.#send({ type: 'turn.cancelled', turnId, seq: this.#nextSeq() });
     } finally {
       this.#streamingTurnId = null;
@@ -367,10 +391,12 @@ export class WsConnection {
   }
 
   #sendDelta(chunk: string): void {
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
     this.#pendingDelta += chunk;
-    // Backpressure: while the peer is slow, deltas are merged into fewer, larger frames.
-    if (this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) return;
+    // Backpressure: while the peer is slow, deltas are merged into fewer, larger frames. A peer
+    // that is gone still has its frames kept (in #send) for a resume.
+    if (this.#socket.readyState === WebSocket.OPEN && this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) {
+      return;
+    }
     this.#flushDelta();
   }
 
@@ -440,6 +466,10 @@ export class WsConnection {
   }
 
   #send(frame: ServerFrame): void {
+    // A streamed turn's frames are kept for resumes, whether or not this peer is still there.
+    if ('seq' in frame && this.#streamingTurnId !== null && frame.turnId === this.#streamingTurnId) {
+      this.#options.turnHub.record(frame as SeqFrame);
+    }
     // A closed or dropped peer is skipped: its turn still completes and is stored.
     if (this.#dropped || this.#socket.readyState !== WebSocket.OPEN) return;
     // A peer that does not read must not grow the server's memory: past the cap it is dropped.
@@ -447,7 +477,8 @@ export class WsConnection {
       this.#drop(WS_CLOSE_TRY_AGAIN_LATER, 'send buffer full: the client is not reading');
       return;
     }
-    this.#socket.send(JSON.stringify(frame), (error) => {
+    const text = JSON.stringify(frame);
+    this.#socket.send(text, (error) => {
       if (!error || this.#sendFailureLogged) return;
       // One line per connection: a dead peer fails every later send the same way.
       this.#sendFailureLogged = true;
