@@ -385,6 +385,18 @@ export class PgSessionStorage implements SessionStorage {
           sameTurn: row.prior_status === 'running' || row.prior_status === 'queued',
         });
       }
+      if (lease && row.status !== 'active') {
+        // Refused by the caller from the meta; nothing was read, and nothing is cached.
+        return {
+          meta: toSessionMeta(row),
+          turnCount: row.turn_count,
+          systemPrompt: null,
+          insight: null,
+          memory: null,
+          records: [],
+          hasOlderRecords: false,
+        };
+      }
       if (finishedTurn) {
         return {
           meta: toSessionMeta(row),

@@ -138,7 +138,9 @@ export async function selectTurnContext(
       )${claim ? claimCte(ctx, sessionId, claim, ledger.instance) : sql``}`
     : sql``;
   // Without a lease everything is read; with one, nothing more is read for a busy session.
-  const read = lease ? sql`(s.status <> 'active' OR EXISTS (SELECT 1 FROM lease))` : sql`true`;
+  // With a lease, only a session whose lease this statement took is read: an archived session is
+  // refused from its row alone, before any slot or record is read (or cached).
+  const read = lease ? sql`EXISTS (SELECT 1 FROM lease)` : sql`true`;
   // The window, the bulk of the read, is sent only when the caller's copy is not exact.
   const readWindow = knownRev === undefined ? read : sql`${read} AND s.records_rev <> ${knownRev}::bigint`;
   const leaseColumns = lease
