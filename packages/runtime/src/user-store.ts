@@ -216,6 +216,21 @@ export class UserStore {
     return revoked;
   }
 
+  /**
+   * Drops this process's cached key checks of `userId` (another process revoked or rotated its
+   * key): its next request is checked against the database.
+   */
+  forgetUser(userId: string): void {
+    this.#forget(userId);
+  }
+
+  /** Drops every cached key check (after events between processes may have been missed). */
+  forgetAll(): void {
+    this.#generation += 1;
+    this.#lookups.clear();
+    this.#cache.clear();
+  }
+
   /** Lists every user, oldest first, with key prefixes but never keys or hashes. */
   async listUsers(): Promise<User[]> {
     return this.#store.listUsers();

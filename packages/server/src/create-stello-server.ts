@@ -10,10 +10,11 @@ import {
   silentLogger,
   UserStore,
 } from '@stello-ai/runtime';
-import { PgStores, type PgStoresOptions } from '@stello-ai/storage';
+import { type ControlChannel, PgStores, type PgStoresOptions } from '@stello-ai/storage';
 import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
+import { createControlChannel, resolveControlDatabaseUrl, syncThroughControlChannel } from './control';
 import { StelloServerError } from './errors';
 
 /** How long `close()` waits for running turns by default. */
@@ -67,6 +68,18 @@ export interface StelloServerOptions {
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
   shutdown?: StelloServerShutdownOptions;
+  /**
+   * Direct (non-pooled) database URL of the control channel, the one LISTEN connection that keeps
+   * this process coherent with the others on the database (default: env
+   * `STELLO_DIRECT_DATABASE_URL`, else the pool's connection string). Set it behind a
+   * transaction pooler such as PgBouncer.
+   */
+  controlDatabaseUrl?: string;
+  /**
+   * The control channel to use instead of one made from `controlDatabaseUrl` (the server starts
+   * and closes it), or `false` for a single process with no channel.
+   */
+  controlChannel?: ControlChannel | false;
 }
 
 /** What `listen()` resolves to. */
@@ -98,6 +111,8 @@ export interface StelloServer {
   pool: pg.Pool;
   /** Users and API keys. */
   userStore: UserStore;
+  /** This process's control channel (started by `listen()`, closed by `close()`), or `null`. */
+  controlChannel: ControlChannel | null;
 }
 
 function delay(ms: number): Promise<void> {
@@ -193,6 +208,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     spaceManager,
   );
   const userStore = options.userStore ?? new UserStore(stores.users);
+  const controlChannel = makeControlChannel(options, logger);
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {
@@ -216,6 +232,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   const app = createApp(deps);
 
   let active: { httpServer: Server; gateway: WebSocketGateway } | null = null;
+  let stopSync: (() => void) | undefined;
   let closed = false;
 
   async function shutdown(httpServer: Server, gateway: WebSocketGateway): Promise<void> {
@@ -235,6 +252,8 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     );
     if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
     agentPool.dispose();
+    stopSync?.();
+    await controlChannel?.close();
 
     // Replies of drained turns are being written now; then only idle keep-alive sockets remain.
     httpServer.closeIdleConnections();
@@ -274,9 +293,20 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     active = { httpServer, gateway };
     let boundPort: number;
     try {
+      if (controlChannel) {
+        await controlChannel.start();
+        stopSync = syncThroughControlChannel(controlChannel, {
+          spaceManager,
+          userStore,
+          logger,
+          closeUserConnections: (userId, reason) => gateway.closeUserConnections(userId, reason),
+        });
+      }
       boundPort = await listenOn(httpServer, port, host);
     } catch (error) {
       active = null;
+      stopSync?.();
+      stopSync = undefined;
       await gateway.close();
       throw error;
     }
@@ -290,5 +320,16 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     return { port: boundPort, close };
   }
 
-  return { app, listen, spaceManager, agentPool, pool, userStore };
+  return { app, listen, spaceManager, agentPool, pool, userStore, controlChannel };
+}
+
+function makeControlChannel(options: StelloServerOptions, logger: Logger): ControlChannel | null {
+  if (options.controlChannel === false) return null;
+  if (options.controlChannel !== undefined) return options.controlChannel;
+  const url = resolveControlDatabaseUrl(options.pool, options.controlDatabaseUrl);
+  if (url === null) {
+    logger.warn('control.disabled', { reason: 'no database URL for the control channel' });
+    return null;
+  }
+  return createControlChannel(url, options.pool, logger);
 }

@@ -1,5 +1,6 @@
 import type { Database, UserRow } from '@stello-ai/db';
 import { type Kysely, sql } from 'kysely';
+import { DEFAULT_CONTROL_CHANNEL, KEY_REVOKED_EVENT } from '../control/pg-control-channel';
 import { withPgErrors } from '../pg-errors';
 import type { StoredKey, User, UserKeyStore } from './user-key-store';
 
@@ -88,14 +89,25 @@ export class PgUserStore implements UserKeyStore {
 
   revokeKey(userId: string): Promise<boolean> {
     return withPgErrors(async () => {
-      const row = await this.#db
-        .updateTable('users')
-        .set({ api_key_hash: null, key_revoked_at: sql<Date>`now()` })
-        .where('id', '=', userId)
-        .where('api_key_hash', 'is not', null)
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
+      // The NOTIFY leaves at commit with the write, from whichever process revokes (the CLI
+      // included): every server then drops the key from its cache and closes its sockets.
+      const result = await sql<{ id: string }>`
+        WITH revoked AS (
+          UPDATE users SET api_key_hash = NULL, key_revoked_at = now()
+          WHERE id = ${userId} AND api_key_hash IS NOT NULL
+          RETURNING id
+        )
+        SELECT id, pg_notify(
+          ${DEFAULT_CONTROL_CHANNEL}::text,
+          json_build_object(
+            'kind', ${KEY_REVOKED_EVENT}::text,
+            'instanceId', 0,
+            'data', json_build_object('userId', id)
+          )::text
+        ) AS notified
+        FROM revoked
+      `.execute(this.#db);
+      return result.rows.length > 0;
     });
   }
 

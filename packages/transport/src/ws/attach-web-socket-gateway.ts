@@ -7,7 +7,7 @@ import { toPublicError } from '../error-mapping';
 import { TransportError } from '../errors';
 import { DEFAULT_WS_FRAME_BYTES, type TransportDeps } from '../types';
 import { startKeepAlive } from './keep-alive';
-import { WS_CLOSE_GOING_AWAY, WS_SUBPROTOCOL } from './protocol';
+import { WS_CLOSE_GOING_AWAY, WS_CLOSE_POLICY_VIOLATION, WS_SUBPROTOCOL } from './protocol';
 import { authorizeUpgrade, rejectUpgrade, type UpgradeIdentity } from './upgrade';
 import { WsConnection } from './ws-connection';
 
@@ -32,6 +32,11 @@ export interface WebSocketGateway {
   readonly size: number;
   /** Closes every socket (code 1001), refuses new upgrades (503) and stops the heartbeat. */
   close(): Promise<void>;
+  /**
+   * Closes every open socket of `userId` with code 1008 and `reason` (e.g. after its key was
+   * revoked). Returns how many sockets were closed.
+   */
+  closeUserConnections(userId: string, reason: string): number;
 }
 
 /**
@@ -62,6 +67,9 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
   });
   wss.on('error', (error) => logger.error('ws.server_error', { error }));
 
+  // Which user each open socket belongs to, for closing a revoked key's sockets.
+  const ownerOf = new WeakMap<WebSocket, string>();
+
   const onConnection = (socket: WebSocket, identity: UpgradeIdentity): void => {
     socket.on('error', (error) => logger.warn('ws.socket_error', { error: error.message }));
     if (closing) {
@@ -77,6 +85,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       logger,
     });
     live.set(socket, connection);
+    ownerOf.set(socket, identity.userId);
     keepAlive.track(socket);
     logger.info('ws.connect', {
       connectionId: connection.id,
@@ -155,6 +164,16 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
     close() {
       closing ??= closeAll();
       return closing;
+    },
+    closeUserConnections(userId, reason) {
+      let count = 0;
+      for (const socket of live.keys()) {
+        if (ownerOf.get(socket) !== userId) continue;
+        socket.close(WS_CLOSE_POLICY_VIOLATION, reason);
+        count += 1;
+      }
+      if (count > 0) logger.info('ws.user_disconnected', { userId, count, reason });
+      return count;
     },
   };
 }

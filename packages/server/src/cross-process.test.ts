@@ -1,0 +1,171 @@
+import { createTestDatabase, type TestDatabase } from '@internal/testing';
+import { createPool } from '@stello-ai/db';
+import { UserStore } from '@stello-ai/runtime';
+import { type ControlEvent, PgStores } from '@stello-ai/storage';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { KEY_REVOKED_CLOSE_REASON } from './control';
+
+// Two server stacks on one database, each with its own pool and control channel, as two
+// processes would be. Both keep production caches (30 s keys, 5 s spaces, agents held), so only
+// the control channel can make a change on one visible on the other within 1 s.
+
+const WITHIN_MS = 1_000;
+
+function nextEvent(h: E2EHarness, match: (event: ControlEvent) => boolean): Promise<ControlEvent> {
+  const channel = h.server.controlChannel;
+  if (!channel) throw new Error('the server has no control channel');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no matching control event within ${WITHIN_MS} ms`));
+    }, WITHIN_MS);
+    const stop = channel.subscribe((event) => {
+      if (!match(event)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+async function closedWithin(client: WsTestClient, ms: number): Promise<{ code: number; reason: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`socket still open after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([client.closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('two server processes on one database', () => {
+  let db: TestDatabase;
+  let poolA: pg.Pool;
+  let poolB: pg.Pool;
+  let a: E2EHarness;
+  let b: E2EHarness;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    poolA = createPool({ connectionString: db.url });
+    poolB = createPool({ connectionString: db.url });
+    a = await startHarness(poolA, { server: { userStore: new UserStore(new PgStores(poolA).users) } });
+    b = await startHarness(poolB, {
+      server: { userStore: new UserStore(new PgStores(poolB).users), skipMigrate: true },
+    });
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await poolA?.end();
+    await poolB?.end();
+    await db?.drop();
+  });
+
+  async function createSpace(label: string, systemPrompt: string) {
+    const created = await a.api('POST', '/spaces', { label, systemPrompt });
+    expect(created.status).toBe(201);
+    const sessions = await a.api('GET', `/spaces/${created.body.id}/sessions`);
+    return { spaceId: created.body.id as string, rootId: sessions.body[0].id as string };
+  }
+
+  function systemPromptsSeenBy(h: E2EHarness): string[] {
+    const last = h.fake.requests.at(-1);
+    return (last?.body.messages ?? [])
+      .filter((message: { role: string }) => message.role === 'system')
+      .map((message: { content: string }) => message.content);
+  }
+
+  it('gives every process its own control channel identity', () => {
+    expect(a.server.controlChannel?.instanceId).toBeGreaterThan(0);
+    expect(b.server.controlChannel?.instanceId).toBeGreaterThan(0);
+    expect(a.server.controlChannel?.instanceId).not.toBe(b.server.controlChannel?.instanceId);
+  });
+
+  it('a system prompt PATCHed on A is used by the next turn on B (its cached agent rebuilt)', async () => {
+    const { spaceId, rootId } = await createSpace('coherent', 'Old prompt.');
+    const warm = await b.api(
+      'POST',
+      `/spaces/${spaceId}/sessions/${rootId}/turn`,
+      { input: 'first' },
+      a.apiKey,
+    );
+    expect(warm.status).toBe(200);
+    expect(systemPromptsSeenBy(b).join('\n')).toContain('Old prompt.');
+
+    const seenOnB = nextEvent(b, (event) => event.kind === 'space.updated' && event.spaceId === spaceId);
+    const patched = await a.api('PATCH', `/spaces/${spaceId}`, { systemPrompt: 'New prompt from A.' });
+    expect(patched.status).toBe(200);
+    const event = await seenOnB;
+    expect(event.instanceId).toBe(a.server.controlChannel?.instanceId);
+
+    const next = await b.api(
+      'POST',
+      `/spaces/${spaceId}/sessions/${rootId}/turn`,
+      { input: 'second' },
+      a.apiKey,
+    );
+    expect(next.status).toBe(200);
+    const prompts = systemPromptsSeenBy(b).join('\n');
+    expect(prompts).toContain('New prompt from A.');
+    expect(prompts).not.toContain('Old prompt.');
+    const space = await b.api('GET', `/spaces/${spaceId}`, undefined, a.apiKey);
+    expect(space.body.systemPrompt).toBe('New prompt from A.');
+  });
+
+  it('a space DELETEd on A is gone on B within 1 s, though B had it cached', async () => {
+    const { spaceId } = await createSpace('doomed', 'Bye.');
+    expect((await b.api('GET', `/spaces/${spaceId}`, undefined, a.apiKey)).status).toBe(200);
+    const seenOnB = nextEvent(b, (event) => event.kind === 'space.deleted' && event.spaceId === spaceId);
+    expect((await a.api('DELETE', `/spaces/${spaceId}`)).status).toBe(204);
+    await seenOnB;
+    // The re-read runs right after the event; give it the rest of the second.
+    const deadline = Date.now() + WITHIN_MS;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await b.api('GET', `/spaces/${spaceId}`, undefined, a.apiKey)).status;
+      if (status === 404) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(404);
+  });
+
+  it('a key revoked outside the servers (as the CLI does) closes its sockets on both with 1008 and gets 401 on both', async () => {
+    const owner = await a.server.userStore.createUser('revoked-soon');
+    const key = owner.apiKey;
+    const created = await a.api('POST', '/spaces', { label: 'revocation' }, key);
+    const spaceId = created.body.id as string;
+    // Warm both key caches (30 s) and open a socket on each process.
+    expect((await a.api('GET', `/spaces/${spaceId}`, undefined, key)).status).toBe(200);
+    expect((await b.api('GET', `/spaces/${spaceId}`, undefined, key)).status).toBe(200);
+    const onA = await WsTestClient.connect(a.wsUrl(spaceId), key);
+    const onB = await WsTestClient.connect(b.wsUrl(spaceId), key);
+    // Another user's socket must stay open.
+    const { spaceId: otherSpace } = await createSpace('bystander', 'Stay.');
+    const bystander = await WsTestClient.connect(b.wsUrl(otherSpace), a.apiKey);
+
+    const cliPool = createPool({ connectionString: db.url });
+    try {
+      expect(await new UserStore(new PgStores(cliPool).users).revokeKey(owner.user.id)).toBe(true);
+    } finally {
+      await cliPool.end();
+    }
+
+    const [closedA, closedB] = await Promise.all([
+      closedWithin(onA, WITHIN_MS),
+      closedWithin(onB, WITHIN_MS),
+    ]);
+    expect(closedA).toEqual({ code: 1008, reason: KEY_REVOKED_CLOSE_REASON });
+    expect(closedB).toEqual({ code: 1008, reason: KEY_REVOKED_CLOSE_REASON });
+    expect((await a.api('GET', `/spaces/${spaceId}`, undefined, key)).status).toBe(401);
+    expect((await b.api('GET', `/spaces/${spaceId}`, undefined, key)).status).toBe(401);
+
+    expect(bystander.socket.readyState).toBe(bystander.socket.OPEN);
+    await bystander.close();
+  });
+});
