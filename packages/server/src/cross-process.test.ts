@@ -168,4 +168,18 @@ describe('two server processes on one database', () => {
     expect(bystander.socket.readyState).toBe(bystander.socket.OPEN);
     await bystander.close();
   });
+
+  it('a key rotated on A stops working on B at once: the socket of the old key is closed, the new key works', async () => {
+    const owner = await a.server.userStore.createUser('rotated');
+    const created = await a.api('POST', '/spaces', { label: 'rotation' }, owner.apiKey);
+    const spaceId = created.body.id as string;
+    expect((await b.api('GET', `/spaces/${spaceId}`, undefined, owner.apiKey)).status).toBe(200);
+    const onB = await WsTestClient.connect(b.wsUrl(spaceId), owner.apiKey);
+
+    const newKey = await a.server.userStore.issueKey(owner.user.id);
+
+    expect((await closedWithin(onB, WITHIN_MS)).code).toBe(1008);
+    expect((await b.api('GET', `/spaces/${spaceId}`, undefined, owner.apiKey)).status).toBe(401);
+    expect((await b.api('GET', `/spaces/${spaceId}`, undefined, newKey)).status).toBe(200);
+  });
 });

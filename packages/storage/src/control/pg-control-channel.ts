@@ -14,7 +14,7 @@ import {
 /** The NOTIFY channel of Stello's control events. */
 export const DEFAULT_CONTROL_CHANNEL = 'stello_control';
 /**
- * Kind of the event the storage statement that revokes a key sends at commit (`data.userId`;
+ * Kind of the event the storage statements that revoke or replace a key send at commit (`data.userId`;
  * `instanceId` 0: it may come from a process with no channel, such as the CLI).
  */
 export const KEY_REVOKED_EVENT = 'key.revoked';

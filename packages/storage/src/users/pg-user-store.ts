@@ -11,6 +11,22 @@ function toIso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
+/**
+ * The NOTIFY of a statement that revokes or replaces a user's key. It leaves at commit with the
+ * write, from whichever process made it (the CLI included): every server then drops the old key
+ * from its cache and closes its sockets.
+ */
+function oldKeyDroppedNotify() {
+  return sql<void>`pg_notify(
+    ${DEFAULT_CONTROL_CHANNEL}::text,
+    json_build_object(
+      'kind', ${KEY_REVOKED_EVENT}::text,
+      'instanceId', 0,
+      'data', json_build_object('userId', users.id)
+    )::text
+  )`;
+}
+
 function toUser(row: UserColumns): User {
   return {
     id: row.id,
@@ -81,7 +97,7 @@ export class PgUserStore implements UserKeyStore {
           key_revoked_at: null,
         })
         .where('id', '=', userId)
-        .returning('id')
+        .returning(['id', oldKeyDroppedNotify().as('notified')])
         .executeTakeFirst();
       return row !== undefined;
     });
@@ -89,25 +105,14 @@ export class PgUserStore implements UserKeyStore {
 
   revokeKey(userId: string): Promise<boolean> {
     return withPgErrors(async () => {
-      // The NOTIFY leaves at commit with the write, from whichever process revokes (the CLI
-      // included): every server then drops the key from its cache and closes its sockets.
-      const result = await sql<{ id: string }>`
-        WITH revoked AS (
-          UPDATE users SET api_key_hash = NULL, key_revoked_at = now()
-          WHERE id = ${userId} AND api_key_hash IS NOT NULL
-          RETURNING id
-        )
-        SELECT id, pg_notify(
-          ${DEFAULT_CONTROL_CHANNEL}::text,
-          json_build_object(
-            'kind', ${KEY_REVOKED_EVENT}::text,
-            'instanceId', 0,
-            'data', json_build_object('userId', id)
-          )::text
-        ) AS notified
-        FROM revoked
-      `.execute(this.#db);
-      return result.rows.length > 0;
+      const row = await this.#db
+        .updateTable('users')
+        .set({ api_key_hash: null, key_revoked_at: sql<Date>`now()` })
+        .where('id', '=', userId)
+        .where('api_key_hash', 'is not', null)
+        .returning(['id', oldKeyDroppedNotify().as('notified')])
+        .executeTakeFirst();
+      return row !== undefined;
     });
   }
 
