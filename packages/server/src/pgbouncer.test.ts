@@ -101,15 +101,10 @@ async function startPgBouncer(directUrl: string): Promise<PgBouncer> {
     ].join('\n'),
   );
   for (const file of ['userlist.txt', 'pgbouncer.ini']) chmodSync(join(dir, file), 0o644);
-  // PgBouncer refuses to run as root (CI runs as root): it then drops to the postgres user.
+  // PgBouncer refuses to run as root (CI runs as root): it then drops to an unprivileged user.
   const asRoot = process.getuid?.() === 0;
-  const child: ChildProcess = spawn(
-    'pgbouncer',
-    [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')],
-    {
-      stdio: 'ignore',
-    },
-  );
+  const runAs = asRoot ? ['-u', systemUserExists('postgres') ? 'postgres' : 'nobody'] : [];
+  const child: ChildProcess = spawn('pgbouncer', [...runAs, join(dir, 'pgbouncer.ini')], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port, 10_000);
   const pooled = new URL(directUrl);
