@@ -1,4 +1,4 @@
-import type { Logger, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type { Logger, SpaceEventPublisher, SpaceManager, UserStore } from '@stello-ai/runtime';
 import {
   type ControlChannel,
   type ControlEvent,
@@ -44,6 +44,20 @@ export function createControlChannel(url: string, pool: pg.Pool, logger: Logger)
     pool,
     onError: (error) => logger.warn('control.error', { error: (error as Error).message }),
   });
+}
+
+/**
+ * Publishes an agent's committed changes (turns, forks, archives, consolidations) on the channel;
+ * a failed publish is logged, never thrown into the turn.
+ */
+export function spaceEventPublisher(channel: ControlChannel, logger: Logger): SpaceEventPublisher {
+  return (event) => {
+    // Before listen() the channel has no identity yet: nothing is subscribed anywhere to miss it.
+    if (channel.instanceId === 0) return;
+    channel.publish(event).catch((error: unknown) => {
+      logger.warn('control.publish_failed', { kind: event.kind, error: (error as Error).message });
+    });
+  };
 }
 
 /** What {@link syncThroughControlChannel} keeps coherent. */

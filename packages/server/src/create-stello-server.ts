@@ -6,6 +6,7 @@ import {
   AgentPool,
   type AgentPoolOptions,
   type Logger,
+  SpaceEventHub,
   SpaceManager,
   silentLogger,
   UserStore,
@@ -14,7 +15,12 @@ import { type ControlChannel, PgStores, type PgStoresOptions } from '@stello-ai/
 import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
-import { createControlChannel, resolveControlDatabaseUrl, syncThroughControlChannel } from './control';
+import {
+  createControlChannel,
+  resolveControlDatabaseUrl,
+  spaceEventPublisher,
+  syncThroughControlChannel,
+} from './control';
 import { StelloServerError } from './errors';
 
 /** How long `close()` waits for running turns by default. */
@@ -202,13 +208,18 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   // so a PATCH refreshes the cached agent at once.
   const stores = new PgStores(pool, options.storage);
   const spaceManager = new SpaceManager(stores.spaces);
+  const controlChannel = makeControlChannel(options, logger);
   const agentPool = new AgentPool(
     stores,
-    { ...options.agentPoolOptions, logger: options.agentPoolOptions.logger ?? logger },
+    {
+      ...options.agentPoolOptions,
+      logger: options.agentPoolOptions.logger ?? logger,
+      ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
+    },
     spaceManager,
   );
   const userStore = options.userStore ?? new UserStore(stores.users);
-  const controlChannel = makeControlChannel(options, logger);
+  const spaceEvents = controlChannel ? new SpaceEventHub(controlChannel) : undefined;
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {
@@ -228,6 +239,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     logger,
     ...(options.limits !== undefined && { limits: options.limits }),
     readiness,
+    ...(spaceEvents && { spaceEvents }),
   };
   const app = createApp(deps);
 
@@ -253,6 +265,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
     agentPool.dispose();
     stopSync?.();
+    spaceEvents?.close();
     await controlChannel?.close();
 
     // Replies of drained turns are being written now; then only idle keep-alive sockets remain.

@@ -182,4 +182,75 @@ describe('two server processes on one database', () => {
     expect((await b.api('GET', `/spaces/${spaceId}`, undefined, owner.apiKey)).status).toBe(401);
     expect((await b.api('GET', `/spaces/${spaceId}`, undefined, newKey)).status).toBe(200);
   });
+
+  it("SSE on B delivers the events of turns, forks and PATCHes made on A, never another tenant's", async () => {
+    const { spaceId, rootId } = await createSpace('watched', 'Watch me.');
+    const other = await b.server.userStore.createUser('other-tenant');
+    const foreign = await b.api('POST', '/spaces', { label: 'foreign' }, other.apiKey);
+    const foreignRoot = (await b.api('GET', `/spaces/${foreign.body.id}/sessions`, undefined, other.apiKey))
+      .body[0].id;
+
+    // Another tenant may not subscribe to this space.
+    const refused = await fetch(`${b.baseUrl}/spaces/${spaceId}/events`, {
+      headers: { 'X-API-Key': other.apiKey },
+    });
+    expect(refused.status).toBe(403);
+    await refused.body?.cancel();
+
+    const controller = new AbortController();
+    const response = await fetch(`${b.baseUrl}/spaces/${spaceId}/events`, {
+      headers: { 'X-API-Key': a.apiKey },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const decoder = new TextDecoder();
+    const readUntil = async (needle: string): Promise<void> => {
+      const deadline = Date.now() + WITHIN_MS * 3;
+      while (!text.includes(needle)) {
+        if (Date.now() > deadline) throw new Error(`no "${needle}" in SSE within 3 s: ${text}`);
+        const { value, done } = await reader.read();
+        if (done) throw new Error('SSE stream ended');
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil(': subscribed');
+
+    // The other tenant's activity, on B itself.
+    expect(
+      (
+        await b.api(
+          'POST',
+          `/spaces/${foreign.body.id}/sessions/${foreignRoot}/turn`,
+          { input: 'x' },
+          other.apiKey,
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await a.api('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input: 'hello' })).status,
+    ).toBe(200);
+    const fork = await a.api('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'child' });
+    expect(fork.status).toBe(201);
+    expect((await a.api('PATCH', `/spaces/${spaceId}`, { label: 'renamed' })).status).toBe(200);
+    await readUntil('event: space.updated');
+    controller.abort();
+
+    const events = text
+      .split('\n\n')
+      .filter((block) => block.includes('data: '))
+      .map((block) => JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null'));
+    expect(events.map((event) => event.kind)).toEqual([
+      'turn.started',
+      'turn.completed',
+      'session.forked',
+      'space.updated',
+    ]);
+    expect(events.every((event) => event.spaceId === spaceId)).toBe(true);
+    expect(events.map((event) => event.id)).toEqual([1, 2, 3, 4]);
+    expect(events[2]).toMatchObject({ sessionId: fork.body.id, data: { parentId: rootId } });
+    expect(text).not.toContain(foreign.body.id);
+  });
 });

@@ -8,6 +8,7 @@ import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
+import { registerSpaceEventRoutes } from './routes/space-events';
 import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
 import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
 
@@ -70,6 +71,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerSpaceRoutes(space, deps);
   registerSessionRoutes(space, deps, logger);
   registerSessionDataRoutes(space, deps);
+  if (deps.spaceEvents) registerSpaceEventRoutes(space, { spaceEvents: deps.spaceEvents });
   app.route('/spaces/:spaceId', space);
 
   return app;
