@@ -38,6 +38,8 @@ Environment:
   STELLO_MODEL                  model name for the provider above
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
+  STELLO_DIRECT_DATABASE_URL    direct PostgreSQL URL of the control channel (LISTEN) when
+                                DATABASE_URL goes through a transaction pooler
   With no LLM key the server runs the offline model, which answers locally without a network.`;
 
 function parsePort(raw: string): number {
