@@ -14,6 +14,7 @@ const EXPECTED_ROWS = [
   'rest-turns.one-session',
   'ws-streams.spread',
   'ws-streams.single',
+  'ws-streams.memory',
   'forks.wide',
   'forks.deep',
   'forks.tree-read',
@@ -39,6 +40,15 @@ const EXPECTED_ROWS = [
   'statements.first-touch',
   'realistic-llm.ws',
   'realistic-llm.rest',
+];
+
+// The rows that also measure the bare reference server (the turn scenarios).
+const BARE_ROWS = [
+  'rest-turns.spread',
+  'rest-turns.one-session',
+  'ws-streams.spread',
+  'ws-streams.single',
+  'ws-streams.memory',
 ];
 
 // Speed is never asserted here: only that the smoke run completes and reports everything.
@@ -73,9 +83,23 @@ describe('runBench', () => {
     }
   });
 
+  it('measures the bare reference on the turn rows only, with its first delta on streams', () => {
+    for (const row of written.rows) {
+      if (!BARE_ROWS.includes(row.id)) {
+        expect(row.bare, row.id).toBeNull();
+        continue;
+      }
+      expect(row.bare!.ops, row.id).toBeGreaterThan(0);
+      expect(row.bareRatio, row.id).toBeGreaterThan(0);
+      expect(row.bare!.sqlPerOp, row.id).toBeNull();
+    }
+    const stream = written.rows.find((row) => row.id === 'ws-streams.spread')!;
+    expect(stream.bare!.series.firstDeltaMs?.p50).toBeGreaterThan(0);
+  });
+
   it('reports no failed operation when the servers are healthy', () => {
     const failures = written.rows.flatMap((row) =>
-      [row.real, row.ceiling].flatMap((figures) =>
+      [row.real, row.ceiling, row.bare].flatMap((figures) =>
         figures && figures.errors > 0 ? [`${row.id}: ${figures.errorSamples[0]}`] : [],
       ),
     );

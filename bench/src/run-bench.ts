@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import type { SeedParams, ServerChildConfig, ServerChildInfo, ServerStats } from
 import { RestClient } from './load/rest-client';
 import type { BenchReport } from './report/bench-report';
 import { describeMachine } from './report/machine';
+import { type CpuProfile, topSelfTime } from './report/profile-top';
 import { evaluateTargets } from './report/targets';
 import { SCENARIOS } from './scenarios';
 import type { FakeLlm, Mode, ResultRow, ScenarioName, ServerTarget } from './scenarios/types';
@@ -42,6 +43,8 @@ const FAKE_LLM_ENTRY = join(SRC_DIR, 'infra', 'fake-llm-child.ts');
 const SERVER_ENTRY = join(SRC_DIR, 'infra', 'server-child.ts');
 // Concurrent HTTP connections per server: enough for the widest scenario.
 const HTTP_CONNECTIONS = 128;
+// Scenarios whose rows also measure the bare reference (its throughput, CPU and first delta).
+const BARE_SCENARIOS: ReadonlySet<ScenarioName> = new Set(['rest-turns', 'ws-streams']);
 
 /** Where a run writes its JSON by default. */
 export function defaultOutFile(smoke: boolean): string {
@@ -145,6 +148,21 @@ function withDeadline<TResult>(work: Promise<TResult>, ms: number): Promise<TRes
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+// Functions of the server's profile named in a missed verdict.
+const PROFILE_TOP_COUNT = 5;
+
+/** The real server's top self-time functions, from its profile (written when its child exits). */
+async function serverProfileTop(profileDir: string | undefined): Promise<string[]> {
+  if (!profileDir) return [];
+  try {
+    const raw = await readFile(join(profileDir, 'real-server.cpuprofile'), 'utf8');
+    return topSelfTime(JSON.parse(raw) as CpuProfile, PROFILE_TOP_COUNT);
+  } catch {
+    // No profile (the child died before writing it): the verdicts keep their figures alone.
+    return [];
+  }
+}
+
 /**
  * Runs the benchmark: starts PostgreSQL (unless `databaseUrl`), the fake LLM and two servers
  * under test (real and ceiling), each in its own process on 127.0.0.1, runs the scenarios from
@@ -171,7 +189,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const llm = await startFakeLlm(llmSettings);
     stops.push(() => llm.handle.stop());
     const targets: ServerTarget[] = [];
-    for (const mode of ['real', 'ceiling'] as const) {
+    for (const mode of ['real', 'ceiling', 'bare'] as const) {
       const started = await startTarget(mode, postgres, llm, options.profileDir);
       stops.push(started.stop);
       targets.push(started.target);
@@ -183,7 +201,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     for (const scenario of selected) {
       const scenarioStart = performance.now();
       log(`${scenario.name}: ${scenario.description}`);
-      rows.push(...(await scenario.run({ sizes, targets, llm, log })));
+      // The bare reference runs only where it is compared: the turn scenarios.
+      const scenarioTargets = BARE_SCENARIOS.has(scenario.name)
+        ? targets
+        : targets.filter((target) => target.mode !== 'bare');
+      rows.push(...(await scenario.run({ sizes, targets: scenarioTargets, llm, log })));
       log(`  done in ${((performance.now() - scenarioStart) / 1000).toFixed(1)} s`);
     }
     const ownAfter = await ownCpuMs(targets);
@@ -225,7 +247,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     llm: llmSettings,
     scenarios: selected.map((scenario) => scenario.name),
     rows,
-    targets: evaluateTargets(rows),
+    targets: evaluateTargets(rows, await serverProfileTop(options.profileDir)),
   };
   const outFile = options.outFile ?? defaultOutFile(smoke);
   await mkdir(dirname(outFile), { recursive: true });

@@ -5,6 +5,8 @@
  *   statement by statement.
  * - `ceiling`: the same transport (`createApp` + `attachWebSocketGateway` on @hono/node-server)
  *   over in-memory runtime stand-ins: the cost of everything but the database.
+ * - `bare`: the bare reference (`startBareServer`): the same API shape in a page of code, no
+ *   project package, records in plain Maps.
  *
  * Both pick each space's model by its config: `benchModel: 'realistic'` gets the realistic fake.
  */
@@ -20,13 +22,14 @@ import {
 } from '@stello-ai/server';
 import type { LLMAdapter } from '@stello-ai/session';
 import { attachWebSocketGateway, createApp, type TransportDeps } from '@stello-ai/transport';
+import { startBareServer } from './bare-server';
 import { createCeilingDeps, seedTurn } from './ceiling-deps';
 import { countStatements } from './count-statements';
 import { failStartup, type RpcHandlers, serveRpc } from './rpc';
 
 /** How the bench configures a server child (JSON in the `BENCH_SERVER` environment variable). */
 export interface ServerChildConfig {
-  mode: 'real' | 'ceiling';
+  mode: 'real' | 'ceiling' | 'bare';
   /** Required in `real` mode. */
   databaseUrl?: string;
   zeroBaseURL: string;
@@ -95,6 +98,9 @@ interface Stack {
   close(): Promise<void>;
 }
 
+// The idle-sockets scenario opens thousands of sockets for one user: above the default per-user cap.
+const BENCH_LIMITS = { wsConnectionsPerUser: 1_000_000, maxConnections: 1_000_000 };
+
 async function startReal(config: ServerChildConfig): Promise<Stack> {
   if (!config.databaseUrl) throw new Error('real mode needs databaseUrl');
   const pool = createPool({ connectionString: config.databaseUrl });
@@ -107,6 +113,7 @@ async function startReal(config: ServerChildConfig): Promise<Stack> {
       // Only the realistic spaces differ; the others get the pool's default agent unchanged.
       buildConfig: (ctx) => (models.pick(ctx.space) === models.zero ? {} : { llm: models.realistic }),
     },
+    limits: BENCH_LIMITS,
   });
   const listening = await server.listen(0, '127.0.0.1');
   return {
@@ -146,6 +153,7 @@ async function startCeiling(config: ServerChildConfig): Promise<Stack> {
     userStore: ceiling.userStore,
     logger: silentLogger,
     readiness: async () => true,
+    limits: BENCH_LIMITS,
   };
   const app = createApp(deps);
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -174,6 +182,22 @@ async function startCeiling(config: ServerChildConfig): Promise<Stack> {
   };
 }
 
+async function startBare(config: ServerChildConfig): Promise<Stack> {
+  const bare = await startBareServer(config);
+  return {
+    port: bare.port,
+    statements: () => 0,
+    trace: () => [],
+    agents: () => 0,
+    createUser: async (name) => bare.createUser(name),
+    seedOne: async ({ spaceId, sessionId, turns }) => bare.seed(spaceId, sessionId, turns),
+    analyze: async () => {},
+    // No agent or space cache to evict: every space is always warm.
+    evict: () => {},
+    close: () => bare.close(),
+  };
+}
+
 async function seedAll(stack: Stack, sessions: SeedParams[]): Promise<void> {
   const queue = [...sessions];
   const worker = async () => {
@@ -195,7 +219,8 @@ async function main(): Promise<void> {
   const raw = process.env.BENCH_SERVER;
   if (!raw) throw new Error('BENCH_SERVER is not set');
   const config = JSON.parse(raw) as ServerChildConfig;
-  const stack = config.mode === 'real' ? await startReal(config) : await startCeiling(config);
+  const start = { real: startReal, ceiling: startCeiling, bare: startBare }[config.mode];
+  const stack = await start(config);
   const stats = (): ServerStats => ({
     cpu: process.cpuUsage(),
     memory: process.memoryUsage(),

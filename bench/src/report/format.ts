@@ -14,6 +14,9 @@ const COLUMNS = [
   'ceiling p50 ms',
   'ceiling CPU ms/op',
   '× ceiling',
+  'bare ops/s',
+  'bare CPU ms/op',
+  '× bare',
   'notes',
 ] as const;
 
@@ -39,6 +42,8 @@ function notes(row: ResultRow): string {
     );
   };
   pair((figures) => figures.series.firstDeltaMs?.p50, 2, 'ms', 'first delta p50');
+  const bareFirstDelta = row.bare?.series.firstDeltaMs?.p50;
+  if (bareFirstDelta !== undefined) parts.push(`bare first delta p50 ${num(bareFirstDelta, 2)} ms`);
   pair((figures) => figures.values.heapKbPerConnection, 1, 'KB', 'heap/conn');
   pair((figures) => figures.values.promptMessagesPerTurn, 0, 'msgs', 'prompt');
   pair((figures) => figures.values.postgresCpuMsPerOp, 2, 'ms', 'PostgreSQL CPU/op');
@@ -59,7 +64,8 @@ function notes(row: ResultRow): string {
 function cells(row: ResultRow): string[] {
   const real = row.real;
   const ceiling = row.ceiling;
-  const errors = (real?.errors ?? 0) + (ceiling?.errors ?? 0);
+  const bare = row.bare;
+  const errors = (real?.errors ?? 0) + (ceiling?.errors ?? 0) + (bare?.errors ?? 0);
   return [
     row.label,
     num(real?.opsPerSec, 0),
@@ -73,6 +79,9 @@ function cells(row: ResultRow): string[] {
     num(ceiling?.latencyMs.p50, 2),
     num(ceiling?.cpuMsPerOp, 2),
     num(row.ceilingRatio, 2),
+    num(bare?.opsPerSec, 0),
+    num(bare?.cpuMsPerOp, 2),
+    num(row.bareRatio, 2),
     notes(row),
   ];
 }

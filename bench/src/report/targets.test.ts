@@ -18,7 +18,16 @@ function figures(p99: number, cpuMsPerOp: number, values: Record<string, number>
 }
 
 function row(id: string, real: Figures, ceiling: Figures): ResultRow {
-  return { id, scenario: 'realistic-llm', label: id, real, ceiling, ceilingRatio: 1 };
+  return {
+    id,
+    scenario: 'realistic-llm',
+    label: id,
+    real,
+    ceiling,
+    ceilingRatio: 1,
+    bare: null,
+    bareRatio: null,
+  };
 }
 
 const realisticVerdict = (rows: ResultRow[]) =>

@@ -61,6 +61,37 @@ function ratioTarget(id: string, rowId: string, label: string, minimum: number):
   };
 }
 
+function bareRatioTarget(id: string, rowId: string, label: string, minimum: number): TargetSpec {
+  return {
+    id,
+    description: `${label}: at least ${minimum}× the bare reference's throughput`,
+    check: (rows) => {
+      const row = rows.get(rowId);
+      if (!row?.real || !row.bare || row.bareRatio === null) return null;
+      return {
+        pass: row.bareRatio >= minimum,
+        measured: `${fmt(row.bareRatio)}× (${fmt(row.real.opsPerSec, 0)} vs ${fmt(row.bare.opsPerSec, 0)} ops/s; CPU ${fmt(row.real.cpuMsPerOp)} vs ${fmt(row.bare.cpuMsPerOp)} ms/op)`,
+      };
+    },
+  };
+}
+
+function bareCpuTarget(id: string, rowId: string, label: string, maximum: number): TargetSpec {
+  return {
+    id,
+    description: `${label}: server CPU per warm turn at most ${maximum}× the bare reference's`,
+    check: (rows) => {
+      const row = rows.get(rowId);
+      if (!row?.real || !row.bare) return null;
+      const ratio = row.real.cpuMsPerOp / row.bare.cpuMsPerOp;
+      return {
+        pass: ratio <= maximum,
+        measured: `${fmt(ratio)}× (${fmt(row.real.cpuMsPerOp)} vs ${fmt(row.bare.cpuMsPerOp)} ms/op; ${fmt(row.real.opsPerSec, 0)} vs ${fmt(row.bare.opsPerSec, 0)} ops/s)`,
+      };
+    },
+  };
+}
+
 function sqlTarget(id: string, rowIds: string[], label: string, maximum: number): TargetSpec {
   return {
     id,
@@ -112,6 +143,36 @@ function costRatioTarget(
 export const TARGETS: readonly TargetSpec[] = [
   ratioTarget('rest-throughput', 'rest-turns.spread', 'REST turns, 8 clients on 8 spaces', 0.6),
   ratioTarget('ws-throughput', 'ws-streams.spread', 'WS streamed turns, 8 clients on 8 spaces', 0.6),
+  bareRatioTarget('bare-rest-throughput', 'rest-turns.spread', 'REST turns, 8 clients on 8 spaces', 0.6),
+  bareRatioTarget('bare-ws-throughput', 'ws-streams.spread', 'WS streamed turns, 8 clients on 8 spaces', 0.6),
+  bareRatioTarget(
+    'bare-ws-memory-throughput',
+    'ws-streams.memory',
+    'WS streamed turns on child sessions with memory work on (default space config)',
+    0.5,
+  ),
+  bareCpuTarget('bare-rest-cpu', 'rest-turns.spread', 'REST turns', 1.6),
+  bareCpuTarget('bare-ws-cpu', 'ws-streams.spread', 'WS streamed turns', 1.6),
+  {
+    id: 'bare-first-delta',
+    description: "first stream delta p50 within 2 ms of the bare reference's",
+    check: (rows) => {
+      const mine = real(rows, 'ws-streams.spread')?.series.firstDeltaMs?.p50;
+      const theirs = rows.get('ws-streams.spread')?.bare?.series.firstDeltaMs?.p50;
+      if (mine === undefined || theirs === undefined) return null;
+      const single = rows.get('ws-streams.single');
+      const aloneMine = single?.real?.series.firstDeltaMs?.p50;
+      const aloneTheirs = single?.bare?.series.firstDeltaMs?.p50;
+      const alone =
+        aloneMine === undefined || aloneTheirs === undefined
+          ? ''
+          : `; 1 client: ${signed(aloneMine - aloneTheirs)} ms (${fmt(aloneMine)} vs ${fmt(aloneTheirs)} ms)`;
+      return {
+        pass: mine - theirs <= 2,
+        measured: `${signed(mine - theirs)} ms at 8 clients (${fmt(mine)} vs ${fmt(theirs)} ms)${alone}`,
+      };
+    },
+  },
   sqlTarget(
     'sql-warm-turn',
     ['statements.rest-turn', 'statements.ws-stream', 'statements.ws-message'],
@@ -221,7 +282,7 @@ export const TARGETS: readonly TargetSpec[] = [
     check: (rows) => {
       if (rows.size === 0) return null;
       const failed = [...rows.values()].flatMap((row) =>
-        (['real', 'ceiling'] as const).flatMap((mode) => {
+        (['real', 'ceiling', 'bare'] as const).flatMap((mode) => {
           const errors = row[mode]?.errors ?? 0;
           return errors > 0 ? [`${row.id} (${mode}): ${errors}`] : [];
         }),
@@ -246,16 +307,27 @@ function cpuDemand(figures: Figures, llmReplyMs: number): string {
   return `; at the LLM's pace ${clients} clients ask for ${fmt(turnsPerSecond, 0)} WS turns/s, which at ${fmt(allMs)} ms of CPU per turn (all processes) needs ${cores(allMs)} cores, the server's one thread alone ${cores(figures.cpuMsPerOp)}`;
 }
 
-/** Checks every target against the rows of a run. */
-export function evaluateTargets(rows: readonly ResultRow[]): TargetVerdict[] {
+/**
+ * Checks every target against the rows of a run. `serverProfileTop` (from a `--profile` run: the
+ * real server's functions with the most self time) is appended to each missed target against the
+ * bare reference, where the server's own cost is what bounds it.
+ */
+export function evaluateTargets(
+  rows: readonly ResultRow[],
+  serverProfileTop: string[] = [],
+): TargetVerdict[] {
   const byId = new Map(rows.map((row) => [row.id, row]));
   return TARGETS.map((target) => {
     const verdict = target.check(byId);
+    const profile =
+      verdict?.pass === false && target.id.startsWith('bare-') && serverProfileTop.length > 0
+        ? `; server profile top (self time): ${serverProfileTop.join(', ')}`
+        : '';
     return {
       id: target.id,
       description: target.description,
       pass: verdict?.pass ?? null,
-      measured: verdict?.measured ?? 'not measured in this run',
+      measured: verdict ? `${verdict.measured}${profile}` : 'not measured in this run',
     };
   });
 }

@@ -105,7 +105,7 @@ export async function measureRow(
 ): Promise<ResultRow> {
   const figures: Partial<Record<ServerTarget['mode'], Figures>> = {};
   for (const target of targets) figures[target.mode] = await measureOne(target);
-  return toRow(row, figures.real ?? null, figures.ceiling ?? null);
+  return toRow(row, figures.real ?? null, figures.ceiling ?? null, figures.bare ?? null);
 }
 
 /** A target prepared for an interleaved measurement: its load, and what to release afterwards. */
@@ -136,14 +136,20 @@ export async function measureInterleaved(
       const target = targets.find((item) => item.mode === mode);
       return target ? toFigures(target, samples.get(target)!) : null;
     };
-    return toRow(row, figuresOf('real'), figuresOf('ceiling'));
+    return toRow(row, figuresOf('real'), figuresOf('ceiling'), figuresOf('bare'));
   } finally {
     for (const load of prepared.values()) await load.release?.();
   }
 }
 
-/** A result row; the ceiling ratio is real throughput over ceiling throughput. */
-export function toRow(row: RowId, real: Figures | null, ceiling: Figures | null): ResultRow {
-  const ceilingRatio = real && ceiling && ceiling.opsPerSec > 0 ? real.opsPerSec / ceiling.opsPerSec : null;
-  return { ...row, real, ceiling, ceilingRatio };
+/** A result row; each ratio is real throughput over that reference's throughput. */
+export function toRow(
+  row: RowId,
+  real: Figures | null,
+  ceiling: Figures | null,
+  bare: Figures | null = null,
+): ResultRow {
+  const ratio = (reference: Figures | null) =>
+    real && reference && reference.opsPerSec > 0 ? real.opsPerSec / reference.opsPerSec : null;
+  return { ...row, real, ceiling, ceilingRatio: ratio(ceiling), bare, bareRatio: ratio(bare) };
 }

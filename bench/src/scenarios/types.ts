@@ -5,8 +5,11 @@ import type { LatencySummary } from '../load/latency';
 import type { RestClient } from '../load/rest-client';
 import type { BenchSizes } from '../sizes';
 
-/** `real`: the server on PostgreSQL; `ceiling`: the same HTTP/WebSocket stack with no database. */
-export type Mode = 'real' | 'ceiling';
+/**
+ * `real`: the server on PostgreSQL; `ceiling`: the same HTTP/WebSocket stack with no database;
+ * `bare`: the bare reference server (same API shape, a page of code, no project package).
+ */
+export type Mode = 'real' | 'ceiling' | 'bare';
 
 /** A running server under test, as the scenarios drive it. */
 export interface ServerTarget {
@@ -88,6 +91,10 @@ export interface ResultRow {
   ceiling: Figures | null;
   /** Real throughput ÷ ceiling throughput, when both were measured. */
   ceilingRatio: number | null;
+  /** The bare reference, on the rows that measure it (turns); `null` elsewhere. */
+  bare: Figures | null;
+  /** Real throughput ÷ bare throughput, when both were measured. */
+  bareRatio: number | null;
 }
 
 /** Names of the scenarios, in run order. */

@@ -3,20 +3,28 @@ import { runClosedLoop } from '../load/run-load';
 import type { BenchSizes } from '../sizes';
 import { measureInterleaved, type RowId } from './_measure';
 import { inParallel, prepareSpaces, turnInput } from './_setup';
+import { fork } from './forks';
 import type { ResultRow, Scenario, ServerTarget } from './types';
 
-/** Streamed turns from `clients` sockets, one per space, measured in alternating rounds. */
+/**
+ * Streamed turns from `clients` sockets, one per space, measured in alternating rounds. On `root`
+ * sessions no memory work runs; on a `child` (forked from the root) the default space config
+ * consolidates the child's memory every few turns, in the background of the turns.
+ */
 function measureStreams(
   sizes: BenchSizes,
   targets: ServerTarget[],
   clients: number,
   row: RowId,
+  session: 'root' | 'child' = 'root',
 ): Promise<ResultRow> {
   return measureInterleaved(targets, row, sizes.turnRounds, async (target) => {
     const spaces = await prepareSpaces(target, clients, 'ws');
     const sockets = await inParallel(spaces, async (space) => {
+      const sessionId =
+        session === 'root' ? space.rootId : await fork(target, space.spaceId, space.rootId, 'memory work');
       const socket = await BenchSocket.connect(target.wsUrl, space.spaceId, target.apiKey);
-      await socket.enter(space.rootId);
+      await socket.enter(sessionId);
       return socket;
     });
     return {
@@ -59,6 +67,17 @@ export const wsStreamsScenario: Scenario = {
         scenario: 'ws-streams',
         label: 'WS streamed turn, 1 client (no queueing)',
       }),
+      await measureStreams(
+        sizes,
+        targets,
+        clients,
+        {
+          id: 'ws-streams.memory',
+          scenario: 'ws-streams',
+          label: `WS streamed turn on child sessions, ${clients} clients (memory work on)`,
+        },
+        'child',
+      ),
     ];
   },
 };

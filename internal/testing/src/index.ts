@@ -26,6 +26,8 @@ export {
 // Fake LLM servers speaking the OpenAI and Anthropic wire formats on 127.0.0.1.
 export * from './fake-llm';
 export type { TestPostgres, TestPostgresSource } from './provided-context';
+// The scripted chat model every package's tests use (also `@internal/testing/scripted-llm`).
+export * from './scripted-llm';
 // An embedded PostgreSQL of its own (the benchmark's, with durability on).
 export {
   type EmbeddedPostgresOptions,

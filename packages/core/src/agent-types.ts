@@ -2,6 +2,7 @@ import type {
   ConsolidateFn,
   ContextOptions,
   IntegrateFn,
+  IntegrateResult,
   LLMAdapter,
   LLMCallFn,
   MainStorage,
@@ -10,13 +11,38 @@ import type {
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
-import type { StelloAgent } from './stello-agent';
-import type { BootstrapResult, EngineTurnResult, MemoryEngine, SessionTree, TopologyNode } from './types';
+import type {
+  BootstrapResult,
+  EngineStreamResult,
+  EngineTurnResult,
+  MemoryEngine,
+  SessionInfo,
+  SessionTree,
+  SessionTreeNode,
+  TopologyNode,
+} from './types';
+
+/**
+ * What a tool may do with the agent running its turn. `StelloAgent` implements it; it is declared
+ * here, not imported, so these types do not depend on the agent's implementation (no type circle).
+ */
+export interface ToolAgent {
+  readonly sessions: SessionTree;
+  readonly memory: MemoryEngine;
+  turn(sessionId: string, input: string, options?: TurnOptions): Promise<EngineTurnResult>;
+  stream(sessionId: string, input: string, options?: TurnOptions): EngineStreamResult;
+  forkSession(sessionId: string, options: EngineForkOptions): Promise<SessionInfo>;
+  archiveSession(sessionId: string): Promise<{ sessionId: string }>;
+  putInsight(sessionId: string, content: string): Promise<void>;
+  consolidateSession(sessionId: string): Promise<string | null>;
+  integrate(): Promise<IntegrateResult>;
+  getTree(): Promise<SessionTreeNode>;
+}
 
 /** What a tool sees of the call it serves. */
 export interface ToolExecutionContext {
   /** The agent running the turn (a tool may fork, put insights, run turns on other sessions). */
-  agent: StelloAgent;
+  agent: ToolAgent;
   /** The session whose turn called the tool. */
   sessionId: string;
   /** The id of the call, as the model gave it. */

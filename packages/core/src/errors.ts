@@ -1,3 +1,5 @@
+import { CodedError } from '@stello-ai/errors';
+
 /** Stable codes of `CoreError`. Session-level failures keep their `SessionError` codes. */
 export type CoreErrorCode =
   /** A tool definition is unusable: a bad name, or an input schema that is not a JSON object schema. */
@@ -16,18 +18,13 @@ export type CoreErrorCode =
   | 'INVALID_REF';
 
 /** Error of the agent layer; identify it by `code` (see `isCodedError`), not by class. */
-export class CoreError extends Error {
-  readonly code: CoreErrorCode;
-  readonly details?: Record<string, unknown>;
-
+export class CoreError extends CodedError<CoreErrorCode> {
   constructor(
     code: CoreErrorCode,
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'CoreError';
-    this.code = code;
-    if (options?.details) this.details = options.details;
   }
 }

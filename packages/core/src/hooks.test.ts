@@ -1,5 +1,5 @@
+import { flush } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import { flush } from './_scripted-llm';
 import type { AgentErrorEvent } from './hooks';
 import { HookDispatcher } from './hooks';
 

@@ -15,6 +15,7 @@ export type {
   SplitProposal,
   StelloAgentConfig,
   Tool,
+  ToolAgent,
   ToolExecutionContext,
   TurnOptions,
   UpdateProposal,

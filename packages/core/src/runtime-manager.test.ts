@@ -1,5 +1,5 @@
+import { flush } from '@internal/testing/scripted-llm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { flush } from './_scripted-llm';
 import { RuntimeManager } from './runtime-manager';
 
 afterEach(() => {

@@ -1,5 +1,5 @@
+import { flush, gate } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import { flush, gate } from './_scripted-llm';
 import type { AgentErrorEvent } from './hooks';
 import type { MemorySchedulerOptions } from './scheduler';
 import { MemoryScheduler } from './scheduler';

@@ -1,5 +1,5 @@
+import { flush, gate } from '@internal/testing/scripted-llm';
 import { describe, expect, it } from 'vitest';
-import { flush, gate } from './_scripted-llm';
 import { SerialQueue } from './serial-queue';
 
 describe('SerialQueue', () => {

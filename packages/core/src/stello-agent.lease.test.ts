@@ -1,7 +1,7 @@
+import type { ScriptedReply } from '@internal/testing/scripted-llm';
+import { callTool, createScriptedLLM, gate, lastMessage } from '@internal/testing/scripted-llm';
 import { isCodedError, type Message } from '@stello-ai/session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ScriptedReply } from './_scripted-llm';
-import { callTool, createScriptedLLM, gate, lastMessage } from './_scripted-llm';
 import type { StelloAgentConfig } from './agent-types';
 import type { AgentErrorEvent } from './hooks';
 import { createInMemoryStores, type InMemoryStores } from './in-memory';

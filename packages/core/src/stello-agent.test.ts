@@ -1,9 +1,9 @@
+import type { ScriptedReply } from '@internal/testing/scripted-llm';
+import { callTool, createScriptedLLM, flush, gate, lastMessage } from '@internal/testing/scripted-llm';
 import type { ConsolidateFn, IntegrateFn, LLMCallFn, Session } from '@stello-ai/session';
 import { createOfflineAdapter, loadMainSession, loadSession } from '@stello-ai/session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import type { ScriptedReply } from './_scripted-llm';
-import { callTool, createScriptedLLM, flush, gate, lastMessage } from './_scripted-llm';
 import type { StelloAgentConfig } from './agent-types';
 import { DEFAULT_CONSOLIDATE_PROMPT, DEFAULT_INTEGRATE_PROMPT } from './defaults';
 import type { AgentErrorEvent } from './hooks';

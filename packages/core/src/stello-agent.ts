@@ -18,7 +18,14 @@ import {
   sessionNotFoundError,
 } from '@stello-ai/session';
 import { abortedError } from './abort';
-import type { EngineForkOptions, ForkProfile, StelloAgentConfig, Tool, TurnOptions } from './agent-types';
+import type {
+  EngineForkOptions,
+  ForkProfile,
+  StelloAgentConfig,
+  Tool,
+  ToolAgent,
+  TurnOptions,
+} from './agent-types';
 import {
   createDefaultConsolidateFn,
   createDefaultIntegrateFn,
@@ -85,7 +92,7 @@ export function createStelloAgent(config: StelloAgentConfig): StelloAgent {
  *
  * @throws CoreError `INVALID_TOOL` / `DUPLICATE_TOOL` from the constructor for unusable tools.
  */
-export class StelloAgent {
+export class StelloAgent implements ToolAgent {
   /** The space's topology. */
   readonly sessions: SessionTree;
   /** The space's L1/L2/L3 access. */

@@ -1,9 +1,9 @@
+import type { ScriptedReply } from '@internal/testing/scripted-llm';
+import { callTool, createScriptedLLM, gate, lastMessage } from '@internal/testing/scripted-llm';
 import type { Message, Session, ToolCall } from '@stello-ai/session';
 import { loadSession } from '@stello-ai/session';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ScriptedReply } from './_scripted-llm';
-import { callTool, createScriptedLLM, gate, lastMessage } from './_scripted-llm';
 import type { Tool } from './agent-types';
 import { createInMemoryStores } from './in-memory';
 import { ToolRegistry, tool } from './tools';

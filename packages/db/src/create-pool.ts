@@ -8,6 +8,12 @@ export const DEFAULT_POOL_MAX = 20;
 /** Default time, in milliseconds, an idle connection stays open in a pool made by `createPool`. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
+/** Default time, in milliseconds, opening a connection may take before the query fails: 10 s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Default longest statement, in milliseconds (PostgreSQL's `statement_timeout`): 30 s. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
 /** Options of `createPool`. */
 export interface PoolOptions {
   /** PostgreSQL connection string, e.g. `postgresql://user:password@host:5432/db`. */
@@ -16,6 +22,16 @@ export interface PoolOptions {
   max?: number;
   /** Milliseconds an idle connection is kept before it is closed. Defaults to 30000. */
   idleTimeoutMillis?: number;
+  /**
+   * Milliseconds opening a connection may take (an unreachable host fails with a clear error
+   * instead of hanging). Defaults to 10000; 0 waits forever.
+   */
+  connectionTimeoutMillis?: number;
+  /**
+   * PostgreSQL's `statement_timeout` for every connection, in milliseconds: a statement running
+   * longer is cancelled (SQLSTATE 57014). Defaults to 30000; 0 disables it.
+   */
+  statementTimeoutMillis?: number;
 }
 
 /**
@@ -34,7 +50,13 @@ export interface PoolOptions {
  * ```
  */
 export function createPool(options: PoolOptions): pg.Pool {
-  const { connectionString, max = DEFAULT_POOL_MAX, idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MS } = options;
+  const {
+    connectionString,
+    max = DEFAULT_POOL_MAX,
+    idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MS,
+    connectionTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MS,
+    statementTimeoutMillis = DEFAULT_STATEMENT_TIMEOUT_MS,
+  } = options;
   if (typeof connectionString !== 'string' || connectionString.trim() === '') {
     throw new DbError('INVALID_OPTIONS', 'connectionString must be a non-empty string');
   }
@@ -48,10 +70,18 @@ export function createPool(options: PoolOptions): pg.Pool {
       `idleTimeoutMillis must be a non-negative number, got ${String(idleTimeoutMillis)}`,
     );
   }
+  for (const [name, value] of Object.entries({ connectionTimeoutMillis, statementTimeoutMillis })) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new DbError('INVALID_OPTIONS', `${name} must be a non-negative integer, got ${String(value)}`);
+    }
+  }
   const pool = new pg.Pool({
     connectionString,
     max,
     idleTimeoutMillis,
+    connectionTimeoutMillis,
+    // Sent in the startup packet, so it costs no statement (0 leaves the server's default).
+    ...(statementTimeoutMillis > 0 && { statement_timeout: statementTimeoutMillis }),
     application_name: 'stello',
     types: pgTypeParsers,
   });

@@ -1,24 +1,18 @@
+import { CodedError } from '@stello-ai/errors';
 import type { MigrationResult } from 'kysely/migration';
 
 /** Stable codes of `DbError`. */
 export type DbErrorCode = 'INVALID_OPTIONS' | 'INT8_OUT_OF_RANGE' | 'MIGRATION_FAILED';
 
 /** Error of the database layer; identify it by `code` (see `isDbError`), not by class. */
-export class DbError extends Error {
-  /** Stable, machine-readable reason. */
-  readonly code: DbErrorCode;
-  /** Structured context for logs; never shown to end users as is. */
-  readonly details?: Record<string, unknown>;
-
+export class DbError extends CodedError<DbErrorCode> {
   constructor(
     code: DbErrorCode,
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'DbError';
-    this.code = code;
-    if (options?.details) this.details = options.details;
   }
 }
 

@@ -6,7 +6,14 @@
 
 // Connections, errors, migrations and value checks, then the schema types.
 export { createDb } from './create-db';
-export { createPool, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_POOL_MAX, type PoolOptions } from './create-pool';
+export {
+  createPool,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_POOL_MAX,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  type PoolOptions,
+} from './create-pool';
 export { DbError, type DbErrorCode, isDbError, MigrationError, type MigrationErrorDetails } from './errors';
 export { isUuid, UUID_PATTERN } from './is-uuid';
 export { migrate } from './migrate';

@@ -17,7 +17,7 @@ export const MIGRATION_LOCK_TABLE = 'stello_migration_lock';
  * so two processes starting at once are safe (the second waits, then finds nothing to do), and it
  * applies all pending migrations in one transaction, so a failure leaves the schema as it was.
  * The ledger is the table `stello_migration`. Running it again is a no-op. The pool is borrowed,
- * not ended.
+ * not ended. Resolves to the names of the migrations this call applied (`[]` when none was pending).
  *
  * @throws MigrationError `MIGRATION_FAILED` when a migration or the ledger fails; `details.results`
  * tells which migrations ran, failed or were skipped
@@ -27,8 +27,9 @@ export const MIGRATION_LOCK_TABLE = 'stello_migration_lock';
  * await migrate(pool);
  * ```
  */
-export async function migrate(pool: pg.Pool): Promise<void> {
-  await runMigrations(pool, MIGRATIONS);
+export async function migrate(pool: pg.Pool): Promise<string[]> {
+  const results = await runMigrations(pool, MIGRATIONS);
+  return results.filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { CodedError } from '@stello-ai/errors';
+
 /** Stable codes of `RuntimeError`. */
 export type RuntimeErrorCode =
   | 'SPACE_NOT_FOUND'
@@ -10,21 +12,14 @@ export type RuntimeErrorCode =
  * (`isCodedError` from `@stello-ai/session`), never by class: a second copy of the package would
  * break `instanceof`.
  */
-export class RuntimeError extends Error {
-  /** Stable machine-readable code; the message is for humans. */
-  readonly code: RuntimeErrorCode;
-  /** Structured context (ids, field names), safe to show to the caller. */
-  readonly details?: Record<string, unknown>;
-
+export class RuntimeError extends CodedError<RuntimeErrorCode> {
   constructor(
     code: RuntimeErrorCode,
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'RuntimeError';
-    this.code = code;
-    if (options?.details) this.details = options.details;
   }
 }
 

@@ -24,7 +24,7 @@ describe('UserStore', () => {
       const { user, apiKey } = await users.createUser('alice');
       expect(apiKey).toMatch(/^stello_[A-Za-z0-9_-]{43}$/);
       expect(apiKey.startsWith(API_KEY_PREFIX)).toBe(true);
-      expect(user).toMatchObject({ name: 'alice', keyPrefix: apiKey.slice(0, 12), keyRevokedAt: null });
+      expect(user).toMatchObject({ name: 'alice', keyPrefix: apiKey.slice(0, 11), keyRevokedAt: null });
       expect(new Date(user.createdAt).toISOString()).toBe(user.createdAt);
       expect(await users.authenticate(apiKey)).toEqual({ userId: user.id });
     });
@@ -42,31 +42,71 @@ describe('UserStore', () => {
       const { rows } = await db.pool.query('select * from users where id = $1', [user.id]);
       const row = rows[0] as Record<string, unknown>;
       expect(row.api_key_hash).toBe(sha256(apiKey));
-      expect(row.api_key_prefix).toBe(apiKey.slice(0, 12));
+      expect(row.api_key_prefix).toBe(apiKey.slice(0, 11));
       expect(row.key_created_at).toBeInstanceOf(Date);
       const dump = JSON.stringify(rows);
       expect(dump).not.toContain(apiKey);
       expect(dump).not.toContain(apiKey.slice(12));
     });
 
-    it('uses a seeded key and keeps at most a quarter of it as the prefix', async () => {
+    it('uses a seeded key and keeps only 4 of its characters as the prefix', async () => {
       const users = new UserStore(new PgStores(db.pool).users);
-      const { user, apiKey } = await users.createUser('seeded', { apiKey: 'my-api-key' });
-      expect(apiKey).toBe('my-api-key');
-      expect(user.keyPrefix).toBe('my');
-      expect(await users.authenticate('my-api-key')).toEqual({ userId: user.id });
+      const seeded = 'my-api-key-0123456789abcdefghijkl';
+      const { user, apiKey } = await users.createUser('seeded', { apiKey: seeded });
+      expect(apiKey).toBe(seeded);
+      expect(user.keyPrefix).toBe('my-a');
+      expect(await users.authenticate(seeded)).toEqual({ userId: user.id });
       const { rows } = await db.pool.query<{ dump: string }>(
         'select row_to_json(u)::text as dump from users u',
       );
       expect(rows.map((r) => r.dump).join()).not.toContain('my-api-key');
     });
 
+    it('refuses a seeded key weaker than 128 bits, saying how to make one', async () => {
+      const users = new UserStore(new PgStores(db.pool).users);
+      for (const weak of ['short-key', 'a'.repeat(40), 'abababababababababababababababab']) {
+        const error = await rejection(users.createUser('weak', { apiKey: weak }));
+        expect(isCodedError(error, 'INVALID_ARGUMENT')).toBe(true);
+        expect((error as Error).message).toContain('128 bits');
+      }
+    });
+
+    it('answers a flood of unknown keys with one query per key while the negative cache holds', async () => {
+      let lookups = 0;
+      const store = new PgStores(db.pool).users;
+      const counting: typeof store = Object.create(store);
+      for (const method of [
+        'createUser',
+        'findByKeyPrefix',
+        'replaceKey',
+        'revokeKey',
+        'listUsers',
+      ] as const) {
+        Object.defineProperty(counting, method, { value: store[method].bind(store) });
+      }
+      Object.defineProperty(counting, 'findByKeyHash', {
+        value: (hash: string) => {
+          lookups += 1;
+          return store.findByKeyHash(hash);
+        },
+      });
+      const users = new UserStore(counting, { negativeCacheTtlMs: 60_000 });
+      for (let i = 0; i < 50; i++)
+        expect(await users.authenticate('stello_not-a-real-key-000000000000')).toBeNull();
+      expect(lookups).toBe(1);
+      // A key created here is usable at once, even after failed attempts with it.
+      const fresh = 'fresh-key-0123456789abcdefghijklmnop';
+      expect(await users.authenticate(fresh)).toBeNull();
+      const { user } = await users.createUser('fresh', { apiKey: fresh });
+      expect(await users.authenticate(fresh)).toEqual({ userId: user.id });
+    });
+
     it('throws INVALID_ARGUMENT when the seeded key is already assigned', async () => {
       const users = new UserStore(new PgStores(db.pool).users);
-      await users.createUser('first', { apiKey: 'shared-key-123' });
+      await users.createUser('first', { apiKey: 'shared-key-0123456789abcdefghijklm' });
       expect(
         isCodedError(
-          await rejection(users.createUser('second', { apiKey: 'shared-key-123' })),
+          await rejection(users.createUser('second', { apiKey: 'shared-key-0123456789abcdefghijklm' })),
           'INVALID_ARGUMENT',
         ),
       ).toBe(true);
@@ -210,10 +250,10 @@ describe('UserStore', () => {
 
     it('throws INVALID_ARGUMENT when a prefix matches several users', async () => {
       const users = new UserStore(new PgStores(db.pool).users);
-      await users.createUser('twin1', { apiKey: 'twin-key-one' });
-      await users.createUser('twin2', { apiKey: 'twin-key-two' });
-      expect(isCodedError(await rejection(users.revokeKey('twi')), 'INVALID_ARGUMENT')).toBe(true);
-      expect(await users.authenticate('twin-key-one')).not.toBeNull();
+      await users.createUser('twin1', { apiKey: 'twin-key-one-0123456789abcdefghijk' });
+      await users.createUser('twin2', { apiKey: 'twin-key-two-0123456789abcdefghijk' });
+      expect(isCodedError(await rejection(users.revokeKey('twin')), 'INVALID_ARGUMENT')).toBe(true);
+      expect(await users.authenticate('twin-key-one-0123456789abcdefghijk')).not.toBeNull();
     });
   });
 
@@ -227,7 +267,7 @@ describe('UserStore', () => {
       expect(await users.authenticate(oldKey)).toBeNull();
       expect(await users.authenticate(newKey)).toEqual({ userId: user.id });
       const listed = (await users.listUsers()).find((u) => u.id === user.id);
-      expect(listed?.keyPrefix).toBe(newKey.slice(0, 12));
+      expect(listed?.keyPrefix).toBe(newKey.slice(0, 11));
     });
 
     it('gives a revoked user a working key again', async () => {

@@ -7,6 +7,12 @@ export type { User } from '@stello-ai/storage';
 
 /** Options of the `UserStore` constructor. */
 export interface UserStoreOptions {
+  /**
+   * How long a key that matched nothing is remembered as unknown (default 5 s; 0 disables): a
+   * flood of bad keys then costs one query per key per period. A key created in another process
+   * may be refused for that long after a failed attempt with it; one created here is not.
+   */
+  negativeCacheTtlMs?: number;
   /** How long a successful `authenticate` is remembered (default 30 s; 0 disables the cache). */
   cacheTtlMs?: number;
   /** Most keys remembered at once; the oldest are dropped first (default 10 000). */
@@ -28,9 +34,15 @@ export const API_KEY_PREFIX = 'stello_';
 const DEFAULT_CACHE_TTL_MS = 30_000;
 const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 const KEY_BYTES = 32;
-const DISPLAY_PREFIX_LENGTH = 12;
+/** Characters of a key's secret part kept for display: enough to tell keys apart, too few to help guess one. */
+const DISPLAY_SECRET_CHARS = 4;
 const MIN_KEY_LENGTH = 8;
+/** A supplied key (seeded, not generated) must be this long: 32 random hex digits carry 128 bits. */
+export const MIN_SUPPLIED_KEY_LENGTH = 32;
+/** …and use this many different characters, so `aaaa…` is not taken for a strong key. */
+const MIN_SUPPLIED_KEY_DISTINCT_CHARS = 8;
 const MAX_KEY_LENGTH = 512;
+const DEFAULT_NEGATIVE_CACHE_TTL_MS = 5_000;
 
 interface CacheEntry {
   userId: string;
@@ -51,11 +63,17 @@ function hashKey(apiKey: string): string {
 }
 
 /**
- * The part of a key kept for display. A quarter of the key at most, so that a short seeded key
- * is never stored in full.
+ * The part of a key kept for display: the `stello_` tag and 4 characters of the secret (24 bits
+ * of a 256-bit key), or the first 4 characters of a supplied key.
  */
 function displayPrefix(apiKey: string): string {
-  return apiKey.slice(0, Math.min(DISPLAY_PREFIX_LENGTH, Math.floor(apiKey.length / 4)));
+  const tag = apiKey.startsWith(API_KEY_PREFIX) ? API_KEY_PREFIX : '';
+  return apiKey.slice(0, tag.length + DISPLAY_SECRET_CHARS);
+}
+
+/** True when a supplied key is long and varied enough to stand for 128 random bits. */
+function isStrongSuppliedKey(apiKey: string): boolean {
+  return apiKey.length >= MIN_SUPPLIED_KEY_LENGTH && new Set(apiKey).size >= MIN_SUPPLIED_KEY_DISTINCT_CHARS;
 }
 
 function isWellFormedKey(apiKey: unknown): apiKey is string {
@@ -101,6 +119,10 @@ export class UserStore {
   readonly #lookups = new Map<string, Promise<string | null>>();
   // Bumped by every revoke and rotation: a lookup that started before one is not cached.
   #generation = 0;
+  readonly #keyListeners = new Set<(userId: string) => void>();
+  // Hashes of keys that matched nothing, briefly: a flood of bad keys costs no query each.
+  readonly #misses = new Map<string, number>();
+  readonly #negativeCacheTtlMs: number;
 
   /** @throws RuntimeError `INVALID_ARGUMENT` without a store or with a bad option */
   constructor(store: UserKeyStore, options: UserStoreOptions = {}) {
@@ -120,6 +142,11 @@ export class UserStore {
     if (!Number.isInteger(cacheMaxEntries) || cacheMaxEntries < 1) {
       throw new RuntimeError('INVALID_ARGUMENT', 'cacheMaxEntries must be a positive integer');
     }
+    const negativeCacheTtlMs = options.negativeCacheTtlMs ?? DEFAULT_NEGATIVE_CACHE_TTL_MS;
+    if (!Number.isFinite(negativeCacheTtlMs) || negativeCacheTtlMs < 0) {
+      throw new RuntimeError('INVALID_ARGUMENT', 'negativeCacheTtlMs must be a finite number >= 0');
+    }
+    this.#negativeCacheTtlMs = negativeCacheTtlMs;
     this.#store = store;
     this.#cacheTtlMs = cacheTtlMs;
     this.#cacheMaxEntries = cacheMaxEntries;
@@ -132,16 +159,21 @@ export class UserStore {
    */
   async createUser(name: string, options: CreateUserOptions = {}): Promise<{ user: User; apiKey: string }> {
     assertNonBlank('name', name);
-    if (options.apiKey !== undefined && !isWellFormedKey(options.apiKey)) {
+    if (
+      options.apiKey !== undefined &&
+      (!isWellFormedKey(options.apiKey) || !isStrongSuppliedKey(options.apiKey))
+    ) {
       throw new RuntimeError(
         'INVALID_ARGUMENT',
-        `apiKey must be ${MIN_KEY_LENGTH} to ${MAX_KEY_LENGTH} characters without whitespace`,
+        `apiKey must carry at least 128 bits: ${MIN_SUPPLIED_KEY_LENGTH} to ${MAX_KEY_LENGTH} varied characters without whitespace (e.g. openssl rand -hex 24)`,
         { details: { field: 'apiKey' } },
       );
     }
     const apiKey = options.apiKey ?? generateKey();
     try {
-      return { user: await this.#store.createUser(name, storedKey(apiKey)), apiKey };
+      const user = await this.#store.createUser(name, storedKey(apiKey));
+      this.#misses.clear();
+      return { user, apiKey };
     } catch (error) {
       if (isStorageError(error, 'CONFLICT')) {
         // Only reachable with a seeded key: a generated one never collides.
@@ -165,6 +197,11 @@ export class UserStore {
     if (cached) {
       if (cached.expiresAt > Date.now()) return { userId: cached.userId };
       this.#cache.delete(hash);
+    }
+    const missedUntil = this.#misses.get(hash);
+    if (missedUntil !== undefined) {
+      if (missedUntil > Date.now()) return null;
+      this.#misses.delete(hash);
     }
     // Concurrent first requests with one key share a single query.
     let lookup = this.#lookups.get(hash);
@@ -216,19 +253,12 @@ export class UserStore {
     return revoked;
   }
 
-  /**
-   * Drops this process's cached key checks of `userId` (another process revoked or rotated its
-   * key): its next request is checked against the database.
-   */
-  forgetUser(userId: string): void {
-    this.#forget(userId);
-  }
-
-  /** Drops every cached key check (after events between processes may have been missed). */
+  /** Drops every cached key check, positive and negative (events between processes may have been missed). */
   forgetAll(): void {
     this.#generation += 1;
     this.#lookups.clear();
     this.#cache.clear();
+    this.#misses.clear();
   }
 
   /** Lists every user, oldest first, with key prefixes but never keys or hashes. */
@@ -239,13 +269,26 @@ export class UserStore {
   async #lookup(hash: string): Promise<string | null> {
     const generation = this.#generation;
     const row = await this.#store.findByKeyHash(hash);
-    if (!row) return null;
+    if (!row) {
+      if (generation === this.#generation) this.#rememberMiss(hash);
+      return null;
+    }
     // The index lookup already matched; the constant-time comparison is defence in depth.
     const expected = Buffer.from(hash, 'hex');
     const actual = Buffer.from(row.keyHash, 'hex');
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return null;
     if (generation === this.#generation) this.#remember(hash, row.userId);
     return row.userId;
+  }
+
+  #rememberMiss(hash: string): void {
+    if (this.#negativeCacheTtlMs === 0) return;
+    this.#misses.set(hash, Date.now() + this.#negativeCacheTtlMs);
+    while (this.#misses.size > this.#cacheMaxEntries) {
+      const oldest = this.#misses.keys().next().value;
+      if (oldest === undefined) break;
+      this.#misses.delete(oldest);
+    }
   }
 
   #remember(hash: string, userId: string): void {
@@ -259,8 +302,30 @@ export class UserStore {
     }
   }
 
+  /**
+   * Calls `listener` with the user id whenever a user's key is revoked or replaced here (or, through
+   * {@link forgetUser}, elsewhere), so open connections authenticated with the old key can be closed.
+   */
+  onKeysChanged(listener: (userId: string) => void): () => void {
+    this.#keyListeners.add(listener);
+    return () => this.#keyListeners.delete(listener);
+  }
+
+  /** Drops what this process remembers of a user's key (its key changed in another process). */
+  forgetUser(userId: string): void {
+    this.#forget(userId);
+  }
+
   #forget(userId: string): void {
+    for (const listener of [...this.#keyListeners]) {
+      try {
+        listener(userId);
+      } catch {
+        // A failing listener must not keep a revocation from taking effect here.
+      }
+    }
     this.#generation += 1;
+    this.#misses.clear();
     // Lookups already under way may predate the change; later callers must not join them.
     this.#lookups.clear();
     for (const [hash, entry] of this.#cache) {

@@ -122,7 +122,7 @@ export async function startHarness(
   const fake = await startFakeOpenAI(options.fake);
   const model = createOpenAICompatibleAdapter({
     baseURL: fake.baseURL,
-    apiKey: 'test-key',
+    apiKey: 'test-key-0123456789abcdefghijklmnop',
     model: 'gpt-4o-mini',
     maxRetries: 0,
   });

@@ -17,8 +17,6 @@ export const DIRECT_DATABASE_URL_ENV = 'STELLO_DIRECT_DATABASE_URL';
 export const SPACE_UPDATED_EVENT = 'space.updated';
 /** Event a process publishes after a space delete committed (`spaceId`). */
 export const SPACE_DELETED_EVENT = 'space.deleted';
-/** Close reason of the sockets of a revoked key (code 1008). */
-export const KEY_REVOKED_CLOSE_REASON = 'api key revoked';
 
 /**
  * The URL the control channel connects to: `controlDatabaseUrl`, else `STELLO_DIRECT_DATABASE_URL`,
@@ -63,9 +61,8 @@ export function spaceEventPublisher(channel: ControlChannel, logger: Logger): Sp
 /** What {@link syncThroughControlChannel} keeps coherent. */
 export interface ControlSyncTargets {
   spaceManager: SpaceManager;
+  /** Its `forgetUser` also closes the user's sockets (the gateway watches `onKeysChanged`). */
   userStore: UserStore;
-  /** Closes the open sockets of a user (its key was revoked); absent while not listening. */
-  closeUserConnections: (userId: string, reason: string) => void;
   logger: Logger;
 }
 
@@ -89,7 +86,6 @@ export function syncThroughControlChannel(channel: ControlChannel, targets: Cont
       const userId = event.data?.userId;
       if (typeof userId !== 'string') return;
       userStore.forgetUser(userId);
-      targets.closeUserConnections(userId, KEY_REVOKED_CLOSE_REASON);
       return;
     }
     if (event.kind !== SPACE_UPDATED_EVENT && event.kind !== SPACE_DELETED_EVENT) return;

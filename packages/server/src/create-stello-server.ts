@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { StelloAgent } from '@stello-ai/core';
 import { migrate } from '@stello-ai/db';
@@ -12,7 +12,15 @@ import {
   UserStore,
 } from '@stello-ai/runtime';
 import { type ControlChannel, PgStores, type PgStoresOptions } from '@stello-ai/storage';
-import { type AuthEnv, attachWebSocketGateway, createApp, type WebSocketGateway } from '@stello-ai/transport';
+import {
+  type AuthEnv,
+  attachWebSocketGateway,
+  createApp,
+  DEFAULT_BODY_BYTES,
+  drainRequest,
+  type TransportLimits,
+  type WebSocketGateway,
+} from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
 import {
@@ -35,12 +43,24 @@ const DRAIN_POLL_INTERVAL_MS = 25;
 // After the drain, connections still open (a slow client reading its reply) get this long.
 const HTTP_CLOSE_GRACE_MS = 1_000;
 
-/** Size limits applied to requests and WebSocket frames. */
-export interface StelloServerLimits {
-  /** Largest accepted REST body, in bytes (default 1 MiB); larger bodies get 413. */
-  bodyBytes?: number;
-  /** Largest accepted WebSocket frame, in bytes (default 1 MiB). */
-  wsFrameBytes?: number;
+/** Default time a client has to send a request's headers: 10 s. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Default time a client has to send a whole request: 60 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Default cap on open HTTP connections (WebSockets included): 10,000. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/**
+ * Limits of the server: the transport's (bodies, frames, sockets per user, list budgets) and the
+ * HTTP server's own, against clients that hold connections open without finishing a request.
+ */
+export interface StelloServerLimits extends TransportLimits {
+  /** Time a client has to send the request headers, in ms (default 10 s); then the socket is closed. */
+  headersTimeoutMs?: number;
+  /** Time a client has to send the whole request, in ms (default 60 s); then 408 and close. */
+  requestTimeoutMs?: number;
+  /** Open HTTP connections at most (default 10,000); more are refused at once. */
+  maxConnections?: number;
 }
 
 /** Bounds of the graceful shutdown run by `close()`. */
@@ -70,6 +90,8 @@ export interface StelloServerOptions {
   limits?: StelloServerLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
+  /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
+  corsOrigins?: readonly string[];
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
@@ -159,7 +181,17 @@ async function waitForTurns(agents: StelloAgent[], timeoutMs: number): Promise<n
 
 function listenOn(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new StelloServerError(
+            'PORT_IN_USE',
+            `port ${port} on ${host} is already in use: stop the other server, or choose another port (PORT or --port)`,
+            { cause: error },
+          ),
+        );
+      } else reject(error);
+    };
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -238,6 +270,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     userStore,
     logger,
     ...(options.limits !== undefined && { limits: options.limits }),
+    ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
     ...(spaceEvents && { spaceEvents }),
   };
@@ -288,7 +321,17 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
         `port must be an integer from 0 to 65535, got ${String(port)}`,
       );
     }
+    const limits = options.limits ?? {};
+    const bodyBytes = limits.bodyBytes ?? DEFAULT_BODY_BYTES;
+    const headersTimeout = limits.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     const httpServer = createAdaptorServer({
+      // Node checks the header and request timeouts on this interval: check often enough that
+      // a socket holding partial headers is closed close to its deadline.
+      serverOptions: {
+        headersTimeout,
+        requestTimeout: limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(headersTimeout / 4))),
+      },
       fetch: (request, env) => {
         if (closing) {
           return Response.json(
@@ -296,9 +339,22 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
             { status: 503, headers: { connection: 'close' } },
           );
         }
+        // A declared length over the limit is refused before anything reads the body; the body is
+        // discarded first (bounded), so the client, still uploading, reads the 413.
+        const declared = Number(request.headers.get('content-length') ?? '0');
+        if (declared > bodyBytes && !request.headers.has('transfer-encoding')) {
+          const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
+          return drainRequest(incoming).then(() =>
+            Response.json(
+              { error: 'request body is too large', code: 'PAYLOAD_TOO_LARGE' },
+              { status: 413, headers: { connection: 'close' } },
+            ),
+          );
+        }
         return app.fetch(request, env);
       },
     }) as Server;
+    httpServer.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const gateway = attachWebSocketGateway(httpServer, {
       ...deps,
       ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
@@ -312,7 +368,6 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
           spaceManager,
           userStore,
           logger,
-          closeUserConnections: (userId, reason) => gateway.closeUserConnections(userId, reason),
         });
       }
       boundPort = await listenOn(httpServer, port, host);

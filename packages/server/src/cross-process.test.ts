@@ -5,7 +5,6 @@ import { type ControlEvent, PgStores } from '@stello-ai/storage';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
-import { KEY_REVOKED_CLOSE_REASON } from './control';
 
 // Two server stacks on one database, each with its own pool and control channel, as two
 // processes would be. Both keep production caches (30 s keys, 5 s spaces, agents held), so only
@@ -160,8 +159,8 @@ describe('two server processes on one database', () => {
       closedWithin(onA, WITHIN_MS),
       closedWithin(onB, WITHIN_MS),
     ]);
-    expect(closedA).toEqual({ code: 1008, reason: KEY_REVOKED_CLOSE_REASON });
-    expect(closedB).toEqual({ code: 1008, reason: KEY_REVOKED_CLOSE_REASON });
+    expect(closedA).toEqual({ code: 1008, reason: 'API key revoked' });
+    expect(closedB).toEqual({ code: 1008, reason: 'API key revoked' });
     expect((await a.api('GET', `/spaces/${spaceId}`, undefined, key)).status).toBe(401);
     expect((await b.api('GET', `/spaces/${spaceId}`, undefined, key)).status).toBe(401);
 

@@ -8,6 +8,8 @@ import {
   selectHistoryByBudget,
   type TurnPromptInput,
 } from './context';
+import { estimateTextTokens } from './tokens/estimate-text-tokens';
+import type { TokenCounter } from './tokens/token-counter';
 import type { Message } from './types';
 
 const user = (content: string): Message => ({ role: 'user', content });
@@ -36,19 +38,30 @@ function input(overrides: Partial<TurnPromptInput> = {}): TurnPromptInput {
 }
 
 describe('estimateTokens', () => {
-  it('counts ceil(chars / 4) + 4 per message', () => {
+  it('counts the content with the script-aware estimate plus 4 per message', () => {
     expect(estimateMessageTokens(user(''))).toBe(4);
-    expect(estimateMessageTokens(user('abcd'))).toBe(5);
-    expect(estimateMessageTokens(user('abcde'))).toBe(6);
-    expect(estimateTokens([user('abcd'), user('abcde')])).toBe(11);
+    expect(estimateMessageTokens(user('hello world'))).toBe(estimateTextTokens('hello world') + 4);
+    expect(estimateMessageTokens(user('你好世界'))).toBe(estimateTextTokens('你好世界') + 4);
+    expect(estimateTokens([user('abcd'), user('你好')])).toBe(
+      estimateTextTokens('abcd') + estimateTextTokens('你好') + 8,
+    );
   });
 
   it('counts tool calls and tool call ids when present', () => {
     const withCall = callMsg('c1');
     expect(estimateMessageTokens(withCall)).toBe(
-      Math.ceil(JSON.stringify(withCall.toolCalls).length / 4) + 4,
+      estimateTextTokens(withCall.content) + estimateTextTokens(JSON.stringify(withCall.toolCalls)) + 4,
     );
-    expect(estimateMessageTokens(result('c1', ''))).toBe(Math.ceil(2 / 4) + 4);
+    expect(estimateMessageTokens(result('c1', ''))).toBe(estimateTextTokens('c1') + 4);
+  });
+
+  it('counts with the counter it is given', () => {
+    const counter: TokenCounter = {
+      name: 'estimate',
+      count: (text) => text.length * 10,
+      load: async () => {},
+    };
+    expect(estimateMessageTokens(user('abc'), counter)).toBe(34);
   });
 });
 
@@ -198,6 +211,31 @@ describe('assembleTurnPrompt', () => {
     const prompt = assembleTurnPrompt(base);
     const nonHistory = estimateTokens(prompt.messages);
     expect(prompt.historyBudget).toBe(500 - nonHistory);
+  });
+
+  it('leaves the window room for the output tokens the call asks for', () => {
+    const base = input({ maxContextTokens: 1000, budgetRatio: 0.8 });
+    const nonHistory = estimateTokens(assembleTurnPrompt(base).messages);
+    expect(assembleTurnPrompt({ ...base, maxOutputTokens: 100 }).historyBudget).toBe(800 - nonHistory);
+    expect(assembleTurnPrompt({ ...base, maxOutputTokens: 300 }).historyBudget).toBe(700 - nonHistory);
+    // A cap above the window reserves half of it, not all.
+    expect(assembleTurnPrompt({ ...base, maxOutputTokens: 4096 }).historyBudget).toBe(500 - nonHistory);
+  });
+
+  it('keeps the newest history within historyTokenCap, as a retry after an overflow asks', () => {
+    const history = Array.from({ length: 10 }, (_, i) => user(`message ${i} ${'z'.repeat(40)}`));
+    const full = assembleTurnPrompt(input({ records: history, maxContextTokens: 100_000 }));
+    expect(full.historyCount).toBe(10);
+    const capped = assembleTurnPrompt(
+      input({
+        records: history,
+        maxContextTokens: 100_000,
+        historyTokenCap: Math.floor(full.historyTokens / 2),
+      }),
+    );
+    expect(capped.trimmed).toBe(true);
+    expect(capped.historyCount).toBe(5);
+    expect(capped.messages.slice(2, -1)).toEqual(history.slice(5));
   });
 
   it('never gives the history a negative budget', () => {

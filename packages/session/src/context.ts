@@ -1,3 +1,4 @@
+import { estimateTokenCounter, type TokenCounter } from './tokens/token-counter';
 import type { Message, SessionRole } from './types';
 
 /** Share of the model's context window a prompt may fill when no ratio is configured. */
@@ -11,7 +12,6 @@ export const DEFAULT_MAX_HISTORY_RECORDS = 200;
 
 /** Fixed per-message overhead of the token estimate (role, separators). */
 const MESSAGE_OVERHEAD_TOKENS = 4;
-const CHARS_PER_TOKEN = 4;
 
 const INSIGHT_PREFIX =
   'Insight from the main session, which oversees every branch of this conversation (use it if relevant):';
@@ -20,20 +20,27 @@ const SYNTHESIS_PREFIX =
 const MEMORY_PREFIX = 'Summary of the earlier part of this session (older messages are not shown):';
 
 /**
- * Estimates the tokens of one message: `ceil(chars / 4) + 4`, where chars counts the content and
- * the serialized tool calls. Cheap and provider-independent; it only has to be roughly right.
+ * Counts the tokens of one message with `counter` (the script-aware estimate by default): its
+ * content, serialized tool calls and tool-call id, plus 4 for the role and separators.
  */
-export function estimateMessageTokens(message: Message): number {
-  let chars = message.content.length;
-  if (message.toolCalls && message.toolCalls.length > 0) chars += JSON.stringify(message.toolCalls).length;
-  if (message.toolCallId) chars += message.toolCallId.length;
-  return Math.ceil(chars / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS;
+export function estimateMessageTokens(
+  message: Message,
+  counter: TokenCounter = estimateTokenCounter,
+): number {
+  let tokens = counter.count(message.content) + MESSAGE_OVERHEAD_TOKENS;
+  if (message.toolCalls && message.toolCalls.length > 0)
+    tokens += counter.count(JSON.stringify(message.toolCalls));
+  if (message.toolCallId) tokens += counter.count(message.toolCallId);
+  return tokens;
 }
 
-/** Estimates the tokens of a list of messages: the sum of `estimateMessageTokens`. */
-export function estimateTokens(messages: readonly Message[]): number {
+/** Counts the tokens of a list of messages: the sum of `estimateMessageTokens`. */
+export function estimateTokens(
+  messages: readonly Message[],
+  counter: TokenCounter = estimateTokenCounter,
+): number {
   let total = 0;
-  for (const message of messages) total += estimateMessageTokens(message);
+  for (const message of messages) total += estimateMessageTokens(message, counter);
   return total;
 }
 
@@ -89,17 +96,37 @@ export function removeIncompleteToolCallGroups(records: readonly Message[]): Mes
  * Returns the newest suffix of `records` whose estimate fits in `budgetTokens`, starting at a unit
  * boundary (a tool-call group is kept whole or left out). Expects records without orphans.
  */
-export function selectHistoryByBudget(records: readonly Message[], budgetTokens: number): Message[] {
+export function selectHistoryByBudget(
+  records: readonly Message[],
+  budgetTokens: number,
+  counter: TokenCounter = estimateTokenCounter,
+): Message[] {
   const units = groupToolCalls(records);
   let used = 0;
   let start = units.length;
   while (start > 0) {
-    const cost = estimateTokens(units[start - 1]!.messages);
+    const cost = estimateTokens(units[start - 1]!.messages, counter);
     if (used + cost > budgetTokens) break;
     used += cost;
     start -= 1;
   }
   return units.slice(start).flatMap((unit) => unit.messages);
+}
+
+// The script-aware estimate undercounts a real tokenizer by at most this share (see its tests).
+const ESTIMATE_MAX_UNDERCOUNT = 0.1;
+
+/**
+ * A bound of `history`'s tokens for a real tokenizer's `counter` when the script-aware estimate
+ * proves the whole history fits `budget`, else `null`. A real tokenizer costs about a millisecond per paragraph of Chinese, so counting a window of new
+ * records (a session this process has not seen yet) exactly would cost a turn hundreds of
+ * milliseconds; the cheap estimate settles the common case.
+ */
+function quickFit(history: readonly Message[], budget: number, counter: TokenCounter): number | null {
+  // An estimating counter is as cheap as the estimate: it counts for itself.
+  if (counter.name === 'estimate') return null;
+  const bound = Math.ceil(estimateTokens(history) / (1 - ESTIMATE_MAX_UNDERCOUNT));
+  return bound <= budget ? bound : null;
 }
 
 /** The line that tells a child session's model where it is. */
@@ -127,6 +154,12 @@ export interface TurnPromptInput {
   maxContextTokens: number;
   /** Share of `maxContextTokens` the prompt may fill (default 0.8). */
   budgetRatio?: number;
+  /** Counts tokens for the model at hand (default: the script-aware estimate). */
+  counter?: TokenCounter;
+  /** Output tokens the call asks for: the prompt never takes the room they need in the window. */
+  maxOutputTokens?: number;
+  /** Upper bound of the history's tokens, below the budget (a retry after an overflow sets it). */
+  historyTokenCap?: number;
 }
 
 /** An assembled prompt and what it contains. */
@@ -142,6 +175,8 @@ export interface TurnPrompt {
   trimmed: boolean;
   /** Tokens the history could use after everything else was counted. */
   historyBudget: number;
+  /** Tokens of the history the prompt carries. */
+  historyTokens: number;
 }
 
 function hasText(value: string | null | undefined): value is string {
@@ -158,8 +193,9 @@ function system(content: string): Message {
  * history that fits the budget, never splitting a tool-call group → the user message → the
  * turn's pending records. Pure: it reads nothing and writes nothing.
  *
- * The budget is `floor(budgetRatio × maxContextTokens)` minus the estimate of everything that is
- * not history; the history gets what remains (never less than zero).
+ * The budget is `floor(budgetRatio × maxContextTokens)`, at most the window minus `maxOutputTokens`
+ * (reserving at most half the window), minus the count of everything that is not history; the
+ * history gets what remains (never less than zero).
  */
 export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
   const ratio = input.budgetRatio ?? DEFAULT_BUDGET_RATIO;
@@ -175,25 +211,40 @@ export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
     insightShown = input.insight;
   }
 
+  const counter = input.counter ?? estimateTokenCounter;
   const tail: Message[] = [input.user, ...input.pending];
-  const total = Math.floor(ratio * input.maxContextTokens);
-  const historyBudget = Math.max(0, total - estimateTokens(prefix) - estimateTokens(tail));
+  let total = Math.floor(ratio * input.maxContextTokens);
+  if (input.maxOutputTokens !== undefined) {
+    // An output cap configured above the window must not starve the prompt: reserve at most half.
+    const reserved = Math.min(input.maxOutputTokens, Math.floor(input.maxContextTokens / 2));
+    total = Math.min(total, input.maxContextTokens - reserved);
+  }
+  let historyBudget = Math.max(0, total - estimateTokens(prefix, counter) - estimateTokens(tail, counter));
+  if (input.historyTokenCap !== undefined)
+    historyBudget = Math.min(historyBudget, Math.max(0, input.historyTokenCap));
   const history = removeIncompleteToolCallGroups(input.records);
 
   let memoryShown = false;
-  let selected = history;
+  let selected: Message[] = history;
   let trimmed = false;
-  if (input.hasOlderRecords || estimateTokens(history) > historyBudget) {
+  // Exact counts stop at the budget: the newest records that fit are counted, the rest are not.
+  const quick = input.hasOlderRecords ? null : quickFit(history, historyBudget, counter);
+  const fits =
+    quick !== null ||
+    (!input.hasOlderRecords &&
+      selectHistoryByBudget(history, historyBudget, counter).length === history.length);
+  if (!fits) {
     trimmed = true;
     let budget = historyBudget;
     if (!isMain && hasText(input.memory)) {
       const memoryMessage = system(`${MEMORY_PREFIX}\n${input.memory}`);
       prefix.push(memoryMessage);
       memoryShown = true;
-      budget = Math.max(0, budget - estimateMessageTokens(memoryMessage));
+      budget = Math.max(0, budget - estimateMessageTokens(memoryMessage, counter));
     }
-    selected = selectHistoryByBudget(history, budget);
+    selected = selectHistoryByBudget(history, budget, counter);
   }
+  const historyTokens = quick ?? estimateTokens(selected, counter);
 
   return {
     messages: [...prefix, ...selected, ...tail],
@@ -202,5 +253,6 @@ export function assembleTurnPrompt(input: TurnPromptInput): TurnPrompt {
     historyCount: selected.length,
     trimmed,
     historyBudget,
+    historyTokens,
   };
 }

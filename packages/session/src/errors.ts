@@ -1,3 +1,7 @@
+import { CodedError } from '@stello-ai/errors';
+
+export { isCodedError } from '@stello-ai/errors';
+
 /** Stable codes of `SessionError`. */
 export type SessionErrorCode =
   | 'SESSION_NOT_FOUND'
@@ -6,24 +10,20 @@ export type SessionErrorCode =
   | 'SESSION_BUSY'
   | 'NO_LLM'
   | 'LLM_ERROR'
+  | 'CONTEXT_TOO_LONG'
   | 'ABORTED'
   | 'INVALID_ARGUMENT'
   | 'NOT_MAIN_SESSION';
 
 /** Error of the session layer; identify it by `code` (see `isSessionError`), not by class. */
-export class SessionError extends Error {
-  readonly code: SessionErrorCode;
-  readonly details?: Record<string, unknown>;
-
+export class SessionError extends CodedError<SessionErrorCode> {
   constructor(
     code: SessionErrorCode,
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'SessionError';
-    this.code = code;
-    if (options?.details) this.details = options.details;
   }
 }
 
@@ -33,13 +33,6 @@ export class SessionArchivedError extends SessionError {
     super('SESSION_ARCHIVED', `session "${sessionId}" is archived`, { details: { sessionId } });
     this.name = 'SessionArchivedError';
   }
-}
-
-/** True when `error` carries a string `code` (and equals `code` when given), whatever its class copy. */
-export function isCodedError(error: unknown, code?: string): error is Error & { code: string } {
-  if (!(error instanceof Error)) return false;
-  const actual = (error as { code?: unknown }).code;
-  return typeof actual === 'string' && (code === undefined || actual === code);
 }
 
 /** The `ABORTED` error of a turn whose signal fired before or while it ran. */

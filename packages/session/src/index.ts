@@ -42,15 +42,15 @@ export {
   sessionNotFoundError,
   turnAbortedError,
 } from './errors';
-export { InMemoryStorageAdapter } from './in-memory-storage';
+export { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
 export type {
   AddRefOutcome,
   InMemoryStoreOptions,
   RecordPage,
   RootInit,
   StoredSessionPatch,
-} from './in-memory-store';
-export { InMemoryStore } from './in-memory-store';
+} from './in-memory/in-memory-store';
+export { InMemoryStore } from './in-memory/in-memory-store';
 export type {
   LLMAdapter,
   LLMCallFn,
@@ -92,6 +92,10 @@ export type {
   TurnContextData,
   TurnLeaseClaim,
 } from './storage';
+export { estimateTextTokens } from './tokens/estimate-text-tokens';
+export { openAIEncodingFor, tiktokenCounter } from './tokens/tiktoken-counter';
+export type { TokenCounter, TokenizerName } from './tokens/token-counter';
+export { estimateTokenCounter } from './tokens/token-counter';
 export type {
   ChildL2Summary,
   ConsolidateFn,

@@ -1,3 +1,4 @@
+import type { TokenCounter } from './tokens/token-counter';
 import type { Message, TokenUsage, ToolCall } from './types';
 
 /** A tool as the model sees it: a name, a description and a JSON Schema for its input. */
@@ -41,7 +42,8 @@ export interface LLMChunk {
 
 /**
  * A chat model. `stream` is optional: without it callers fall back to `complete` and emit the
- * whole text once. `maxContextTokens` is the context window the session budgets against.
+ * whole text once. `maxContextTokens` is the context window the session budgets against. A call
+ * whose prompt exceeds the provider's window rejects with a `SessionError` coded `CONTEXT_TOO_LONG`.
  */
 export interface LLMAdapter {
   complete(messages: Message[], options?: LLMCompleteOptions): Promise<LLMResult>;
@@ -49,6 +51,10 @@ export interface LLMAdapter {
   readonly maxContextTokens: number;
   /** The model name, for logs and record metadata. */
   readonly model?: string;
+  /** Output tokens a call asks for unless it sets its own; the prompt budget leaves room for them. */
+  readonly maxOutputTokens?: number;
+  /** Counts tokens the way this model does; the script-aware estimate when absent. */
+  readonly tokenCounter?: TokenCounter;
 }
 
 /** Minimal text-in/text-out call used by the default consolidate and integrate functions. */

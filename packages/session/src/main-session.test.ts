@@ -1,7 +1,7 @@
+import { createScriptedLLM } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import { createScriptedLLM } from './__fixtures__/scripted-llm';
 import { isCodedError } from './errors';
-import { InMemoryStorageAdapter } from './in-memory-storage';
+import { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
 import { createMainSession, loadMainSession, validateIntegrateResult } from './main-session';
 import { createSession } from './session';
 import type { IntegrateResult } from './types';

@@ -1,4 +1,4 @@
-import { assembleTurnPrompt } from './context';
+import { assembleTurnPrompt, type TurnPrompt, type TurnPromptInput } from './context';
 import { isCodedError, SessionError, turnAbortedError } from './errors';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
 import { parseToolArguments } from './parse-tool-arguments';
@@ -159,8 +159,49 @@ export class SessionTurnDraft implements TurnDraft {
     const signal = this.#signal(options.signal);
     if (signal?.aborted) throw abortError(signal);
 
+    const tools = options.tools ?? this.#init.tools;
+    const callOptions: LLMCompleteOptions = {};
+    if (options.maxTokens !== undefined) callOptions.maxTokens = options.maxTokens;
+    if (options.temperature !== undefined) callOptions.temperature = options.temperature;
+    if (tools && tools.length > 0) callOptions.tools = tools;
+    if (signal) callOptions.signal = signal;
+
+    this.#busy = true;
+    let result: LLMResult;
+    let prompt: TurnPrompt;
+    try {
+      // The counter's rank file is loaded on the first turn that needs it, then shared; should it
+      // fail to load, the counter keeps estimating and the turn goes on.
+      await llm.tokenCounter?.load().catch(() => undefined);
+      prompt = this.#prompt(llm, callOptions.maxTokens);
+      try {
+        result = await callModel(llm, prompt.messages, callOptions, options.onDelta);
+      } catch (error) {
+        // Our count was off for this model: keep half the history and try once more. With no
+        // history left to drop, the new input alone is over the window and the error stands.
+        if (!isCodedError(error, 'CONTEXT_TOO_LONG') || prompt.historyCount === 0 || signal?.aborted)
+          throw error;
+        prompt = this.#prompt(llm, callOptions.maxTokens, Math.floor(prompt.historyTokens / 2));
+        result = await callModel(llm, prompt.messages, callOptions, options.onDelta);
+      }
+    } catch (error) {
+      throw toCallError(error, signal);
+    } finally {
+      this.#busy = false;
+    }
+    if (signal?.aborted) throw abortError(signal);
+    if (prompt.insightShown !== null) this.#insightShown = prompt.insightShown;
+    this.#pending.push(assistantRecord(result, llm.model));
+    return result;
+  }
+
+  /**
+   * Assembles the prompt of the next call, leaving room for `maxTokens` (else the adapter's output
+   * cap); `historyTokenCap` bounds the history on a retry.
+   */
+  #prompt(llm: LLMAdapter, maxTokens: number | undefined, historyTokenCap?: number): TurnPrompt {
     const [user, ...rest] = this.#pending;
-    const prompt = assembleTurnPrompt({
+    const input: TurnPromptInput = {
       role: this.context.meta.role,
       label: this.context.meta.label,
       systemPrompt: this.context.systemPrompt,
@@ -172,27 +213,12 @@ export class SessionTurnDraft implements TurnDraft {
       pending: rest,
       maxContextTokens: llm.maxContextTokens,
       budgetRatio: this.#init.budgetRatio,
-    });
-    const tools = options.tools ?? this.#init.tools;
-    const callOptions: LLMCompleteOptions = {};
-    if (options.maxTokens !== undefined) callOptions.maxTokens = options.maxTokens;
-    if (options.temperature !== undefined) callOptions.temperature = options.temperature;
-    if (tools && tools.length > 0) callOptions.tools = tools;
-    if (signal) callOptions.signal = signal;
-
-    this.#busy = true;
-    let result: LLMResult;
-    try {
-      result = await callModel(llm, prompt.messages, callOptions, options.onDelta);
-    } catch (error) {
-      throw toCallError(error, signal);
-    } finally {
-      this.#busy = false;
-    }
-    if (signal?.aborted) throw abortError(signal);
-    if (prompt.insightShown !== null) this.#insightShown = prompt.insightShown;
-    this.#pending.push(assistantRecord(result, llm.model));
-    return result;
+    };
+    if (llm.tokenCounter) input.counter = llm.tokenCounter;
+    const maxOutputTokens = maxTokens ?? llm.maxOutputTokens;
+    if (maxOutputTokens !== undefined) input.maxOutputTokens = maxOutputTokens;
+    if (historyTokenCap !== undefined) input.historyTokenCap = historyTokenCap;
+    return assembleTurnPrompt(input);
   }
 
   addToolResults(results: ToolResultInput[]): void {

@@ -35,6 +35,13 @@ describe('toPublicError', () => {
     });
   });
 
+  it('answers an input over the model window with 413 CONTEXT_TOO_LONG', () => {
+    const result = toPublicError(
+      new SessionError('CONTEXT_TOO_LONG', 'anthropic rejected the prompt as too long'),
+    );
+    expect(result).toMatchObject({ status: 413, code: 'CONTEXT_TOO_LONG' });
+  });
+
   it('hides the message of provider failures behind a generic one', () => {
     const result = toPublicError(new SessionError('LLM_ERROR', '401 invalid key sk-secret'));
     expect(result).toEqual({ status: 502, code: 'LLM_ERROR', message: 'the language model provider failed' });

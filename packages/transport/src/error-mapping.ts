@@ -1,19 +1,11 @@
 import type { CoreErrorCode } from '@stello-ai/core';
+import type { StorageErrorCode } from '@stello-ai/errors';
 import type { RuntimeErrorCode } from '@stello-ai/runtime';
 import type { SessionErrorCode } from '@stello-ai/session';
 import type { TransportErrorCode } from './errors';
 
-/**
- * Codes of the storage layer's infrastructure errors (SQLSTATE translations). Declared here by
- * value because transport must not depend on the storage package; they reach us through the runtime.
- */
-export type InfrastructureErrorCode =
-  | 'CONFLICT'
-  | 'INVALID_REFERENCE'
-  | 'TRANSACTION_CONFLICT'
-  | 'TIMEOUT'
-  | 'UNAVAILABLE'
-  | 'INVALID_ARGUMENT';
+/** Codes of the storage layer's infrastructure errors; they reach the transport through the runtime. */
+export type InfrastructureErrorCode = StorageErrorCode;
 
 /** Every error code the transport can answer with. */
 export type ErrorCode =
@@ -31,6 +23,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   // Bad input.
   INVALID_ID: 400,
   INVALID_JSON: 400,
+  INVALID_TEXT: 400,
   VALIDATION_ERROR: 400,
   INVALID_ARGUMENT: 400,
   INVALID_HANDSHAKE: 400,
@@ -56,6 +49,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,
   PAYLOAD_TOO_LARGE: 413,
+  // A per-user bound; the client may try again once it closed something.
+  TOO_MANY_CONNECTIONS: 429,
+  // The new input alone is over the model's context window: sending it again cannot succeed.
+  CONTEXT_TOO_LONG: 413,
   // Real faults: the body carries a generic message, the details go to the log.
   INTERNAL: 500,
   CONNECTION_NOT_BOUND: 500,

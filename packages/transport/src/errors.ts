@@ -1,3 +1,5 @@
+import { CodedError } from '@stello-ai/errors';
+
 /**
  * Stable codes of `TransportError`: what the transport itself rejects before any runtime call.
  * Their HTTP statuses are in `error-mapping.ts`.
@@ -7,6 +9,8 @@ export type TransportErrorCode =
   | 'INVALID_ID'
   /** The request body is not valid JSON. */
   | 'INVALID_JSON'
+  /** Text that cannot be stored as sent: invalid UTF-8 bytes, or a lone UTF-16 surrogate. */
+  | 'INVALID_TEXT'
   /** A body field or a query parameter is missing, mistyped or out of range (`details` lists the issues). */
   | 'VALIDATION_ERROR'
   /** No `X-API-Key` header (or WebSocket key subprotocol). */
@@ -29,22 +33,17 @@ export type TransportErrorCode =
   | 'INVALID_HANDSHAKE'
   /** The readiness probe failed. */
   | 'NOT_READY'
+  /** The user has as many open WebSockets as `limits.wsConnectionsPerUser` allows. */
+  | 'TOO_MANY_CONNECTIONS'
   /** The transport is shutting down. */
   | 'UNAVAILABLE'
   /** An unexpected server fault; the details are only in the logs. */
   | 'INTERNAL';
 
 /** Error of the transport layer; identify it by `code` (`isCodedError`), not by class. */
-export class TransportError extends Error {
-  /** Stable machine-readable code; the message is for humans. */
-  readonly code: TransportErrorCode;
-  /** JSON-safe context shown to the client (validation issues). */
-  readonly details?: unknown;
-
+export class TransportError extends CodedError<TransportErrorCode, unknown> {
   constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'TransportError';
-    this.code = code;
-    if (options?.details !== undefined) this.details = options.details;
   }
 }

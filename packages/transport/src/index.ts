@@ -11,6 +11,7 @@ export { ERROR_STATUS, toPublicError } from './error-mapping';
 export type { TransportErrorCode } from './errors';
 // Errors
 export { TransportError } from './errors';
+export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER } from './routes/spaces';
 export type {

@@ -18,12 +18,34 @@ export type AuthEnv = {
   };
 };
 
+/** Default cap of unsent bytes queued for one WebSocket peer: 8 MiB. */
+export const DEFAULT_WS_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Default number of protocol errors one WebSocket connection may cause before it is closed. */
+export const DEFAULT_WS_MAX_PROTOCOL_ERRORS = 50;
+/** Default number of open WebSockets per user (one user holds one active key). */
+export const DEFAULT_WS_CONNECTIONS_PER_USER = 32;
+
 /** Size limits of the transport. */
 export interface TransportLimits {
   /** Largest accepted REST request body, in bytes (default 1 MiB); larger gets 413 `PAYLOAD_TOO_LARGE`. */
   bodyBytes?: number;
   /** Largest accepted WebSocket frame, in bytes (default 1 MiB); larger closes the socket with 1009. */
   wsFrameBytes?: number;
+  /**
+   * Unsent bytes a WebSocket peer may leave queued (default 8 MiB). A peer that stops reading
+   * while frames pile up past it is disconnected (1013), so it cannot grow the server's memory.
+   */
+  wsSendBufferBytes?: number;
+  /** Protocol errors (bad frames, over-limit messages) one connection may cause before it is closed with 1008 (default 50). */
+  wsMaxProtocolErrors?: number;
+  /** Open WebSockets per user (default 32); more are refused with 429 `TOO_MANY_CONNECTIONS`. */
+  wsConnectionsPerUser?: number;
+  /**
+   * Byte budget of one list response (`GET /spaces`, `GET …/messages`; default 4 MiB). A page stops
+   * once its JSON reaches it (messages: at the end of a chunk of 25 records; spaces: before the
+   * space that would pass it); `X-Next-Cursor` then points at the rest.
+   */
+  listBytes?: number;
 }
 
 /**
@@ -36,11 +58,20 @@ export type TransportSpaceStore = Pick<
 >;
 /** The agent lookup the transport calls (the runtime's `AgentPool` satisfies it). */
 export type TransportAgentSource = Pick<AgentPool, 'getAgent'>;
-/** API-key authentication (the runtime's `UserStore` satisfies it). */
-export type TransportAuthenticator = Pick<UserStore, 'authenticate'>;
+/**
+ * API-key authentication (the runtime's `UserStore` satisfies it). With `onKeysChanged`, a revoked
+ * or replaced key also closes that user's open WebSockets at once.
+ */
+export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
+  Partial<Pick<UserStore, 'onKeysChanged'>>;
 
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
+  /**
+   * Origins allowed to call the REST API from a browser (CORS); off by default. `['*']` allows
+   * any origin (the API key still guards every route).
+   */
+  corsOrigins?: readonly string[];
   /** Space CRUD (create, list, update, delete), and the cached read of the ownership check. */
   spaceManager: TransportSpaceStore;
   /** The per-space agents. */

@@ -2,6 +2,7 @@ import { isUuid, UUID_PATTERN } from '@stello-ai/runtime';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { TransportError } from './errors';
+import { assertWellFormedText, decodeUtf8 } from './well-formed-text';
 
 /** Longest accepted space or session label, in characters. */
 export const LABEL_MAX_CHARS = 200;
@@ -112,13 +113,14 @@ export async function readJsonBody<TSchema extends z.ZodType>(
   c: Context,
   schema: TSchema,
 ): Promise<z.output<TSchema>> {
-  const text = await c.req.text();
+  const text = decodeUtf8(await c.req.arrayBuffer());
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new TransportError('INVALID_JSON', 'request body must be valid JSON');
   }
+  assertWellFormedText(value);
   return validate(schema, value, 'request body');
 }
 

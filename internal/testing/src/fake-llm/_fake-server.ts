@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TokenCounter } from '@stello-ai/session';
 import type {
   FakeLLMServer,
   FakeLLMServerOptions,
@@ -36,9 +37,31 @@ export interface ProviderProtocol {
   /** A 4xx verdict for a request the real API would refuse, or null. */
   validate(request: FakeRequest): { status: number; type: string; message: string } | null;
   errorBody(status: number, type: string, message: string): unknown;
+  /** The texts of a request's prompt, one per message (system text, message content, tool calls). */
+  promptTexts(body: FakeRequest['body']): string[];
+  /** The tokenizer the provider counts `body`'s prompt with when the options give none. */
+  defaultCounter(body: FakeRequest['body']): TokenCounter;
+  /** The provider's own 400 body for a prompt of `tokens` over a window of `max`. */
+  overflowBody(tokens: number, max: number): unknown;
   isStream(body: FakeRequest['body']): boolean;
   json(reply: ResolvedReply, body: FakeRequest['body']): unknown;
   events(reply: ResolvedReply, body: FakeRequest['body'], textChunks: string[]): SseEvent[];
+}
+
+// Role markers and separators the real APIs add to every message.
+const MESSAGE_OVERHEAD_TOKENS = 4;
+
+/** Counts a prompt as the provider would: the tokens of every message's text plus its overhead. */
+async function countPromptTokens(
+  protocol: ProviderProtocol,
+  body: FakeRequest['body'],
+  tokenCounter: TokenCounter | undefined,
+): Promise<number> {
+  const counter = tokenCounter ?? protocol.defaultCounter(body);
+  await counter.load();
+  let tokens = 0;
+  for (const text of protocol.promptTexts(body)) tokens += counter.count(text) + MESSAGE_OVERHEAD_TOKENS;
+  return tokens;
 }
 
 /** Starts a fake provider on 127.0.0.1 (random port) that speaks `protocol`. */
@@ -89,6 +112,13 @@ export async function startFakeServer(
       const invalid = protocol.validate(request);
       if (invalid) {
         sendJson(res, invalid.status, protocol.errorBody(invalid.status, invalid.type, invalid.message));
+        return;
+      }
+    }
+    if (options.maxPromptTokens !== undefined) {
+      const tokens = await countPromptTokens(protocol, request.body, options.tokenCounter);
+      if (tokens > options.maxPromptTokens) {
+        sendJson(res, 400, protocol.overflowBody(tokens, options.maxPromptTokens));
         return;
       }
     }

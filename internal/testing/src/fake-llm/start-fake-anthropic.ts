@@ -1,3 +1,4 @@
+import { tiktokenCounter } from '@stello-ai/session';
 import {
   type ProviderProtocol,
   type ResolvedReply,
@@ -123,6 +124,34 @@ const ANTHROPIC_PROTOCOL: ProviderProtocol = {
   validate,
   errorBody(_status, type, message) {
     return { type: 'error', error: { type, message } };
+  },
+  promptTexts(body) {
+    const system =
+      typeof body?.system === 'string' ? [body.system] : blocksOf(body?.system).map((b) => b.text ?? '');
+    const messages: { content?: unknown }[] = Array.isArray(body?.messages) ? body.messages : [];
+    const tools = Array.isArray(body?.tools) && body.tools.length > 0 ? [JSON.stringify(body.tools)] : [];
+    return [
+      ...system,
+      ...tools,
+      ...messages.map((message) =>
+        blocksOf(message.content)
+          .map((block) => (block.type === 'text' ? (block.text ?? '') : JSON.stringify(block)))
+          .join(''),
+      ),
+    ];
+  },
+  // Claude's tokenizer is not published; cl100k_base stands in for it.
+  defaultCounter() {
+    return tiktokenCounter('cl100k_base');
+  },
+  overflowBody(tokens, max) {
+    return {
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: `prompt is too long: ${tokens} tokens > ${max} maximum`,
+      },
+    };
   },
   isStream(body) {
     return body?.stream === true;

@@ -1,3 +1,4 @@
+import { openAIEncodingFor, tiktokenCounter } from '@stello-ai/session';
 import {
   type ProviderProtocol,
   type ResolvedReply,
@@ -100,6 +101,34 @@ const OPENAI_PROTOCOL: ProviderProtocol = {
   validate,
   errorBody(_status, type, message) {
     return { error: { message, type, param: null, code: null } };
+  },
+  promptTexts(body) {
+    const messages: { content?: unknown; tool_calls?: unknown }[] = Array.isArray(body?.messages)
+      ? body.messages
+      : [];
+    const tools = Array.isArray(body?.tools) && body.tools.length > 0 ? [JSON.stringify(body.tools)] : [];
+    return [
+      ...tools,
+      ...messages.map(
+        (message) => textOf(message.content) + (message.tool_calls ? JSON.stringify(message.tool_calls) : ''),
+      ),
+    ];
+  },
+  defaultCounter(body) {
+    // Models that are not OpenAI's are counted with cl100k_base, a stand-in for their own tokenizers.
+    return tiktokenCounter(
+      openAIEncodingFor(typeof body?.model === 'string' ? body.model : '') ?? 'cl100k_base',
+    );
+  },
+  overflowBody(tokens, max) {
+    return {
+      error: {
+        message: `This model's maximum context length is ${max} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
+      },
+    };
   },
   isStream(body) {
     return body?.stream === true;

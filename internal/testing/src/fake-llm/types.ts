@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { TokenCounter } from '@stello-ai/session';
 
 /** A tool call the fake model makes. `input` as a string is sent verbatim as the arguments text (invalid JSON tests). */
 export interface FakeToolCall {
@@ -52,6 +53,13 @@ export interface FakeLLMServerOptions {
    * results, tool calls without results, missing max_tokens…). On by default.
    */
   validate?: boolean;
+  /**
+   * The model's window: a prompt of more tokens is refused with the provider's own 400
+   * (OpenAI `context_length_exceeded`, Anthropic "prompt is too long"). No limit when unset.
+   */
+  maxPromptTokens?: number;
+  /** Tokenizer of that check; defaults to js-tiktoken (o200k/cl100k by model name, cl100k for Anthropic). */
+  tokenCounter?: TokenCounter;
 }
 
 /** A running fake LLM HTTP server on 127.0.0.1. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { createPool } from '@stello-ai/db';
 import type pg from 'pg';
@@ -17,6 +19,8 @@ export interface CliContext {
   stdout: (line: string) => void;
   /** Writes one line of diagnostics. */
   stderr: (line: string) => void;
+  /** Directory the relative `.stello-data` is found in (default: the process's working directory). */
+  cwd?: string;
   /** Aborted when the process should shut down (SIGINT/SIGTERM); long-running commands stop then. */
   signal?: AbortSignal;
 }
@@ -63,13 +67,37 @@ export function parseCommandArgs<TOptions extends NonNullable<ParseArgsConfig['o
   }
 }
 
-/** The database URL from `--database-url`, else `DATABASE_URL`. */
+/** File in the example server's data directory holding its embedded database's URL. */
+export const DATABASE_URL_FILE = 'database-url';
+/** Where `pnpm start` keeps its embedded cluster unless `STELLO_PG_PORT` moves it. */
+const EXAMPLE_DATABASE_URL = 'postgresql://stello:stello@127.0.0.1:54329/stello';
+
+/** The example server's data directory: `STELLO_DATA_DIR`, else `.stello-data` in the working directory. */
+function exampleDataDir(ctx: CliContext): string {
+  const configured = ctx.env.STELLO_DATA_DIR?.trim();
+  return configured || join(ctx.cwd ?? process.cwd(), '.stello-data');
+}
+
+/**
+ * The database URL from `--database-url`, else `DATABASE_URL`, else the URL the example server
+ * (`pnpm start`) wrote next to its embedded database. Without any, the error names the exact
+ * `DATABASE_URL` of the example's default embedded database.
+ */
 export function resolveDatabaseUrl(command: string, flag: string | undefined, ctx: CliContext): string {
   const url = flag ?? ctx.env.DATABASE_URL;
-  if (url === undefined || url.trim() === '') {
-    throw new CliUsageError('no database: pass --database-url or set DATABASE_URL', command);
+  if (url !== undefined && url.trim() !== '') return url;
+  const file = join(exampleDataDir(ctx), DATABASE_URL_FILE);
+  let written = '';
+  try {
+    written = readFileSync(file, 'utf8').trim();
+  } catch {
+    // No example database here: the error below says what to set.
   }
-  return url;
+  if (written !== '') return written;
+  throw new CliUsageError(
+    `no database: pass --database-url or set DATABASE_URL (none found in ${file}). For the example server of \`pnpm start\` on its default port, run:\n  DATABASE_URL=${EXAMPLE_DATABASE_URL} pnpm stello ${command} ...`,
+    command,
+  );
 }
 
 /** Runs `fn` with a pool on `url` and always ends the pool afterwards. */

@@ -15,7 +15,8 @@ Applies the pending database migrations and exits. Safe to run while servers are
 several machines at once (the migrator takes a lock and keeps a ledger).
 
 Options:
-  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL)
+  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL, else the example
+                       server's embedded database, see .stello-data/database-url)
   -h, --help           show this help`;
 
 /** `stello migrate`: applies the pending migrations. */
@@ -26,7 +27,12 @@ export async function runMigrate(args: string[], ctx: CliContext): Promise<numbe
     return EXIT_OK;
   }
   const url = resolveDatabaseUrl('migrate', values['database-url'], ctx);
-  await withPool(url, (pool) => migrate(pool));
-  ctx.stdout('the database schema is up to date');
+  const applied = await withPool(url, (pool) => migrate(pool));
+  if (applied.length === 0) ctx.stdout('no pending migrations: the database schema is up to date');
+  else {
+    ctx.stdout(`applied ${applied.length} migration${applied.length === 1 ? '' : 's'}:`);
+    for (const name of applied) ctx.stdout(`  ${name}`);
+    ctx.stdout('the database schema is up to date');
+  }
   return EXIT_OK;
 }

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2EHarness, startHarness } from '../_e2e-harness';
@@ -60,12 +63,12 @@ describe('runCli', () => {
     const line = run.stdout.find((l) => l.includes(created.id));
     expect(line).toContain('dave');
     expect(line).toContain('active');
-    expect(line).toContain(created.apiKey.slice(0, 12));
+    expect(line).toContain(created.apiKey.slice(0, 11));
     expect(run.stdout.join('\n')).not.toContain(created.apiKey);
 
     const json = await cli(['users', 'list', '--json'], env);
     const dave = JSON.parse(json.stdout.join('')).find((u: { id: string }) => u.id === created.id);
-    expect(dave).toMatchObject({ name: 'dave', keyPrefix: created.apiKey.slice(0, 12), keyStatus: 'active' });
+    expect(dave).toMatchObject({ name: 'dave', keyPrefix: created.apiKey.slice(0, 11), keyStatus: 'active' });
   });
 
   it('revokes a key by prefix so that it no longer authenticates', async () => {
@@ -74,7 +77,7 @@ describe('runCli', () => {
     );
     expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(200);
 
-    const run = await cli(['keys', 'revoke', created.apiKey.slice(0, 12)], env);
+    const run = await cli(['keys', 'revoke', created.apiKey.slice(0, 11)], env);
     expect(run.code).toBe(0);
     expect((await h.api('GET', '/spaces', undefined, created.apiKey)).status).toBe(401);
 
@@ -120,8 +123,13 @@ describe('runCli', () => {
 
       const run = await cli(['migrate'], { DATABASE_URL: empty.url });
       expect(run.code).toBe(0);
-      expect(run.stdout.join('\n')).toContain('up to date');
+      expect(run.stdout[0]).toMatch(/^applied \d+ migrations?:$/);
+      expect(run.stdout.slice(1, -1).length).toBeGreaterThan(0);
+      expect(run.stdout.at(-1)).toContain('up to date');
       expect((await cli(['users', 'list', '--database-url', empty.url])).code).toBe(0);
+
+      const again = await cli(['migrate'], { DATABASE_URL: empty.url });
+      expect(again.stdout).toEqual(['no pending migrations: the database schema is up to date']);
     } finally {
       await empty.drop();
     }
@@ -175,10 +183,32 @@ describe('runCli', () => {
     expect(badPrepared.stderr.join('\n')).toContain('STELLO_PREPARED_STATEMENTS');
   });
 
-  it('exits with 2 when no database is configured', async () => {
-    const run = await cli(['users', 'list'], {});
-    expect(run.code).toBe(2);
-    expect(run.stderr.join('\n')).toContain('DATABASE_URL');
+  it('exits with 2 when no database is configured, printing the DATABASE_URL of the example', async () => {
+    const nowhere = await mkdtemp(join(tmpdir(), 'stello-cli-'));
+    try {
+      const run = await cli(['users', 'list'], { STELLO_DATA_DIR: nowhere });
+      expect(run.code).toBe(2);
+      expect(run.stderr.join('\n')).toContain(
+        'DATABASE_URL=postgresql://stello:stello@127.0.0.1:54329/stello pnpm stello users',
+      );
+    } finally {
+      await rm(nowhere, { recursive: true, force: true });
+    }
+  });
+
+  it("finds the example server's embedded database through the URL file in its data directory", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'stello-cli-'));
+    try {
+      await writeFile(join(dataDir, 'database-url'), `${db.url}\n`);
+      const created = await cli(['users', 'create', '--name', 'newcomer'], { STELLO_DATA_DIR: dataDir });
+      expect(created.code).toBe(0);
+      expect((await h.api('GET', '/spaces', undefined, created.stdout.at(-1)!)).status).toBe(200);
+      // DATABASE_URL still wins over the file.
+      await writeFile(join(dataDir, 'database-url'), 'postgresql://nobody@127.0.0.1:1/none\n');
+      expect((await cli(['users', 'list'], { STELLO_DATA_DIR: dataDir, DATABASE_URL: db.url })).code).toBe(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('serves until its signal aborts, seeding STELLO_API_KEY', async () => {

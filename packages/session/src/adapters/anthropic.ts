@@ -7,6 +7,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm';
 import { parseToolArguments } from '../parse-tool-arguments';
+import { estimateTokenCounter } from '../tokens/token-counter';
 import type { Message, ToolCall } from '../types';
 import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';
 
@@ -74,6 +75,9 @@ export function createAnthropicAdapter(options: AnthropicAdapterOptions): LLMAda
   return {
     model,
     maxContextTokens: options.maxContextTokens ?? DEFAULT_ANTHROPIC_MAX_CONTEXT_TOKENS,
+    maxOutputTokens: defaultMaxTokens,
+    // Claude's tokenizer is not published: the script-aware estimate stands in for it.
+    tokenCounter: estimateTokenCounter,
 
     async complete(messages, callOptions) {
       const signal = callOptions?.signal;

@@ -8,6 +8,8 @@ import type {
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, ToolCallDelta, ToolSchema } from '../llm';
 import { parseToolArguments } from '../parse-tool-arguments';
+import { openAIEncodingFor, tiktokenCounter } from '../tokens/tiktoken-counter';
+import { estimateTokenCounter, type TokenCounter } from '../tokens/token-counter';
 import type { Message, TokenUsage, ToolCall } from '../types';
 import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';
 
@@ -50,6 +52,11 @@ export interface OpenAICompatibleAdapterOptions {
   maxContextTokens?: number;
   /** Default `max_tokens` of every call (a call's own `maxTokens` wins); 4096 when unset. */
   maxTokens?: number;
+  /**
+   * Token counter of the model; defaults to js-tiktoken for OpenAI's models (o200k_base for GPT-4o
+   * and later, cl100k_base for GPT-4 and 3.5) and to the script-aware estimate for the others.
+   */
+  tokenCounter?: TokenCounter;
   /** Extra request-body fields for provider specifics (`reasoning_effort`, Ollama `options`…). */
   extraBody?: Record<string, unknown>;
   /** Custom fetch implementation (proxies, tests). */
@@ -58,6 +65,12 @@ export interface OpenAICompatibleAdapterOptions {
   timeoutMs?: number;
   /** Retries of connection errors, 408/409/429 and 5xx responses (the SDK default is 2). */
   maxRetries?: number;
+}
+
+/** js-tiktoken for OpenAI's models, the script-aware estimate for the others. */
+function counterFor(model: string): TokenCounter {
+  const encoding = openAIEncodingFor(model);
+  return encoding === null ? estimateTokenCounter : tiktokenCounter(encoding);
 }
 
 /** Returns the known context window of `model`, or 32768. Provider prefixes (`openai/gpt-4o`) are ignored. */
@@ -108,6 +121,8 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
   return {
     model,
     maxContextTokens: options.maxContextTokens ?? defaultOpenAIContextTokens(model),
+    maxOutputTokens: defaultMaxTokens,
+    tokenCounter: options.tokenCounter ?? counterFor(model),
 
     async complete(messages, callOptions) {
       const signal = callOptions?.signal;

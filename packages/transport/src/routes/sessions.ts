@@ -2,6 +2,7 @@ import type { EngineForkOptions, StelloAgent, TurnRecord } from '@stello-ai/core
 import type { Logger } from '@stello-ai/runtime';
 import type { Context, Hono } from 'hono';
 import { TransportError } from '../errors';
+import { stringifyDeep } from '../json/stringify-deep';
 import type { SpaceEnv } from '../middleware/space-access';
 import { runLoggedTurn } from '../turn-log';
 import type { TransportDeps } from '../types';
@@ -14,6 +15,7 @@ import {
   uuidParam,
   validate,
 } from '../validation';
+import { budgetedRecords, DEFAULT_LIST_BYTES } from './budgeted-pages';
 import { NEXT_CURSOR_HEADER } from './spaces';
 
 /** A stored record as `GET …/messages` returns it; optional fields are absent when unset. */
@@ -66,7 +68,13 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
   app.get('/sessions', async (c) => {
     const query = validate(listSessionsQuery, c.req.query(), 'query');
     const agent = await agentOf(c, deps);
-    return c.json(query.view === 'tree' ? await agent.sessions.getTree() : await agent.sessions.listInfo());
+    if (query.view === 'tree') {
+      // A deep fork chain must not overflow JSON.stringify's native recursion.
+      return c.body(stringifyDeep(await agent.sessions.getTree()), 200, {
+        'Content-Type': 'application/json',
+      });
+    }
+    return c.json(await agent.sessions.listInfo());
   });
 
   app.get('/sessions/:id', async (c) => {
@@ -81,15 +89,15 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
     const query = validate(messagesQuery, c.req.query(), 'query');
     const agent = await agentOf(c, deps);
     if (!(await agent.sessions.get(sessionId))) throw notFound(sessionId);
-    if (query.limit === undefined && query.after === undefined) {
-      return c.json((await agent.memory.readRecords(sessionId)).map(toRecordView));
-    }
-    const page = await agent.memory.readRecordPage(sessionId, {
-      limit: query.limit ?? 100,
+    // Without paging parameters: the whole history, as the seeds do, up to the byte budget; the
+    // rest is reachable through the next-page cursor.
+    const page = await budgetedRecords(agent, sessionId, toRecordView, {
+      limit: query.limit ?? Number.POSITIVE_INFINITY,
       after: query.after ?? null,
+      budgetBytes: deps.limits?.listBytes ?? DEFAULT_LIST_BYTES,
     });
     if (page.nextCursor) c.header(NEXT_CURSOR_HEADER, page.nextCursor);
-    return c.json(page.records.map(toRecordView));
+    return c.json(page.items);
   });
 
   app.post('/sessions/:id/turn', async (c) => {

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { SpaceEnv } from '../middleware/space-access';
 import type { AuthEnv, TransportDeps } from '../types';
 import { createSpaceBody, listSpacesQuery, readJsonBody, updateSpaceBody, validate } from '../validation';
+import { budgetedSpaces, DEFAULT_LIST_BYTES, DEFAULT_LIST_PAGE_SIZE } from './budgeted-pages';
 
 /** Header carrying the cursor of the next page on paged list routes; absent on the last page. */
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
@@ -22,16 +23,14 @@ export function registerSpaceListRoutes(app: Hono<AuthEnv>, deps: TransportDeps)
 
   app.get('/spaces', async (c) => {
     const query = validate(listSpacesQuery, c.req.query(), 'query');
-    if (query.limit === undefined && query.after === undefined) {
-      return c.json(await deps.spaceManager.listSpaces(c.get('userId')));
-    }
-    const limit = query.limit ?? 100;
-    const options: { limit: number; after?: string } = { limit };
-    if (query.after !== undefined) options.after = query.after;
-    const spaces = await deps.spaceManager.listSpaces(c.get('userId'), options);
-    const last = spaces.at(-1);
-    if (last && spaces.length === limit) c.header(NEXT_CURSOR_HEADER, last.id);
-    return c.json(spaces);
+    // Without `limit`, a first page of the default size: a user's list is bounded like any other.
+    const page = await budgetedSpaces(deps.spaceManager, c.get('userId'), {
+      limit: query.limit ?? DEFAULT_LIST_PAGE_SIZE,
+      ...(query.after !== undefined && { after: query.after }),
+      budgetBytes: deps.limits?.listBytes ?? DEFAULT_LIST_BYTES,
+    });
+    if (page.nextCursor) c.header(NEXT_CURSOR_HEADER, page.nextCursor);
+    return c.json(page.items);
   });
 }
 

@@ -5,11 +5,17 @@ import { ConnectionManager, silentLogger } from '@stello-ai/runtime';
 import { WebSocket, WebSocketServer } from 'ws';
 import { toPublicError } from '../error-mapping';
 import { TransportError } from '../errors';
-import { DEFAULT_WS_FRAME_BYTES, type TransportDeps } from '../types';
+import {
+  DEFAULT_WS_CONNECTIONS_PER_USER,
+  DEFAULT_WS_FRAME_BYTES,
+  DEFAULT_WS_MAX_PROTOCOL_ERRORS,
+  DEFAULT_WS_SEND_BUFFER_BYTES,
+  type TransportDeps,
+} from '../types';
 import { startKeepAlive } from './keep-alive';
-import { WS_CLOSE_GOING_AWAY, WS_CLOSE_POLICY_VIOLATION, WS_SUBPROTOCOL } from './protocol';
+import { WS_CLOSE_GOING_AWAY, WS_SUBPROTOCOL } from './protocol';
 import { authorizeUpgrade, rejectUpgrade, type UpgradeIdentity } from './upgrade';
-import { WsConnection } from './ws-connection';
+import { WS_CLOSE_POLICY_VIOLATION, WsConnection } from './ws-connection';
 
 /** Default interval of the heartbeat ping: 30 s. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
@@ -32,11 +38,6 @@ export interface WebSocketGateway {
   readonly size: number;
   /** Closes every socket (code 1001), refuses new upgrades (503) and stops the heartbeat. */
   close(): Promise<void>;
-  /**
-   * Closes every open socket of `userId` with code 1008 and `reason` (e.g. after its key was
-   * revoked). Returns how many sockets were closed.
-   */
-  closeUserConnections(userId: string, reason: string): number;
 }
 
 /**
@@ -54,6 +55,31 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
   const logger = options.logger ?? silentLogger;
   const connections = options.connections ?? new ConnectionManager();
   const live = new Map<WebSocket, WsConnection>();
+  const limits = options.limits ?? {};
+  const sendBufferBytes = limits.wsSendBufferBytes ?? DEFAULT_WS_SEND_BUFFER_BYTES;
+  const maxProtocolErrors = limits.wsMaxProtocolErrors ?? DEFAULT_WS_MAX_PROTOCOL_ERRORS;
+  const connectionsPerUser = limits.wsConnectionsPerUser ?? DEFAULT_WS_CONNECTIONS_PER_USER;
+  // Open (and opening) sockets per user: a slot is taken when the upgrade is authorized.
+  const slots = new Map<string, number>();
+  const socketsOfUser = new Map<string, Set<WebSocket>>();
+  const takeSlot = (userId: string): boolean => {
+    const used = slots.get(userId) ?? 0;
+    if (used >= connectionsPerUser) return false;
+    slots.set(userId, used + 1);
+    return true;
+  };
+  const freeSlot = (userId: string): void => {
+    const used = (slots.get(userId) ?? 1) - 1;
+    if (used <= 0) slots.delete(userId);
+    else slots.set(userId, used);
+  };
+  // A revoked or replaced key closes its user's sockets at once (the next upgrade needs a valid key).
+  const stopKeyWatch = options.userStore.onKeysChanged?.((userId) => {
+    for (const socket of socketsOfUser.get(userId) ?? []) {
+      logger.info('ws.key_revoked', { userId });
+      socket.close(WS_CLOSE_POLICY_VIOLATION, 'API key revoked');
+    }
+  });
   const keepAlive = startKeepAlive(options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
   let closing: Promise<void> | null = null;
 
@@ -67,15 +93,16 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
   });
   wss.on('error', (error) => logger.error('ws.server_error', { error }));
 
-  // Which user each open socket belongs to, for closing a revoked key's sockets.
-  const ownerOf = new WeakMap<WebSocket, string>();
-
   const onConnection = (socket: WebSocket, identity: UpgradeIdentity): void => {
     socket.on('error', (error) => logger.warn('ws.socket_error', { error: error.message }));
     if (closing) {
+      freeSlot(identity.userId);
       socket.close(WS_CLOSE_GOING_AWAY, 'server shutting down');
       return;
     }
+    const userSockets = socketsOfUser.get(identity.userId) ?? new Set<WebSocket>();
+    socketsOfUser.set(identity.userId, userSockets);
+    userSockets.add(socket);
     const connection = new WsConnection(socket, {
       connectionId: randomUUID(),
       userId: identity.userId,
@@ -83,9 +110,10 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       agentPool: options.agentPool,
       connections,
       logger,
+      sendBufferBytes,
+      maxProtocolErrors,
     });
     live.set(socket, connection);
-    ownerOf.set(socket, identity.userId);
     keepAlive.track(socket);
     logger.info('ws.connect', {
       connectionId: connection.id,
@@ -95,6 +123,9 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
     socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
     socket.on('close', (code) => {
       live.delete(socket);
+      freeSlot(identity.userId);
+      userSockets.delete(socket);
+      if (userSockets.size === 0) socketsOfUser.delete(identity.userId);
       keepAlive.untrack(socket);
       logger.info('ws.disconnect', { connectionId: connection.id, code });
       void connection.close();
@@ -108,6 +139,12 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
     try {
       if (closing) throw new TransportError('UNAVAILABLE', 'server shutting down');
       identity = await authorizeUpgrade(request, options);
+      if (!takeSlot(identity.userId)) {
+        throw new TransportError(
+          'TOO_MANY_CONNECTIONS',
+          `at most ${connectionsPerUser} WebSockets may be open per user; close one first`,
+        );
+      }
     } catch (error) {
       const publicError = toPublicError(error);
       const fields = { status: publicError.status, code: publicError.code, error };
@@ -117,8 +154,17 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       return;
     }
     // The client may have gone while we checked its key.
-    if (socket.destroyed) return;
+    if (socket.destroyed) {
+      freeSlot(identity.userId);
+      return;
+    }
+    // ws answers a malformed handshake itself and never calls back: the slot is freed on close.
+    let connected = false;
+    socket.once('close', () => {
+      if (!connected) freeSlot(identity.userId);
+    });
     wss.handleUpgrade(request, socket, head, (ws) => {
+      connected = true;
       socket.off('error', onSocketError);
       onConnection(ws, identity);
     });
@@ -134,6 +180,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
 
   const closeAll = async (): Promise<void> => {
     keepAlive.stop();
+    stopKeyWatch?.();
     const sockets = [...live.keys()];
     const closed = sockets.map(
       (socket) =>
@@ -164,16 +211,6 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
     close() {
       closing ??= closeAll();
       return closing;
-    },
-    closeUserConnections(userId, reason) {
-      let count = 0;
-      for (const socket of live.keys()) {
-        if (ownerOf.get(socket) !== userId) continue;
-        socket.close(WS_CLOSE_POLICY_VIOLATION, reason);
-        count += 1;
-      }
-      if (count > 0) logger.info('ws.user_disconnected', { userId, count, reason });
-      return count;
     },
   };
 }

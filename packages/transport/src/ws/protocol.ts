@@ -10,8 +10,6 @@ export const WS_KEY_SUBPROTOCOL_PREFIX = 'stello.key.';
 
 /** Close code sent to every client when the gateway shuts down (RFC 6455 "going away"). */
 export const WS_CLOSE_GOING_AWAY = 1001;
-/** Close code of a socket whose API key was revoked (RFC 6455 "policy violation"). */
-export const WS_CLOSE_POLICY_VIOLATION = 1008;
 
 /** Codes of the protocol's own `error` frames; handler failures may carry a runtime code instead. */
 export type WsProtocolErrorCode =

@@ -6,6 +6,7 @@ import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource } from '../types';
 import { toValidationIssues } from '../validation';
+import { assertWellFormedText } from '../well-formed-text';
 import {
   CLIENT_MESSAGE_SCHEMAS,
   type ClientMessage,
@@ -20,6 +21,13 @@ export const MAX_PENDING_MESSAGES = 32;
 export const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 const TYPE_ECHO_MAX_CHARS = 64;
 
+/** Close code for a peer that broke the protocol too often (RFC 6455 "policy violation"). */
+export const WS_CLOSE_POLICY_VIOLATION = 1008;
+/** Close code for a peer that does not read what it is sent ("try again later"). */
+export const WS_CLOSE_TRY_AGAIN_LATER = 1013;
+/** How long a closing peer has to finish the close handshake before its socket is destroyed. */
+const CLOSE_HANDSHAKE_MS = 1_000;
+
 /** What one connection needs from the gateway. */
 export interface WsConnectionOptions {
   connectionId: string;
@@ -28,6 +36,10 @@ export interface WsConnectionOptions {
   agentPool: TransportAgentSource;
   connections: ConnectionManager;
   logger: Logger;
+  /** Unsent bytes the peer may leave queued before it is disconnected (1013). */
+  sendBufferBytes: number;
+  /** Protocol errors the peer may cause before it is disconnected (1008). */
+  maxProtocolErrors: number;
 }
 
 // A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
@@ -63,6 +75,10 @@ export class WsConnection {
   #agent: StelloAgent | null = null;
   #sessionId: string | null = null;
   #pendingDelta = '';
+  #protocolErrors = 0;
+  // Set once the connection is being dropped for abuse: nothing more is read or sent.
+  #dropped = false;
+  #sendFailureLogged = false;
 
   constructor(socket: WebSocket, options: WsConnectionOptions) {
     this.#socket = socket;
@@ -82,9 +98,9 @@ export class WsConnection {
 
   /** Queues one incoming frame. */
   receive(data: RawData, isBinary: boolean): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#dropped) return;
     if (this.#pending >= MAX_PENDING_MESSAGES) {
-      this.#sendError('TOO_MANY_MESSAGES', 'too many messages are waiting on this connection');
+      this.#protocolError('TOO_MANY_MESSAGES', 'too many messages are waiting on this connection');
       return;
     }
     this.#pending += 1;
@@ -150,6 +166,12 @@ export class WsConnection {
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ProtocolFailure('INVALID_MESSAGE', 'a message must be a JSON object');
+    }
+    try {
+      assertWellFormedText(value);
+    } catch (error) {
+      const { message, details } = error as { message: string; details?: unknown };
+      throw new ProtocolFailure('INVALID_TEXT', message, details);
     }
     const type = (value as { type?: unknown }).type;
     if (typeof type !== 'string') throw new ProtocolFailure('INVALID_MESSAGE', 'type: must be a string');
@@ -278,9 +300,43 @@ export class WsConnection {
     this.#send({ type: 'stream.delta', chunk });
   }
 
+  /** Answers a protocol error, and drops a peer that keeps making them. */
+  #protocolError(code: WsErrorCode, message: string, details?: unknown): void {
+    this.#protocolErrors += 1;
+    if (this.#protocolErrors > this.#options.maxProtocolErrors) {
+      this.#drop(WS_CLOSE_POLICY_VIOLATION, 'too many protocol errors');
+      return;
+    }
+    this.#sendError(code, message, details);
+  }
+
+  /**
+   * Disconnects an abusive peer: a close frame, then the socket is destroyed if the peer does not
+   * answer it at once (one that does not read never will). Logged once per connection.
+   */
+  #drop(code: number, reason: string): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    this.#pendingDelta = '';
+    const socket = this.#socket;
+    this.#options.logger.warn('ws.dropped', {
+      connectionId: this.id,
+      code,
+      reason,
+      protocolErrors: this.#protocolErrors,
+      bufferedBytes: socket.bufferedAmount,
+    });
+    if (socket.readyState === WebSocket.OPEN) socket.close(code, reason);
+    const timer = setTimeout(() => {
+      if (socket.readyState !== WebSocket.CLOSED) socket.terminate();
+    }, CLOSE_HANDSHAKE_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
   #sendFailure(error: unknown): void {
     if (error instanceof ProtocolFailure) {
-      this.#sendError(error.code, error.message, error.details);
+      this.#protocolError(error.code, error.message, error.details);
       return;
     }
     const publicError = toPublicError(error);
@@ -303,10 +359,18 @@ export class WsConnection {
   }
 
   #send(frame: ServerFrame): void {
-    // A closed peer is skipped: its turn still completes and is stored.
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    // A closed or dropped peer is skipped: its turn still completes and is stored.
+    if (this.#dropped || this.#socket.readyState !== WebSocket.OPEN) return;
+    // A peer that does not read must not grow the server's memory: past the cap it is dropped.
+    if (this.#socket.bufferedAmount > this.#options.sendBufferBytes) {
+      this.#drop(WS_CLOSE_TRY_AGAIN_LATER, 'send buffer full: the client is not reading');
+      return;
+    }
     this.#socket.send(JSON.stringify(frame), (error) => {
-      if (error) this.#options.logger.warn('ws.send_failed', { connectionId: this.id, error });
+      if (!error || this.#sendFailureLogged) return;
+      // One line per connection: a dead peer fails every later send the same way.
+      this.#sendFailureLogged = true;
+      this.#options.logger.warn('ws.send_failed', { connectionId: this.id, error: error.message });
     });
   }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isCodedError } from './errors';
+import { isCodedError } from '../errors';
+import type { SessionMeta } from '../types';
 import { InMemoryStorageAdapter } from './in-memory-storage';
 import { InMemoryStore } from './in-memory-store';
-import type { SessionMeta } from './types';
 
 async function setup() {
   const storage = new InMemoryStorageAdapter();

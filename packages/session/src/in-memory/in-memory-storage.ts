@@ -1,5 +1,4 @@
-import { sessionNotFoundError } from './errors';
-import { InMemoryStore } from './in-memory-store';
+import { sessionNotFoundError } from '../errors';
 import type {
   ChildSessionSpec,
   LoadTurnContextOptions,
@@ -8,7 +7,7 @@ import type {
   TurnCommit,
   TurnCommitResult,
   TurnContextData,
-} from './storage';
+} from '../storage';
 import type {
   ChildL2Summary,
   ListRecordsOptions,
@@ -16,7 +15,8 @@ import type {
   SessionFilter,
   SessionMeta,
   SlotKey,
-} from './types';
+} from '../types';
+import { InMemoryStore } from './in-memory-store';
 
 /**
  * The reference `MainStorage`, kept in memory: one adapter serves one space (one

@@ -1,6 +1,10 @@
+/*
+ * Over 350 lines: one class whose operations share its private state and its transaction queue;
+ * the state types and the input checks live in `store-support.ts`.
+ */
 import { randomUUID } from 'node:crypto';
-import { copySessionMeta } from './copy-session-meta';
-import { SessionArchivedError, SessionError, sessionNotFoundError } from './errors';
+import { copySessionMeta } from '../copy-session-meta';
+import { SessionArchivedError, SessionError, sessionNotFoundError } from '../errors';
 import type {
   ChildSessionSpec,
   SessionRow,
@@ -8,148 +12,35 @@ import type {
   TurnCommitResult,
   TurnContextData,
   TurnLeaseClaim,
-} from './storage';
-import type { ListRecordsOptions, Message, SessionMeta, SessionRole, SessionStatus, SlotKey } from './types';
+} from '../storage';
+import type { ListRecordsOptions, Message, SessionMeta, SlotKey } from '../types';
+import {
+  type AddRefOutcome,
+  byDepthThenIndex,
+  checkLabel,
+  checkLease,
+  checkOwner,
+  checkRecords,
+  copy,
+  emptyState,
+  type InMemoryStoreOptions,
+  invalid,
+  now,
+  type RecordPage,
+  type RootInit,
+  type StoredSession,
+  type StoredSessionPatch,
+  type StoreState,
+  toRow,
+} from './store-support';
 
-/** One session as the in-memory store keeps it. */
-interface StoredSession {
-  id: string;
-  parentId: string | null;
-  role: SessionRole;
-  label: string;
-  status: SessionStatus;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-  lastActiveAt: string;
-  depth: number;
-  index: number;
-  scope: string | null;
-  turnCount: number;
-  sourceSessionId: string | null;
-  /** Next sibling index handed out under this session; indexes are never reused. */
-  nextChildIndex: number;
-  refs: string[];
-  slots: Partial<Record<SlotKey, string>>;
-  records: { seq: number; message: Message }[];
-  /** The turn lease: who runs the session's turn and when the claim lapses (clock milliseconds). */
-  lease: { owner: string; expiresAt: number } | null;
-}
-
-/** The whole state of one space. Plain data, so a transaction can clone it. */
-interface StoreState {
-  rootId: string | null;
-  sessions: Map<string, StoredSession>;
-  globals: Map<string, unknown>;
-  /** Next record sequence number; strictly increasing across the space. */
-  nextSeq: number;
-}
-
-/** The fields `InMemoryStore.updateSession` may change. */
-export interface StoredSessionPatch {
-  label?: string;
-  status?: SessionStatus;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-  scope?: string | null;
-}
-
-/** What `InMemoryStore.ensureRoot` writes when the space has no root yet. */
-export interface RootInit {
-  id?: string;
-  label: string;
-  status?: SessionStatus;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-  createdAt?: string;
-}
-
-/** Outcome of `InMemoryStore.addRef`; the caller turns refusals into its own errors. */
-export type AddRefOutcome = 'added' | 'exists' | 'missing' | 'self' | 'ancestor' | 'descendant';
-
-/** Options of `InMemoryStore`. */
-export interface InMemoryStoreOptions {
-  /** Milliseconds since the epoch, for turn-lease expiry (default `Date.now`); tests may move time. */
-  clock?: () => number;
-}
-
-/** One page of records, with the sequence number of its last record for the next cursor. */
-export interface RecordPage {
-  records: Message[];
-  lastSeq: number | null;
-  hasMore: boolean;
-}
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function copy<T>(value: T): T {
-  return structuredClone(value);
-}
-
-function invalid(message: string, details?: Record<string, unknown>): SessionError {
-  return new SessionError('INVALID_ARGUMENT', message, details ? { details } : undefined);
-}
-
-function toRow(session: StoredSession): SessionRow {
-  return {
-    ...copySessionMeta(session),
-    parentId: session.parentId,
-    depth: session.depth,
-    index: session.index,
-    scope: session.scope,
-    turnCount: session.turnCount,
-    lastActiveAt: session.lastActiveAt,
-    sourceSessionId: session.sourceSessionId,
-  };
-}
-
-function byDepthThenIndex(a: StoredSession, b: StoredSession): number {
-  return a.depth - b.depth || a.index - b.index;
-}
-
-function checkLabel(label: unknown): asserts label is string {
-  if (typeof label !== 'string' || label.trim().length === 0)
-    throw invalid('label must be a non-empty string');
-}
-
-function checkRecords(records: unknown): asserts records is Message[] {
-  if (!Array.isArray(records)) throw invalid('records must be an array');
-  for (const record of records) {
-    const candidate = record as Partial<Message> | null;
-    if (
-      candidate === null ||
-      typeof candidate !== 'object' ||
-      !['system', 'user', 'assistant', 'tool'].includes(candidate.role as string) ||
-      typeof candidate.content !== 'string'
-    ) {
-      throw invalid('every record needs a role and a string content');
-    }
-  }
-}
-
-function checkLease(lease: TurnLeaseClaim): void {
-  if (typeof lease !== 'object' || lease === null) throw invalid('lease must be an object');
-  checkOwner(lease.owner);
-  checkTtl(lease.ttlMs);
-}
-
-function checkOwner(owner: unknown): asserts owner is string {
-  if (typeof owner !== 'string' || owner.length === 0)
-    throw invalid('lease owner must be a non-empty string');
-}
-
-function checkTtl(ttlMs: unknown): asserts ttlMs is number {
-  if (!Number.isInteger(ttlMs) || (ttlMs as number) <= 0) {
-    throw invalid('lease ttlMs must be a positive integer', { ttlMs });
-  }
-}
-
-function emptyState(): StoreState {
-  return { rootId: null, sessions: new Map(), globals: new Map(), nextSeq: 1 };
-}
+export type {
+  AddRefOutcome,
+  InMemoryStoreOptions,
+  RecordPage,
+  RootInit,
+  StoredSessionPatch,
+} from './store-support';
 
 /**
  * The shared state of one in-memory space: sessions with their tree fields, slots, records (with

@@ -1,0 +1,99 @@
+// The dependency direction of ../shared/DESIGN.md, checked by `pnpm lint`:
+//   errors ← session ← core ← (db ← storage) ← runtime ← transport ← server;  client ← console.
+// Workspace packages resolve to their sources (the `@stello-ai/source` condition), so every rule
+// is written on real paths: `packages/<name>/`.
+
+/** Test-only code: test files and the fixture folders and files that only tests import. */
+const TEST_CODE = '(\\.test\\.ts$|/__fixtures__/|/testing/|/_[^/]+\\.ts$)';
+
+/** The packages a package may import, besides npm modules and itself. */
+const ALLOWED = {
+  errors: [],
+  session: ['errors'],
+  core: ['errors', 'session'],
+  db: ['errors'],
+  storage: ['errors', 'session', 'core', 'db'],
+  runtime: ['errors', 'session', 'core', 'storage'],
+  transport: ['errors', 'session', 'core', 'runtime'],
+  server: ['errors', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'console'],
+  client: ['errors'],
+  console: ['errors', 'client'],
+};
+/** What tests may import on top: runtime's tests make pools with db's `createPool`. */
+const ALLOWED_IN_TESTS = { runtime: ['db'] };
+const PACKAGES = Object.keys(ALLOWED);
+
+const layerRules = PACKAGES.flatMap((name) => {
+  const forbiddenOf = (allowed) =>
+    PACKAGES.filter((other) => other !== name && !allowed.includes(other)).join('|');
+  const comment = `${name} may import only ${ALLOWED[name].join(', ') || 'npm modules'} of the workspace (DESIGN.md)`;
+  const testAllowed = [...ALLOWED[name], ...(ALLOWED_IN_TESTS[name] ?? [])];
+  return [
+    {
+      name: `layer-${name}`,
+      comment,
+      severity: 'error',
+      from: { path: `^packages/${name}/`, pathNot: TEST_CODE },
+      to: { path: `^packages/(${forbiddenOf(ALLOWED[name])})/` },
+    },
+    {
+      name: `layer-${name}-tests`,
+      comment: `${comment}; its tests may also use ${testAllowed.join(', ')}`,
+      severity: 'error',
+      from: { path: `^packages/${name}/.*${TEST_CODE}` },
+      to: { path: `^packages/(${forbiddenOf(testAllowed)})/` },
+    },
+  ];
+});
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'no-sql-above-storage',
+      comment: 'all SQL lives in storage (and db): runtime, transport and the client use no driver',
+      severity: 'error',
+      from: { path: '^packages/(runtime|transport|client|console)/', pathNot: TEST_CODE },
+      to: { path: '(^|/)node_modules/(kysely|pg)/' },
+    },
+    {
+      name: 'no-db-in-runtime',
+      comment: 'runtime reaches the database only through storage',
+      severity: 'error',
+      from: { path: '^packages/runtime/', pathNot: TEST_CODE },
+      to: { path: '^packages/db/' },
+    },
+    {
+      name: 'browser-client',
+      comment: 'the client and the console run in browsers: no Node built-ins',
+      severity: 'error',
+      from: { path: '^packages/(client|console)/', pathNot: TEST_CODE },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'testing-only-in-tests',
+      comment: '@internal/testing is for tests and their fixtures only',
+      severity: 'error',
+      from: { path: '^packages/', pathNot: TEST_CODE },
+      to: { path: '^internal/testing/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'no import circles, within a package or across packages',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      conditionNames: ['@stello-ai/source', 'import', 'require', 'node', 'default'],
+      exportsFields: ['exports'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+    },
+  },
+};

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The layering check of `pnpm lint`, run as lint runs it: the depcruise CLI with the root config.
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const config = join(root, '.dependency-cruiser.cjs');
+const depcruise = join(root, 'node_modules', '.bin', 'depcruise');
+const run = promisify(execFile);
+
+async function cruise(cwd: string, paths: string[]): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout } = await run(depcruise, [...paths, '--config', config], { cwd });
+    return { ok: true, output: stdout };
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${stdout}${stderr}` };
+  }
+}
+
+const scratch: string[] = [];
+afterAll(async () => {
+  await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A tiny workspace in a temporary directory: `files` maps paths to contents. */
+async function workspace(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'stello-layers-'));
+  scratch.push(dir);
+  const all = {
+    'tsconfig.json': '{ "compilerOptions": { "module": "ESNext", "moduleResolution": "Bundler" } }',
+    ...files,
+  };
+  for (const [path, content] of Object.entries(all)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+describe('the layering check of pnpm lint', () => {
+  it('passes on the real tree', async () => {
+    const result = await cruise(root, ['packages', 'internal', 'examples', 'bench']);
+    expect(result.output).toContain('no dependency violations found');
+    expect(result.ok).toBe(true);
+  });
+
+  it('fails on transport importing db, storage importing runtime, a circle and SQL above storage', async () => {
+    const dir = await workspace({
+      'packages/db/src/index.ts': 'export const db = 1;\n',
+      'packages/runtime/src/index.ts': 'export const runtime = 1;\n',
+      'packages/transport/src/app.ts': "import { db } from '../../db/src/index';\nexport const app = db;\n",
+      'packages/storage/src/store.ts':
+        "import { runtime } from '../../runtime/src/index';\nexport const store = runtime;\n",
+      'packages/core/src/a.ts': "import { b } from './b';\nexport const a = () => b;\n",
+      'packages/core/src/b.ts': "import { a } from './a';\nexport const b = () => a;\n",
+    });
+    const result = await cruise(dir, ['packages']);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(
+      /layer-transport: packages\/transport\/src\/app\.ts → packages\/db\/src\/index\.ts/,
+    );
+    expect(result.output).toMatch(
+      /layer-storage: packages\/storage\/src\/store\.ts → packages\/runtime\/src\/index\.ts/,
+    );
+    expect(result.output).toMatch(/no-circular: packages\/core\/src\/a\.ts/);
+  });
+
+  it('lets tests reach test helpers but keeps them out of published code', async () => {
+    const dir = await workspace({
+      'internal/testing/src/index.ts': 'export const helper = 1;\n',
+      'packages/session/src/thing.test.ts':
+        "import { helper } from '../../../internal/testing/src/index';\nexport const t = helper;\n",
+      'packages/session/src/thing.ts':
+        "import { helper } from '../../../internal/testing/src/index';\nexport const t = helper;\n",
+    });
+    const result = await cruise(dir, ['packages', 'internal']);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/testing-only-in-tests: packages\/session\/src\/thing\.ts/);
+    expect(result.output).not.toMatch(/thing\.test\.ts/);
+  });
+});
