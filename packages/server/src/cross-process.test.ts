@@ -252,4 +252,41 @@ describe('two server processes on one database', () => {
     expect(events[2]).toMatchObject({ sessionId: fork.body.id, data: { parentId: rootId } });
     expect(text).not.toContain(foreign.body.id);
   });
+
+  it('WS space.subscribe on B receives the events of A, refuses another space and stops on unsubscribe', async () => {
+    const { spaceId, rootId } = await createSpace('ws-watched', 'Watch.');
+    const { spaceId: otherSpace } = await createSpace('ws-other', 'Other.');
+    const client = await WsTestClient.connect(b.wsUrl(spaceId), a.apiKey);
+    client.send({ type: 'space.subscribe', spaceId: otherSpace });
+    expect((await client.expect('error')).code).toBe('FORBIDDEN');
+    client.send({ type: 'space.subscribe', spaceId });
+    expect(await client.expect('space.subscribed')).toEqual({ type: 'space.subscribed', spaceId });
+
+    expect(
+      (
+        await a.api(
+          'POST',
+          `/spaces/${otherSpace}/sessions/${(await a.api('GET', `/spaces/${otherSpace}/sessions`)).body[0].id}/turn`,
+          { input: 'elsewhere' },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (await a.api('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input: 'here' })).status,
+    ).toBe(200);
+    const started = await client.expect('space.event');
+    const completed = await client.expect('space.event');
+    expect([started.event.kind, completed.event.kind]).toEqual(['turn.started', 'turn.completed']);
+    expect(started.event).toMatchObject({ id: 1, spaceId, sessionId: rootId });
+
+    client.send({ type: 'space.unsubscribe', spaceId });
+    expect((await client.expect('space.unsubscribed')).spaceId).toBe(spaceId);
+    const seenOnB = nextEvent(b, (event) => event.kind === 'space.updated' && event.spaceId === spaceId);
+    expect((await a.api('PATCH', `/spaces/${spaceId}`, { label: 'quiet' })).status).toBe(200);
+    await seenOnB;
+    // B had the event; the unsubscribed socket did not get it: its next frame answers the enter.
+    client.send({ type: 'session.enter', sessionId: rootId });
+    expect((await client.next()).type).toBe('session.entered');
+    await client.close();
+  });
 });

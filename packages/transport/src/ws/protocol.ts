@@ -2,6 +2,7 @@ import type { BootstrapResult, EngineTurnResult, SessionInfo } from '@stello-ai/
 import { z } from 'zod';
 import type { ErrorCode } from '../error-mapping';
 import { forkOptions, sessionIdField, turnInput } from '../validation';
+import { type SpaceSubscriptionFrame, spaceSubscriptionSchemas } from './space-subscription';
 
 /** The subprotocol the server selects when a browser authenticates through `Sec-WebSocket-Protocol`. */
 export const WS_SUBPROTOCOL = 'stello.v1';
@@ -38,6 +39,7 @@ export const CLIENT_MESSAGE_SCHEMAS = {
   'session.message': z.object({ type: z.literal('session.message'), input: turnInput }),
   'session.stream': z.object({ type: z.literal('session.stream'), input: turnInput }),
   'session.fork': z.object({ type: z.literal('session.fork'), options: forkOptions }),
+  ...spaceSubscriptionSchemas,
 } as const;
 
 /** The `type` of a client message. */
@@ -61,4 +63,5 @@ export type ServerFrame =
   | { type: 'stream.delta'; chunk: string }
   | { type: 'stream.end'; result: EngineTurnResult }
   | { type: 'session.forked'; child: SessionInfo }
-  | { type: 'error'; message: string; code: WsErrorCode; details?: unknown };
+  | { type: 'error'; message: string; code: WsErrorCode; details?: unknown }
+  | SpaceSubscriptionFrame;
