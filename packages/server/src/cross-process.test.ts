@@ -289,4 +289,21 @@ describe('two server processes on one database', () => {
     expect((await client.next()).type).toBe('session.entered');
     await client.close();
   });
+
+  it('a system-prompt slot PUT on A is used by the next turn on B', async () => {
+    const { spaceId, rootId } = await createSpace('slots', 'Root prompt.');
+    const fork = await a.api('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'child' });
+    const childId = fork.body.id as string;
+    expect(
+      (await b.api('POST', `/spaces/${spaceId}/sessions/${childId}/turn`, { input: 'one' }, a.apiKey)).status,
+    ).toBe(200);
+    const put = await a.api('PUT', `/spaces/${spaceId}/sessions/${childId}/system-prompt`, {
+      content: 'Slot from A.',
+    });
+    expect(put.status).toBe(200);
+    expect(
+      (await b.api('POST', `/spaces/${spaceId}/sessions/${childId}/turn`, { input: 'two' }, a.apiKey)).status,
+    ).toBe(200);
+    expect(systemPromptsSeenBy(b).join('\n')).toContain('Slot from A.');
+  });
 });
