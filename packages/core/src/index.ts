@@ -43,8 +43,10 @@ export { createStelloAgent, DEFAULT_RUNTIME_IDLE_TTL_MS, StelloAgent } from './s
 export { ToolRegistry, tool, toToolSchema } from './tools';
 export type { TurnLeaseSettings } from './turn-lease';
 export { DEFAULT_TURN_LEASE_TTL_MS, DEFAULT_TURN_LEASE_WAIT_MS } from './turn-lease';
+export type { TurnConcurrency, TurnInfo, TurnProgressEvent, TurnStatus } from './turn-ledger';
+export { requestHash } from './turn-ledger';
 export type { RunTurnOptions, RunTurnResult, TurnObservers } from './turn-runner';
-export { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
+export { DEFAULT_MAX_TOOL_ROUNDS, FinishedTurn, runTurn } from './turn-runner';
 export type {
   AssembledContext,
   BootstrapResult,

@@ -51,6 +51,11 @@ export class SerialQueue {
     return HELD_KEYS.run(new Set([...(held ?? []), key]), fn);
   }
 
+  /** True when the calling async context holds `key` (it runs inside `runHolding(key, …)`). */
+  static isHeld(key: string): boolean {
+    return HELD_KEYS.getStore()?.has(key) ?? false;
+  }
+
   /** Runs `fn` outside any held key, so work it starts in the background is queued normally. */
   static detached<T>(fn: () => T): T {
     return HELD_KEYS.exit(fn);

@@ -71,6 +71,18 @@ export interface AgentPoolOptions {
   maxCachedBytes?: number;
   /** Receives evictions and the agents' background failures (default: silent). */
   logger?: Logger;
+  /**
+   * The process's control channel (`PgControlChannel`): its `turn.cancel` events (published by
+   * any process's cancel) abort the turn when it runs in one of this pool's agents.
+   */
+  control?: { subscribe(listener: (event: TurnControlEvent) => void): () => void };
+}
+
+/** The part of a control event the pool routes. */
+export interface TurnControlEvent {
+  kind: string;
+  spaceId?: string;
+  turnId?: string;
 }
 
 /** Idle time after which an unused, non-busy agent is evicted, unless configured. */
@@ -210,7 +222,26 @@ export class AgentPool {
     this.#idleTtlMs = idleTtlMs;
     this.#logger = options.logger ?? silentLogger;
     this.#spaces = spaceManager;
-    this.#unsubscribe = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
+    const unsubscribeSpaces = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
+    const unsubscribeControl = options.control?.subscribe((event) => this.routeControlEvent(event));
+    this.#unsubscribe = () => {
+      unsubscribeSpaces();
+      unsubscribeControl?.();
+    };
+  }
+
+  /**
+   * Routes a control event to the space's agents: `turn.cancel` aborts the turn if it runs here.
+   * True when an agent of this pool ran (or queued) the turn.
+   */
+  routeControlEvent(event: TurnControlEvent): boolean {
+    if (event.kind !== 'turn.cancel' || !event.spaceId || !event.turnId) return false;
+    const agents = [this.#agents.get(event.spaceId)?.agent, ...this.#retiring];
+    let aborted = false;
+    for (const agent of agents) {
+      if (agent?.abortLocalTurn(event.turnId)) aborted = true;
+    }
+    return aborted;
   }
 
   /**
@@ -359,6 +390,10 @@ export class AgentPool {
     config.session = session;
 
     const orchestration: OrchestrationConfig = { ...built.orchestration };
+    const concurrency = (ctx.space.config as Record<string, unknown> | null | undefined)?.concurrency;
+    if (orchestration.concurrency === undefined && (concurrency === 'enqueue' || concurrency === 'reject')) {
+      orchestration.concurrency = concurrency;
+    }
     const schedule = scheduleFromSpace(
       ctx.space.config,
       this.#options.minConsolidateEveryNTurns ?? DEFAULT_MIN_CONSOLIDATE_EVERY_N_TURNS,

@@ -30,6 +30,7 @@ import {
   syncThroughControlChannel,
 } from './control';
 import { StelloServerError } from './errors';
+import { createServerMetrics, withMetrics } from './metrics';
 
 /** How long `close()` waits for running turns by default. */
 export const DEFAULT_TURN_DRAIN_TIMEOUT_MS = 10_000;
@@ -42,6 +43,9 @@ export const READINESS_TIMEOUT_MS = 2_000;
 const DRAIN_POLL_INTERVAL_MS = 25;
 // After the drain, connections still open (a slow client reading its reply) get this long.
 const HTTP_CLOSE_GRACE_MS = 1_000;
+
+/** Path of the Prometheus metrics unless configured. */
+export const DEFAULT_METRICS_PATH = '/metrics';
 
 /** Default time a client has to send a request's headers: 10 s. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -90,6 +94,12 @@ export interface StelloServerOptions {
   limits?: StelloServerLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
+  /**
+   * Prometheus metrics at `GET /metrics` (on by default; no API key, so keep that path internal):
+   * requests by route and status, turns and their latency, WebSockets, agents, pool connections,
+   * memory-work failures, process metrics.
+   */
+  metrics?: { enabled?: boolean; path?: string };
   /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
   corsOrigins?: readonly string[];
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
@@ -232,9 +242,19 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     DEFAULT_MEMORY_DRAIN_TIMEOUT_MS,
     'shutdown.memoryTimeoutMs',
   );
-  const logger = options.logger ?? silentLogger;
+  // Metrics are fed by the events the server logs, so the logger is wrapped once, here.
+  let cachedAgents = () => 0;
+  const metrics =
+    options.metrics?.enabled === false ? null : createServerMetrics({ pool, agents: () => cachedAgents() });
+  const logger = metrics
+    ? withMetrics(options.logger ?? silentLogger, metrics)
+    : (options.logger ?? silentLogger);
 
-  if (!options.skipMigrate) await migrate(pool);
+  if (!options.skipMigrate) {
+    logger.info('server.migrating', {});
+    const applied = await migrate(pool);
+    logger.info('server.migrated', { applied, count: applied.length });
+  }
 
   // Every store made once from the pool, and one SpaceManager for the app and the agent pool,
   // so a PATCH refreshes the cached agent at once.
@@ -252,6 +272,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   );
   const userStore = options.userStore ?? new UserStore(stores.users);
   const spaceEvents = controlChannel ? new SpaceEventHub(controlChannel) : undefined;
+  cachedAgents = () => agentPool.size;
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {
@@ -275,6 +296,12 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     ...(spaceEvents && { spaceEvents }),
   };
   const app = createApp(deps);
+  if (metrics) {
+    // Outside `/spaces`: no API key. Expose it on an internal network only (see the README).
+    app.get(options.metrics?.path ?? DEFAULT_METRICS_PATH, async (c) =>
+      c.body(await metrics.render(), 200, { 'Content-Type': metrics.registry.contentType }),
+    );
+  }
 
   let active: { httpServer: Server; gateway: WebSocketGateway } | null = null;
   let stopSync: (() => void) | undefined;

@@ -129,6 +129,7 @@ export class BoundSession implements Session {
     const context = await this.storage.loadTurnContext(this.id, {
       maxRecords: this.#context.maxHistoryRecords,
       ...(lease ? { lease: { owner: lease.owner, ttlMs: lease.ttlMs } } : {}),
+      ...(options.turn ? { turn: options.turn } : {}),
     });
     if (!context) throw sessionNotFoundError(this.id);
     this.#meta = copySessionMeta(context.meta);
@@ -144,7 +145,9 @@ export class BoundSession implements Session {
       budgetRatio: this.#context.budgetRatio,
     };
     if (options.signal) init.signal = options.signal;
-    if (lease) init.lease = lease;
+    if (options.turn && !context.finishedTurn) init.turnId = options.turn.turnId;
+    // A turn id that already ended took no lease: the draft has nothing to hold.
+    if (lease && !context.finishedTurn) init.lease = lease;
     return new SessionTurnDraft(init);
   }
 

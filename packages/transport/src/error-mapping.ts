@@ -45,6 +45,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TURN_CONFLICT: 409,
   // Another instance kept running a turn on the session for longer than this one would wait.
   SESSION_BUSY: 409,
+  TURN_ID_CONFLICT: 409,
+  TURN_CANCELLED: 409,
+  TURN_NOT_FOUND: 404,
   CONFLICT: 409,
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,

@@ -39,6 +39,7 @@ Environment:
   STELLO_MODEL                  model name for the provider above
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
+  STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
   STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
                                 (default: none, CORS off; * allows any)
   STELLO_CONNECT_TIMEOUT_MS     opening a database connection may take this long (default 10000)
@@ -109,6 +110,9 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
       storage: { preparedStatements },
       limits,
       ...corsFromEnv(ctx.env),
+      metrics: {
+        enabled: !['false', '0', 'off', 'no'].includes((ctx.env.STELLO_METRICS ?? '').trim().toLowerCase()),
+      },
       logger,
     });
     const apiKey = ctx.env.STELLO_API_KEY?.trim();

@@ -73,6 +73,7 @@ describe('WsConnection', () => {
       expect(frame).toEqual({
         type: 'turn.complete',
         result: {
+          turnId: expect.any(String),
           turn: {
             finalContent: expect.stringContaining('What is Stello?'),
             toolRoundCount: 0,
