@@ -10,6 +10,7 @@ import type {
 } from '@stello-ai/storage';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
+import { type SpaceEventPublisher, withSpaceEventHooks } from './space-events';
 import type { HeldSpace, SpaceManager } from './space-manager';
 
 /** What `buildConfig` receives: the space and the PostgreSQL adapters bound to it. */
@@ -49,6 +50,11 @@ export interface AgentPoolOptions {
   /** The server's chat model; required when `buildConfig` is absent. */
   model?: LLMAdapter;
   /** Evict a space's agent after this long without use, unless it is busy (default 5 min). */
+  /**
+   * Told of every change an agent committed (turn started/completed, fork, archive,
+   * consolidation), as a space event; the server publishes them on its control channel.
+   */
+  publishEvent?: SpaceEventPublisher;
   idleTtlMs?: number;
   /**
    * The operator's floor on a space's `consolidateEveryNTurns` (default 3): a tenant's smaller
@@ -397,6 +403,8 @@ export class AgentPool {
         (orchestration as Record<string, unknown>)[key] = schedule[key];
       }
     }
+    const publish = this.#options.publishEvent;
+    if (publish) orchestration.hooks = withSpaceEventHooks(orchestration.hooks, ctx.space.id, publish);
     config.orchestration = orchestration;
     return config;
   }

@@ -6,11 +6,18 @@ import {
   AgentPool,
   type AgentPoolOptions,
   type Logger,
+  SpaceEventHub,
   SpaceManager,
   silentLogger,
   UserStore,
 } from '@stello-ai/runtime';
-import { PgStores, type PgStoresOptions } from '@stello-ai/storage';
+import {
+  type ControlChannel,
+  type PgControlChannel,
+  PgStores,
+  type PgStoresOptions,
+  TurnSweeper,
+} from '@stello-ai/storage';
 import {
   type AuthEnv,
   attachWebSocketGateway,
@@ -23,6 +30,12 @@ import {
 } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
+import {
+  createControlChannel,
+  resolveControlDatabaseUrl,
+  spaceEventPublisher,
+  syncThroughControlChannel,
+} from './control';
 import { StelloServerError } from './errors';
 import { createServerMetrics, withMetrics } from './metrics';
 
@@ -100,6 +113,18 @@ export interface StelloServerOptions {
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
   shutdown?: StelloServerShutdownOptions;
+  /**
+   * Direct (non-pooled) database URL of the control channel, the one LISTEN connection that keeps
+   * this process coherent with the others on the database (default: env
+   * `STELLO_DIRECT_DATABASE_URL`, else the pool's connection string). Set it behind a
+   * transaction pooler such as PgBouncer.
+   */
+  controlDatabaseUrl?: string;
+  /**
+   * The control channel to use instead of one made from `controlDatabaseUrl` (the server starts
+   * and closes it), or `false` for a single process with no channel.
+   */
+  controlChannel?: ControlChannel | false;
 }
 
 /** What `listen()` resolves to. */
@@ -131,6 +156,8 @@ export interface StelloServer {
   pool: pg.Pool;
   /** Users and API keys. */
   userStore: UserStore;
+  /** This process's control channel (started by `listen()`, closed by `close()`), or `null`. */
+  controlChannel: ControlChannel | null;
 }
 
 function delay(ms: number): Promise<void> {
@@ -238,14 +265,31 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   // Every store made once from the pool, and one SpaceManager for the app and the agent pool,
   // so a PATCH refreshes the cached agent at once.
-  const stores = new PgStores(pool, options.storage);
+  const controlChannel = makeControlChannel(options, logger);
+  // Turn leases carry this process's identity (a dead process's sessions are free at once) and a
+  // cancel reaches the process that runs the turn: both ride on the PostgreSQL control channel.
+  const turnControl =
+    controlChannel && 'notifySql' in controlChannel ? (controlChannel as PgControlChannel) : null;
+  const stores = new PgStores(pool, { ...options.storage, ...(turnControl && { control: turnControl }) });
   const spaceManager = new SpaceManager(stores.spaces);
   const agentPool = new AgentPool(
     stores,
-    { ...options.agentPoolOptions, logger: options.agentPoolOptions.logger ?? logger },
+    {
+      ...options.agentPoolOptions,
+      logger: options.agentPoolOptions.logger ?? logger,
+      ...(controlChannel && {
+        publishEvent: spaceEventPublisher(controlChannel, logger),
+        control: controlChannel,
+      }),
+    },
     spaceManager,
   );
+  // Marks the turns of dead processes failed and forgets finished turns after 24 h.
+  const turnSweeper = new TurnSweeper(pool, {
+    onError: (error) => logger.warn('turns.sweep_failed', { error: (error as Error).message }),
+  });
   const userStore = options.userStore ?? new UserStore(stores.users);
+  const spaceEvents = controlChannel ? new SpaceEventHub(controlChannel) : undefined;
   cachedAgents = () => agentPool.size;
 
   let closing = false;
@@ -270,6 +314,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
+    ...(spaceEvents && { spaceEvents }),
   };
   const app = createApp(deps);
   if (metrics) {
@@ -280,6 +325,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   }
 
   let active: { httpServer: Server; gateway: WebSocketGateway } | null = null;
+  let stopSync: (() => void) | undefined;
   let closed = false;
 
   async function shutdown(httpServer: Server, gateway: WebSocketGateway): Promise<void> {
@@ -299,6 +345,10 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     );
     if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
     agentPool.dispose();
+    stopSync?.();
+    spaceEvents?.close();
+    turnSweeper.stop();
+    await controlChannel?.close();
 
     // Replies of drained turns are being written now; then only idle keep-alive sockets remain.
     httpServer.closeIdleConnections();
@@ -361,9 +411,20 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     active = { httpServer, gateway };
     let boundPort: number;
     try {
+      if (controlChannel) {
+        await controlChannel.start();
+        turnSweeper.start();
+        stopSync = syncThroughControlChannel(controlChannel, {
+          spaceManager,
+          userStore,
+          logger,
+        });
+      }
       boundPort = await listenOn(httpServer, port, host);
     } catch (error) {
       active = null;
+      stopSync?.();
+      stopSync = undefined;
       await gateway.close();
       throw error;
     }
@@ -377,5 +438,16 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     return { port: boundPort, close };
   }
 
-  return { app, listen, spaceManager, agentPool, pool, userStore };
+  return { app, listen, spaceManager, agentPool, pool, userStore, controlChannel };
+}
+
+function makeControlChannel(options: StelloServerOptions, logger: Logger): ControlChannel | null {
+  if (options.controlChannel === false) return null;
+  if (options.controlChannel !== undefined) return options.controlChannel;
+  const url = resolveControlDatabaseUrl(options.pool, options.controlDatabaseUrl);
+  if (url === null) {
+    logger.warn('control.disabled', { reason: 'no database URL for the control channel' });
+    return null;
+  }
+  return createControlChannel(url, options.pool, logger);
 }

@@ -22,6 +22,7 @@ export {
   DEFAULT_CONTROL_CHANNEL,
   INSTANCE_LOCK_NAMESPACE,
   instanceAliveSql,
+  KEY_REVOKED_EVENT,
   PgControlChannel,
   type PgControlChannelOptions,
 } from './control/pg-control-channel';

@@ -12,6 +12,7 @@ import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
+import { registerSpaceEventRoutes } from './routes/space-events';
 import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
 import { registerTurnStreamRoutes } from './routes/turn-streams';
 import { registerTurnRoutes } from './routes/turns';
@@ -93,6 +94,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerTurnRoutes(space, deps);
   registerTurnStreamRoutes(space, deps, deps.turnHub ?? new TurnHub(), logger);
   registerSessionDataRoutes(space, deps);
+  if (deps.spaceEvents) registerSpaceEventRoutes(space, { spaceEvents: deps.spaceEvents });
   app.route('/spaces/:spaceId', space);
 
   return app;

@@ -1,4 +1,4 @@
-import type { AgentPool, Logger, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type { AgentPool, Logger, SpaceEventHub, SpaceManager, UserStore } from '@stello-ai/runtime';
 import type { TurnHub } from './live/turn-hub';
 
 /** Default request body limit of the REST app: 1 MiB. */
@@ -88,6 +88,8 @@ export interface TransportDeps {
   logger?: Logger;
   /** Size limits. */
   limits?: TransportLimits;
+  /** Space events of `GET /spaces/:spaceId/events` (SSE); without it the route does not exist. */
+  spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
 }

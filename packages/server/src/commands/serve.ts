@@ -46,6 +46,8 @@ Environment:
   STELLO_STATEMENT_TIMEOUT_MS   longest SQL statement (default 30000; 0 off, e.g. behind PgBouncer)
   STELLO_*_BYTES, STELLO_WS_*, STELLO_HEADERS_TIMEOUT_MS, STELLO_REQUEST_TIMEOUT_MS,
   STELLO_MAX_CONNECTIONS        limits: see "Limits" in the server README
+  STELLO_DIRECT_DATABASE_URL    direct PostgreSQL URL of the control channel (LISTEN) when
+                                DATABASE_URL goes through a transaction pooler
   With no LLM key the server runs the offline model, which answers locally without a network.`;
 
 function parsePort(raw: string): number {

@@ -110,6 +110,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       userId: identity.userId,
       spaceId: identity.spaceId,
       agentPool: options.agentPool,
+      ...(options.spaceEvents && { spaceEvents: options.spaceEvents }),
       connections,
       logger,
       sendBufferBytes,

@@ -2,6 +2,7 @@ import type { BootstrapResult, EngineTurnResult, SessionInfo } from '@stello-ai/
 import { z } from 'zod';
 import type { ErrorCode } from '../error-mapping';
 import { concurrencyField, forkOptions, sessionIdField, turnIdField, turnInput } from '../validation';
+import { type SpaceSubscriptionFrame, spaceSubscriptionSchemas } from './space-subscription';
 
 /** The subprotocol the server selects when a browser authenticates through `Sec-WebSocket-Protocol`. */
 export const WS_SUBPROTOCOL = 'stello.v1';
@@ -57,6 +58,7 @@ export const CLIENT_MESSAGE_SCHEMAS = {
   // Handled at once, not queued behind the running turn it cancels.
   'session.cancel': z.object({ type: z.literal('session.cancel'), turnId: turnIdField }),
   'session.fork': z.object({ type: z.literal('session.fork'), options: forkOptions }),
+  ...spaceSubscriptionSchemas,
 } as const;
 
 /** The `type` of a client message. */
@@ -91,4 +93,5 @@ export type ServerFrame =
     }
   | { type: 'turn.cancelled'; turnId: string; seq?: number }
   | { type: 'session.forked'; child: SessionInfo }
-  | { type: 'error'; message: string; code: WsErrorCode; details?: unknown };
+  | { type: 'error'; message: string; code: WsErrorCode; details?: unknown }
+  | SpaceSubscriptionFrame;

@@ -1,6 +1,6 @@
 import type { StelloAgent, TurnOptions } from '@stello-ai/core';
 import { isCodedError } from '@stello-ai/errors';
-import type { ConnectionManager, Logger } from '@stello-ai/runtime';
+import type { ConnectionManager, Logger, SpaceEventHub } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
@@ -17,6 +17,7 @@ import {
   type ServerFrame,
   type WsErrorCode,
 } from './protocol';
+import { SpaceSubscription } from './space-subscription';
 
 /** Messages one connection may have pending (the running one included); more are refused with `TOO_MANY_MESSAGES`. */
 export const MAX_PENDING_MESSAGES = 32;
@@ -37,6 +38,8 @@ export interface WsConnectionOptions {
   userId: string;
   spaceId: string;
   agentPool: TransportAgentSource;
+  /** Source of `space.subscribe` (absent: the server has no space events). */
+  spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
   connections: ConnectionManager;
   logger: Logger;
   /** Unsent bytes the peer may leave queued before it is disconnected (1013). */
@@ -98,10 +101,17 @@ export class WsConnection {
   // Set once the connection is being dropped for abuse: nothing more is read or sent.
   #dropped = false;
   #sendFailureLogged = false;
+  readonly #spaceEvents: SpaceSubscription;
 
   constructor(socket: WebSocket, options: WsConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#spaceEvents = new SpaceSubscription(
+      options.spaceEvents,
+      options.spaceId,
+      (frame) => this.#send(frame),
+      (reason) => this.#drop(WS_CLOSE_TRY_AGAIN_LATER, reason),
+    );
     options.connections.bind(options.connectionId, options.userId, options.spaceId);
   }
 
@@ -154,6 +164,7 @@ export class WsConnection {
 
   async #release(): Promise<void> {
     const { connections, connectionId, logger } = this.#options;
+    this.#spaceEvents.close();
     const sessionId = this.#sessionId;
     const agent = this.#agent;
     this.#sessionId = null;
@@ -252,6 +263,10 @@ export class WsConnection {
         this.#send({ type: 'session.forked', child });
         return;
       }
+      case 'space.subscribe':
+        return this.#spaceEvents.subscribe(message.spaceId);
+      case 'space.unsubscribe':
+        return this.#spaceEvents.unsubscribe(message.spaceId);
     }
   }
 
