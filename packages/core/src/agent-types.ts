@@ -225,6 +225,11 @@ export interface StelloAgentConfig {
      * `SESSION_BUSY` at once, naming the running turn). A turn's own `concurrency` overrides it.
      */
     concurrency?: TurnConcurrency;
+    /**
+     * Turns that may wait or run on one session in this agent (default 64); more are refused at
+     * once with `SESSION_BUSY` (`details.maxQueuedTurns`), so a client cannot pile up LLM work.
+     */
+    maxQueuedTurns?: number;
     /** Observers; see {@link EngineHooks}. */
     hooks?: Partial<EngineHooks>;
   };

@@ -80,6 +80,8 @@ import type {
  * saves the session lookup on the next turn; every turn re-reads the session's state anyway.
  */
 export const DEFAULT_RUNTIME_IDLE_TTL_MS = 60_000;
+/** Turns that may wait (or run) on one session in one agent before more are refused with `SESSION_BUSY`. */
+export const DEFAULT_MAX_QUEUED_TURNS = 64;
 
 /** Events of a {@link StelloAgent}. */
 export interface StelloAgentEventMap {
@@ -401,6 +403,15 @@ export class StelloAgent implements ToolAgent {
           }),
         );
       }
+    }
+    // A bounded queue per session: past it a turn is refused at once instead of piling up.
+    const maxQueued = this.config.orchestration?.maxQueuedTurns ?? DEFAULT_MAX_QUEUED_TURNS;
+    if (!SerialQueue.isHeld(sessionId) && this.#queue.depth(sessionId) >= maxQueued) {
+      return Promise.reject(
+        new SessionError('SESSION_BUSY', `session "${sessionId}" already has ${maxQueued} turns waiting`, {
+          details: { sessionId, queued: this.#queue.depth(sessionId), maxQueuedTurns: maxQueued },
+        }),
+      );
     }
     const controller = new AbortController();
     const outer = options.signal;

@@ -146,3 +146,31 @@ describe('StelloAgent live turns (in memory)', () => {
     expect(await agent.getTurn(session, randomUUID())).toBeNull();
   });
 });
+
+describe('StelloAgent bounded turn queue', () => {
+  it('refuses turns past maxQueuedTurns on one session with SESSION_BUSY, and runs the ones it accepted', async () => {
+    const opened = gate();
+    const { agent, llm, session } = await setup(
+      async (call) => {
+        await opened.promise;
+        return echo(call);
+      },
+      { orchestration: { maxQueuedTurns: 3 } },
+    );
+    const accepted = [1, 2, 3].map((i) => agent.turn(session, `turn ${i}`));
+    await expect(agent.turn(session, 'one too many')).rejects.toMatchObject({
+      code: 'SESSION_BUSY',
+      details: { maxQueuedTurns: 3 },
+    });
+    opened.open();
+    const results = await Promise.all(accepted);
+    expect(results.map((result) => result.turn.finalContent)).toEqual([
+      're: turn 1',
+      're: turn 2',
+      're: turn 3',
+    ]);
+    expect(llm.calls).toHaveLength(3);
+    // The queue is free again.
+    expect((await agent.turn(session, 'later')).turn.finalContent).toBe('re: later');
+  });
+});
