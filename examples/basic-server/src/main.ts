@@ -2,6 +2,8 @@
  * `pnpm start`: runs the example Stello server until SIGINT/SIGTERM, then shuts down gracefully
  * (server first, so running turns can commit, then the embedded PostgreSQL).
  */
+// First import: an old Node gets one line before anything else loads.
+import './require-node';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedPostgresUnavailable } from '@internal/embedded-postgres';
 import { createJsonLogger } from '@stello-ai/server';

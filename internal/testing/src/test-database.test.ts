@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './index';
 
-const TABLES = ['core_data', 'records', 'session_data', 'session_refs', 'sessions', 'spaces', 'users'];
+const TABLES = [
+  'core_data',
+  'records',
+  'session_data',
+  'session_refs',
+  'sessions',
+  'spaces',
+  'turns',
+  'users',
+];
 
 async function tableNames(db: TestDatabase): Promise<string[]> {
   const { rows } = await db.pool.query<{ table_name: string }>(
@@ -42,6 +51,7 @@ describe('createTestDatabase', () => {
       '2026_11_22_0001_initial_schema',
       '2026_11_22_0002_turn_lease',
       '2026_11_22_0003_records_revision',
+      '2026_12_04_0004_turn_ledger',
     ]);
   });
 

@@ -11,6 +11,7 @@ import type {
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
+import type { TurnConcurrency, TurnProgressEvent } from './turn-ledger';
 import type {
   BootstrapResult,
   EngineStreamResult,
@@ -219,6 +220,16 @@ export interface StelloAgentConfig {
      * 60 000 ms; 0 fails at once), before it fails with `SESSION_BUSY`.
      */
     turnLeaseWaitMs?: number;
+    /**
+     * What a turn does when its session runs another one (default `enqueue`: wait; `reject`:
+     * `SESSION_BUSY` at once, naming the running turn). A turn's own `concurrency` overrides it.
+     */
+    concurrency?: TurnConcurrency;
+    /**
+     * Turns that may wait or run on one session in this agent (default 64); more are refused at
+     * once with `SESSION_BUSY` (`details.maxQueuedTurns`), so a client cannot pile up LLM work.
+     */
+    maxQueuedTurns?: number;
     /** Observers; see {@link EngineHooks}. */
     hooks?: Partial<EngineHooks>;
   };
@@ -249,6 +260,15 @@ export interface EngineForkOptions {
 export interface TurnOptions {
   /** Cancels the turn: nothing is written and it rejects with `SessionError` `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * The turn's id (a UUID; generated when absent). Submitting the same id again on the same
+   * session returns the first turn's result (or waits for it); another input is `TURN_ID_CONFLICT`.
+   */
+  turnId?: string;
+  /** What to do when the session runs another turn (default: `orchestration.concurrency`, else `enqueue`). */
+  concurrency?: TurnConcurrency;
+  /** Receives the turn's progress (deltas, tool calls, tool results), in order, from every round. */
+  onEvent?: (event: TurnProgressEvent) => void;
 }
 
 export type { Message };

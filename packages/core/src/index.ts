@@ -39,12 +39,19 @@ export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler'
 export { SerialQueue } from './serial-queue';
 export { ACTIVATE_SKILL_TOOL_NAME, createActivateSkillTool, SkillRouter } from './skills';
 export type { StelloAgentEventMap } from './stello-agent';
-export { createStelloAgent, DEFAULT_RUNTIME_IDLE_TTL_MS, StelloAgent } from './stello-agent';
+export {
+  createStelloAgent,
+  DEFAULT_MAX_QUEUED_TURNS,
+  DEFAULT_RUNTIME_IDLE_TTL_MS,
+  StelloAgent,
+} from './stello-agent';
 export { ToolRegistry, tool, toToolSchema } from './tools';
 export type { TurnLeaseSettings } from './turn-lease';
 export { DEFAULT_TURN_LEASE_TTL_MS, DEFAULT_TURN_LEASE_WAIT_MS } from './turn-lease';
+export type { TurnConcurrency, TurnInfo, TurnProgressEvent, TurnStatus } from './turn-ledger';
+export { requestHash } from './turn-ledger';
 export type { RunTurnOptions, RunTurnResult, TurnObservers } from './turn-runner';
-export { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
+export { DEFAULT_MAX_TOOL_ROUNDS, FinishedTurn, runTurn } from './turn-runner';
 export type {
   AssembledContext,
   BootstrapResult,

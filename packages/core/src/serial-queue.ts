@@ -17,14 +17,21 @@ const HELD_KEYS = new AsyncLocalStorage<ReadonlySet<string>>();
  */
 export class SerialQueue {
   #tails = new Map<string, Promise<void>>();
+  // Tasks queued or running per key, so callers can bound a key's queue.
+  #depths = new Map<string, number>();
 
   /** Queues `task` behind every task already queued for `key`; resolves or rejects as `task` does. */
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     if (HELD_KEYS.getStore()?.has(key)) return task();
     const previous = this.#tails.get(key) ?? Promise.resolve();
+    this.#depths.set(key, (this.#depths.get(key) ?? 0) + 1);
     // Tails never reject: a failure stays with its own caller and does not block the queue.
     const result = previous.then(task);
-    const tail = result.then(noop, noop);
+    const tail = result.then(noop, noop).then(() => {
+      const depth = (this.#depths.get(key) ?? 1) - 1;
+      if (depth <= 0) this.#depths.delete(key);
+      else this.#depths.set(key, depth);
+    });
     this.#tails.set(key, tail);
     void tail.then(() => {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
@@ -35,6 +42,11 @@ export class SerialQueue {
   /** Number of keys with queued or running tasks. */
   get size(): number {
     return this.#tails.size;
+  }
+
+  /** Tasks queued or running for `key`. */
+  depth(key: string): number {
+    return this.#depths.get(key) ?? 0;
   }
 
   /** True when no task is queued or running for `key`. */
@@ -49,6 +61,11 @@ export class SerialQueue {
   static runHolding<T>(key: string, fn: () => T): T {
     const held = HELD_KEYS.getStore();
     return HELD_KEYS.run(new Set([...(held ?? []), key]), fn);
+  }
+
+  /** True when the calling async context holds `key` (it runs inside `runHolding(key, …)`). */
+  static isHeld(key: string): boolean {
+    return HELD_KEYS.getStore()?.has(key) ?? false;
   }
 
   /** Runs `fn` outside any held key, so work it starts in the background is queued normally. */

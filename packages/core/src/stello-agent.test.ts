@@ -621,7 +621,7 @@ describe('StelloAgent', () => {
       await flush();
 
       expect(turn.finalContent).toBe('ok');
-      expect(afterTurn).toHaveBeenCalledWith(root.id, 'hello', { turn });
+      expect(afterTurn).toHaveBeenCalledWith(root.id, 'hello', { turnId: expect.any(String), turn });
       const phases = errors.map((event) => event.phase).sort();
       expect(phases).toEqual(
         [

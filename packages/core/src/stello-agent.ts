@@ -9,6 +9,10 @@ import type {
   MainStorage,
   Session,
   SessionMeta,
+  SessionStorage,
+  TurnClaim,
+  TurnConcurrency,
+  TurnStatus,
 } from '@stello-ai/session';
 import {
   createLLMCallFn,
@@ -35,14 +39,31 @@ import {
 import { CoreError } from './errors';
 import type { AgentErrorListener } from './hooks';
 import { HookDispatcher } from './hooks';
+import { type LocalTurn, LocalTurns } from './local-turns';
 import { RuntimeManager } from './runtime-manager';
 import { MemoryScheduler } from './scheduler';
 import { SerialQueue } from './serial-queue';
 import { createActivateSkillTool, SkillRouter } from './skills';
 import { TextChannel } from './text-channel';
 import { ToolRegistry } from './tools';
-import { DEFAULT_TURN_LEASE_TTL_MS, DEFAULT_TURN_LEASE_WAIT_MS, type TurnLeaseSettings } from './turn-lease';
-import { DEFAULT_MAX_TOOL_ROUNDS, runTurn } from './turn-runner';
+import {
+  DEFAULT_TURN_LEASE_TTL_MS,
+  DEFAULT_TURN_LEASE_WAIT_MS,
+  isSameTurn,
+  type TurnLeaseSettings,
+} from './turn-lease';
+import {
+  replayFinishedTurn,
+  requestHash,
+  storedError,
+  TURN_CONCURRENCIES,
+  type TurnInfo,
+  type TurnProgressEvent,
+  toTurnInfo,
+  turnCancelledError,
+  turnIdConflictError,
+} from './turn-ledger';
+import { DEFAULT_MAX_TOOL_ROUNDS, FinishedTurn, runTurn } from './turn-runner';
 import type {
   BootstrapResult,
   EngineStreamResult,
@@ -59,6 +80,8 @@ import type {
  * saves the session lookup on the next turn; every turn re-reads the session's state anyway.
  */
 export const DEFAULT_RUNTIME_IDLE_TTL_MS = 60_000;
+/** Turns that may wait (or run) on one session in one agent before more are refused with `SESSION_BUSY`. */
+export const DEFAULT_MAX_QUEUED_TURNS = 64;
 
 /** Events of a {@link StelloAgent}. */
 export interface StelloAgentEventMap {
@@ -120,6 +143,8 @@ export class StelloAgent implements ToolAgent {
   #leasedSessions = new Set<string>();
   readonly #leaseTtlMs: number;
   readonly #leaseWaitMs: number;
+  /** Turns submitted here and not settled: shared by retries, found by cancels. */
+  readonly #localTurns = new LocalTurns();
 
   constructor(config: StelloAgentConfig) {
     if (!config.sessions || !config.memory) {
@@ -267,34 +292,161 @@ export class StelloAgent implements ToolAgent {
    *   lease committed a turn meanwhile).
    */
   turn(sessionId: string, input: string, options: TurnOptions = {}): Promise<EngineTurnResult> {
-    return this.#track(() =>
-      abortable(
-        this.#queue.run(sessionId, () => this.#runTurn(sessionId, input, options)),
-        options.signal,
-      ),
-    );
+    return this.#submit(sessionId, input, options);
   }
 
   /**
    * Runs one turn like {@link turn}, streaming the text of every LLM round. The stream holds the
    * session's queue until `result` settles. A consumer that stops reading does not cancel the
-   * turn (use `signal`); a failed turn ends the iteration with its error and rejects `result`.
+   * turn (use `signal` or `cancelTurn`); a failed turn ends the iteration with its error and
+   * rejects `result`.
    */
   stream(sessionId: string, input: string, options: TurnOptions = {}): EngineStreamResult {
     const channel = new TextChannel();
-    const result = this.#track(() =>
-      abortable(
-        this.#queue.run(sessionId, () =>
-          this.#runTurn(sessionId, input, options, (text) => channel.push(text)),
-        ),
-        options.signal,
-      ),
-    );
+    // Chosen here so the caller knows it before the first delta.
+    const turnId = options.turnId ?? randomUUID();
+    const result = this.#submit(sessionId, input, { ...options, turnId }, (text) => channel.push(text));
     result.then(
       () => channel.close(),
       (error: unknown) => channel.fail(error),
     );
-    return Object.assign(channel, { result }) as unknown as EngineStreamResult;
+    return Object.assign(channel, { result, turnId }) as unknown as EngineStreamResult;
+  }
+
+  /**
+   * Cancels a turn: aborts its LLM call and running tools when it runs (or waits) in this agent,
+   * and records the cancel in storage, so the process that runs it (told by a `turn.cancel`
+   * control event) aborts it and its commit is refused. A queued turn ends at once; an unknown
+   * id is recorded cancelled, so a late submission of it ends cancelled. Nothing of a cancelled
+   * turn is written; its caller gets `TURN_CANCELLED`.
+   *
+   * @throws SessionError `SESSION_NOT_FOUND`, `TURN_NOT_FOUND` (storage without a turn ledger),
+   *   `TURN_ID_CONFLICT` (the id is a turn of another session), `INVALID_ARGUMENT`
+   */
+  async cancelTurn(sessionId: string, turnId: string): Promise<{ turnId: string; status: TurnStatus }> {
+    this.#assertOpen();
+    assertTurnId(turnId);
+    const mine = this.#localTurns.get(turnId)?.sessionId === sessionId;
+    if (mine) this.#localTurns.cancel(turnId, turnCancelledError(turnId));
+    const ledger = this.#ledger();
+    if (ledger) {
+      const status = await ledger.requestTurnCancel(sessionId, turnId);
+      if (status === null) throw sessionNotFoundError(sessionId);
+      // A local turn that committed just before the abort stays completed.
+      return { turnId, status: mine && status !== 'completed' ? 'cancelled' : status };
+    }
+    if (mine) return { turnId, status: 'cancelled' };
+    await this.#requireMeta(sessionId);
+    throw turnNotFoundError(turnId);
+  }
+
+  /**
+   * Where a turn stands: `queued` while it waits here, else what storage's ledger says (a turn
+   * whose process died reads `failed`); `null` when unknown.
+   */
+  async getTurn(sessionId: string, turnId: string): Promise<TurnInfo | null> {
+    this.#assertOpen();
+    assertTurnId(turnId);
+    const local = this.#localTurns.get(turnId);
+    if (local?.sessionId === sessionId) return { turnId, sessionId, status: local.status };
+    const stored = await this.#ledger()?.getTurn(sessionId, turnId);
+    return stored ? toTurnInfo(stored) : null;
+  }
+
+  /**
+   * Aborts `turnId` if it runs or waits in this agent (what a `turn.cancel` control event from
+   * another process asks); false when it is not here.
+   */
+  abortLocalTurn(turnId: string): boolean {
+    return this.#localTurns.cancel(turnId, turnCancelledError(turnId));
+  }
+
+  /**
+   * Submits a turn: a turn id already running here shares its promise (one LLM call), another
+   * input under that id is `TURN_ID_CONFLICT`; under `reject` a session busy here fails at once.
+   */
+  #submit(
+    sessionId: string,
+    input: string,
+    options: TurnOptions,
+    onDelta?: (text: string) => void,
+  ): Promise<EngineTurnResult> {
+    let turnId: string;
+    let concurrency: TurnConcurrency;
+    try {
+      if (options.turnId !== undefined) assertTurnId(options.turnId);
+      turnId = options.turnId ?? randomUUID();
+      concurrency = options.concurrency ?? this.config.orchestration?.concurrency ?? 'enqueue';
+      if (!TURN_CONCURRENCIES.has(concurrency)) {
+        throw new SessionError('INVALID_ARGUMENT', 'concurrency must be enqueue or reject', {
+          details: { field: 'concurrency' },
+        });
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const hash = requestHash(input);
+    const existing = this.#localTurns.get(turnId);
+    if (existing) {
+      if (existing.sessionId !== sessionId || existing.requestHash !== hash) {
+        return Promise.reject(turnIdConflictError(turnId));
+      }
+      return abortable(existing.promise, options.signal);
+    }
+    // A tool's turn on its own session runs inside that turn: it is never "busy" with itself.
+    if (concurrency === 'reject' && !SerialQueue.isHeld(sessionId)) {
+      const running = this.#localTurns.runningOn(sessionId);
+      if (running !== undefined || !this.#queue.isIdle(sessionId)) {
+        return Promise.reject(
+          new SessionError('SESSION_BUSY', `session "${sessionId}" is running another turn`, {
+            details: { sessionId, ...(running ? { turnId: running } : {}) },
+          }),
+        );
+      }
+    }
+    // A bounded queue per session: past it a turn is refused at once instead of piling up.
+    const maxQueued = this.config.orchestration?.maxQueuedTurns ?? DEFAULT_MAX_QUEUED_TURNS;
+    if (!SerialQueue.isHeld(sessionId) && this.#queue.depth(sessionId) >= maxQueued) {
+      return Promise.reject(
+        new SessionError('SESSION_BUSY', `session "${sessionId}" already has ${maxQueued} turns waiting`, {
+          details: { sessionId, queued: this.#queue.depth(sessionId), maxQueuedTurns: maxQueued },
+        }),
+      );
+    }
+    const controller = new AbortController();
+    const outer = options.signal;
+    const forward = () => controller.abort(outer?.reason);
+    if (outer?.aborted) forward();
+    else outer?.addEventListener('abort', forward, { once: true });
+    const local: LocalTurn = {
+      turnId,
+      sessionId,
+      requestHash: hash,
+      status: 'queued',
+      controller,
+      cancelled: false,
+      promise: Promise.resolve() as unknown as Promise<EngineTurnResult>,
+    };
+    const run = this.#track(() =>
+      abortable(
+        this.#queue.run(sessionId, async () => {
+          this.#localTurns.started(local);
+          try {
+            return await this.#runTurn(sessionId, input, options, local, concurrency, onDelta);
+          } finally {
+            this.#localTurns.finished(local);
+          }
+        }),
+        controller.signal,
+      ),
+    );
+    local.promise = run
+      .catch((error: unknown) => {
+        throw local.cancelled ? turnCancelledError(turnId) : error;
+      })
+      .finally(() => outer?.removeEventListener('abort', forward));
+    this.#localTurns.add(local);
+    return local.promise;
   }
 
   /**
@@ -415,20 +567,47 @@ export class StelloAgent implements ToolAgent {
     sessionId: string,
     input: string,
     options: TurnOptions,
+    local: LocalTurn,
+    concurrency: TurnConcurrency,
     onDelta?: (text: string) => void,
   ): Promise<EngineTurnResult> {
+    const { turnId } = local;
     this.#hooks.fire('onMessageReceived', { sessionId, input });
-    const lease = this.#leaseFor(sessionId);
+    const ledger = this.#ledger();
+    const claim: TurnClaim | undefined = ledger
+      ? { turnId, requestHash: local.requestHash, concurrency }
+      : undefined;
+    const lease = this.#leaseFor(sessionId, claim, concurrency === 'reject');
+    // Whether the ledger already knows how the turn ended (recorded once, before the release).
+    let recorded = false;
+    const record = async (error: unknown) => {
+      if (recorded || !claim || !ownsLedgerEntry(error)) return;
+      recorded = true;
+      await this.#finishTurn(sessionId, turnId, isCancel(error, local), error);
+    };
+    if (lease && claim) lease.beforeRelease = record;
     if (lease) this.#leasedSessions.add(sessionId);
+    const emit = progressEmitter(options.onEvent, local.controller.signal, (error) =>
+      this.#hooks.report({ error, phase: 'turn', sessionId }),
+    );
+    const deltas =
+      onDelta || options.onEvent
+        ? (text: string) => {
+            onDelta?.(text);
+            emit({ type: 'delta', text });
+          }
+        : undefined;
+    let outcome: Awaited<ReturnType<typeof runTurn>>;
+    let isMain: boolean;
     try {
-      const { turn, commit, isMain } = await this.#withTurnSession(sessionId, async (session) => ({
-        ...(await runTurn({
+      ({ outcome, isMain } = await this.#withTurnSession(sessionId, async (session) => ({
+        outcome: await runTurn({
           session,
           input,
           tools: this.#tools,
           maxToolRounds: this.config.orchestration?.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS,
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(onDelta ? { onDelta } : {}),
+          signal: local.controller.signal,
+          ...(deltas ? { onDelta: deltas } : {}),
           ...(lease ? { lease } : {}),
           toolContext: (call, signal) => ({
             agent: this,
@@ -438,35 +617,73 @@ export class StelloAgent implements ToolAgent {
             signal,
           }),
           observers: {
-            onRoundStart: (round) => this.#hooks.fire('onRoundStart', { sessionId, round }),
-            onToolCall: (toolCall) => this.#hooks.fire('onToolCall', { sessionId, toolCall }),
-            onToolResult: (toolCall, result, isError) =>
-              this.#hooks.fire('onToolResult', { sessionId, toolCall, result, isError }),
+            onRoundStart: (round) => {
+              // The first round starts once the turn holds the session.
+              local.status = 'running';
+              this.#hooks.fire('onRoundStart', { sessionId, round });
+            },
+            onToolCall: (toolCall) => {
+              emit({ type: 'tool.call', callId: toolCall.id, name: toolCall.name, input: toolCall.input });
+              this.#hooks.fire('onToolCall', { sessionId, toolCall });
+            },
+            onToolResult: (toolCall, result, isError) => {
+              emit(
+                isError
+                  ? { type: 'tool.result', callId: toolCall.id, ok: false, error: String(result) }
+                  : { type: 'tool.result', callId: toolCall.id, ok: true, output: result },
+              );
+              this.#hooks.fire('onToolResult', { sessionId, toolCall, result, isError });
+            },
           },
-        })),
+        }),
         // Read after the turn: its own read refreshed the meta (a transient object starts blank).
         isMain: session.meta.role === 'main',
-      }));
-      const result: EngineTurnResult = { turn };
-      this.#hooks.fire('onAssistantReply', {
-        sessionId,
-        content: turn.finalContent,
-        rawResponse: turn.rawResponse,
-      });
-      this.#hooks.fire('onRoundEnd', { sessionId, turn });
-      const afterTurn = this.config.capabilities?.lifecycle?.afterTurn;
-      if (afterTurn)
-        this.#hooks.fireCallback('afterTurn', sessionId, () => afterTurn(sessionId, input, result));
-      // The root never consolidates: it integrates what its children consolidated.
-      if (!isMain) this.#scheduler.afterTurn(sessionId, commit.turnCount);
-      return result;
+      })));
     } catch (error) {
+      // A resubmitted id that already ended: its stored result, or its error again.
+      if (error instanceof FinishedTurn) return replayFinishedTurn(error.turn);
       // The caller receives the error; onError observes it (an abort is not a failure).
-      if (!isCodedError(error, 'ABORTED')) this.#hooks.notifyOnError({ error, phase: 'turn', sessionId });
+      if (!isCancel(error, local)) this.#hooks.notifyOnError({ error, phase: 'turn', sessionId });
+      await record(error);
       throw error;
     } finally {
       if (lease) this.#leasedSessions.delete(sessionId);
     }
+    const { turn, commit } = outcome;
+    const result: EngineTurnResult = { turnId, turn };
+    this.#hooks.fire('onAssistantReply', {
+      sessionId,
+      content: turn.finalContent,
+      rawResponse: turn.rawResponse,
+    });
+    this.#hooks.fire('onRoundEnd', { sessionId, turn });
+    const afterTurn = this.config.capabilities?.lifecycle?.afterTurn;
+    if (afterTurn)
+      this.#hooks.fireCallback('afterTurn', sessionId, () => afterTurn(sessionId, input, result));
+    // The root never consolidates: it integrates what its children consolidated.
+    if (!isMain) this.#scheduler.afterTurn(sessionId, commit.turnCount);
+    return result;
+  }
+
+  /** Records a failed or cancelled turn in the ledger (off the warm path); a failure is reported. */
+  async #finishTurn(sessionId: string, turnId: string, cancelled: boolean, error: unknown): Promise<void> {
+    try {
+      await this.#ledger()?.finishTurn(
+        sessionId,
+        turnId,
+        cancelled ? 'cancelled' : 'failed',
+        cancelled ? storedError(turnCancelledError(turnId)) : storedError(error),
+      );
+    } catch (failure) {
+      this.#hooks.report({ error: failure, phase: 'turn', sessionId });
+    }
+  }
+
+  /** The storage's turn ledger, when it has one and the built-in loader opens sessions on it. */
+  #ledger(): LedgerStorage | null {
+    const storage = this.config.storage;
+    if (!storage || this.config.session?.sessionResolver) return null;
+    return hasLedger(storage) ? storage : null;
   }
 
   /**
@@ -474,7 +691,7 @@ export class StelloAgent implements ToolAgent {
    * started by a tool of the turn running on the same session, which already holds the session
    * (waiting for its own lease would only time out).
    */
-  #leaseFor(sessionId: string): TurnLeaseSettings | null {
+  #leaseFor(sessionId: string, claim: TurnClaim | undefined, rejectBusy: boolean): TurnLeaseSettings | null {
     if (this.#leasedSessions.has(sessionId)) return null;
     this.#leaseSeq += 1;
     return {
@@ -482,6 +699,8 @@ export class StelloAgent implements ToolAgent {
       ttlMs: this.#leaseTtlMs,
       waitMs: this.#leaseWaitMs,
       onError: (error) => this.#hooks.report({ error, phase: 'turn-lease', sessionId }),
+      ...(claim ? { claim } : {}),
+      ...(rejectBusy ? { rejectBusy } : {}),
     };
   }
 
@@ -723,6 +942,62 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
     else signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** A storage with the turn ledger's optional methods. */
+type LedgerStorage = SessionStorage &
+  Required<Pick<SessionStorage, 'getTurn' | 'finishTurn' | 'requestTurnCancel'>>;
+
+function hasLedger(storage: SessionStorage): storage is LedgerStorage {
+  return (
+    typeof storage.getTurn === 'function' &&
+    typeof storage.finishTurn === 'function' &&
+    typeof storage.requestTurnCancel === 'function'
+  );
+}
+
+/**
+ * False for the errors of a turn whose ledger entry is not this submission's to finish: the id
+ * belongs to another request, or it is still running elsewhere (a retry waited for it).
+ */
+function ownsLedgerEntry(error: unknown): boolean {
+  if (isCodedError(error, 'TURN_ID_CONFLICT')) return false;
+  return !(isCodedError(error, 'SESSION_BUSY') && isSameTurn(error));
+}
+
+/** True when a turn ended by a cancel or an abort (recorded `cancelled`, not reported as a failure). */
+function isCancel(error: unknown, local: LocalTurn): boolean {
+  return local.cancelled || isCodedError(error, 'ABORTED') || isCodedError(error, 'TURN_CANCELLED');
+}
+
+/** Calls `onEvent` safely (a listener that throws is reported, never fails the turn), until the turn aborts. */
+function progressEmitter(
+  onEvent: ((event: TurnProgressEvent) => void) | undefined,
+  signal: AbortSignal,
+  report: (error: unknown) => void,
+): (event: TurnProgressEvent) => void {
+  if (!onEvent) return () => undefined;
+  return (event) => {
+    // An aborted turn reports nothing more: what its tools do while they stop is not progress.
+    if (signal.aborted) return;
+    try {
+      onEvent(event);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assertTurnId(turnId: unknown): asserts turnId is string {
+  if (typeof turnId !== 'string' || !UUID.test(turnId)) {
+    throw new SessionError('INVALID_ARGUMENT', 'turnId must be a UUID', { details: { field: 'turnId' } });
+  }
+}
+
+function turnNotFoundError(turnId: string): SessionError {
+  return new SessionError('TURN_NOT_FOUND', `turn "${turnId}" not found`, { details: { turnId } });
 }
 
 function isMainSession(session: Session): session is MainSession {

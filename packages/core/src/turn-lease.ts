@@ -1,4 +1,4 @@
-import type { Session, TurnDraft } from '@stello-ai/session';
+import type { Session, TurnClaim, TurnDraft } from '@stello-ai/session';
 import { isCodedError, SessionError } from '@stello-ai/session';
 import { guard, sleep, throwIfAborted } from './abort';
 
@@ -21,6 +21,15 @@ export interface TurnLeaseSettings {
   waitMs: number;
   /** Receives failures nobody else sees: a renewal or a release that failed, a lease that was lost. */
   onError(error: unknown): void;
+  /** The turn's ledger entry, claimed with the lease (storages with a ledger). */
+  claim?: TurnClaim;
+  /**
+   * Policy `reject`: a session busy with another turn fails at once with `SESSION_BUSY` (a busy
+   * session running this very turn id is still waited for: that is a retry).
+   */
+  rejectBusy?: boolean;
+  /** Called with a begun turn's error before its lease is released (must not throw). */
+  beforeRelease?: (error: unknown) => Promise<void>;
 }
 
 /**
@@ -46,12 +55,21 @@ export async function beginLeasedTurn(
       return await attempt(session, input, signal, lease);
     } catch (error) {
       if (!isCodedError(error, 'SESSION_BUSY')) throw error;
+      if (lease.rejectBusy && !isSameTurn(error)) throw error;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new SessionError(
           'SESSION_BUSY',
           `session "${session.id}" is still running another turn after ${lease.waitMs} ms`,
-          { cause: error, details: { sessionId: session.id, waitedMs: lease.waitMs, ...retryAfter(error) } },
+          {
+            cause: error,
+            details: {
+              sessionId: session.id,
+              waitedMs: lease.waitMs,
+              ...retryAfter(error),
+              ...busyTurn(error),
+            },
+          },
         );
       }
       await sleep(Math.min(withJitter(pause), left), signal);
@@ -74,6 +92,7 @@ async function attempt(
       late = session.beginTurn(input, {
         signal,
         lease: { owner: lease.owner, ttlMs: lease.ttlMs, onReleaseError: lease.onError },
+        ...(lease.claim ? { turn: lease.claim } : {}),
       });
       return late;
     });
@@ -150,6 +169,19 @@ export function keepLeaseAlive(draft: TurnDraft, settings: TurnLeaseSettings): L
 
 function withJitter(ms: number): number {
   return Math.round(ms * (0.75 + Math.random() * 0.5));
+}
+
+function busyTurn(error: unknown): { turnId?: string; sameTurn?: boolean } {
+  const details = (error as { details?: { turnId?: unknown; sameTurn?: unknown } }).details;
+  return {
+    ...(typeof details?.turnId === 'string' ? { turnId: details.turnId } : {}),
+    ...(details?.sameTurn === true ? { sameTurn: true } : {}),
+  };
+}
+
+/** True for the `SESSION_BUSY` of a session running this very turn id (a retry joins it). */
+export function isSameTurn(error: unknown): boolean {
+  return (error as { details?: { sameTurn?: unknown } }).details?.sameTurn === true;
 }
 
 function retryAfter(error: unknown): { retryAfterMs?: number } {

@@ -1,6 +1,7 @@
 import type {
   LLMResult,
   Session,
+  StoredTurn,
   ToolCall,
   ToolResultInput,
   TurnCommitResult,
@@ -61,6 +62,20 @@ export interface RunTurnResult {
 }
 
 /**
+ * Thrown by {@link runTurn} for a claimed turn id that had already ended (nothing ran, no lease
+ * was taken): it carries the stored outcome for the caller to answer with.
+ */
+export class FinishedTurn extends Error {
+  readonly turn: StoredTurn;
+
+  constructor(turn: StoredTurn) {
+    super(`turn "${turn.turnId}" has already ended (${turn.status})`);
+    this.name = 'FinishedTurn';
+    this.turn = turn;
+  }
+}
+
+/**
  * Runs one turn: LLM call, tool rounds, final answer, then one atomic commit.
  *
  * Every round's tool calls run in parallel; arguments are validated with each tool's zod schema;
@@ -86,12 +101,17 @@ export async function runTurn(options: RunTurnOptions): Promise<RunTurnResult> {
   const draft = lease
     ? await beginLeasedTurn(session, options.input, signal, lease)
     : await guard(signal, () => session.beginTurn(options.input, { signal }));
+  // A resubmitted turn id that already ended: no lease was taken, nothing runs.
+  if (draft.context.finishedTurn) throw new FinishedTurn(draft.context.finishedTurn);
   const keeper = lease ? keepLeaseAlive(draft, lease) : null;
   try {
     return await runRounds(draft, options, maxToolRounds, signal, keeper);
   } catch (error) {
     // Stopped first: a renewal after the release would report the released lease as lost.
     keeper?.stop();
+    // The ledger learns the outcome while the lease still holds the session, so a retry that
+    // takes the lease next finds the turn ended rather than running it again.
+    if (lease?.beforeRelease) await lease.beforeRelease(error);
     // A committed draft holds no lease any more, so this writes only for a turn that failed.
     if (lease) await releaseDraft(draft, lease.onError);
     throw error;
@@ -153,20 +173,19 @@ async function runRounds(
   throwIfAborted(signal);
   // A renewal racing the commit would find the lease released and report it as lost.
   keeper?.stop();
-  const commit = await draft.commit();
-  return {
-    turn: {
-      finalContent: final.content,
-      toolRoundCount,
-      toolCallsExecuted,
-      rawResponse: JSON.stringify({
-        content: final.content,
-        toolCalls: final.toolCalls ?? [],
-        usage: final.usage,
-      }),
-    },
-    commit,
+  const turn: EngineTurnResult['turn'] = {
+    finalContent: final.content,
+    toolRoundCount,
+    toolCallsExecuted,
+    rawResponse: JSON.stringify({
+      content: final.content,
+      toolCalls: final.toolCalls ?? [],
+      usage: final.usage,
+    }),
   };
+  // With a claimed ledger entry the same write stores the result a retry will get.
+  const commit = await draft.commit(options.lease?.claim ? { turnResult: { turn } } : {});
+  return { turn, commit };
 }
 
 async function executeToolCall(

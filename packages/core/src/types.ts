@@ -139,6 +139,8 @@ export interface BootstrapResult {
 
 /** The result of a turn, as REST `turn` and WS `turn.complete` / `stream.end` return it. */
 export interface EngineTurnResult {
+  /** The turn's id: the caller's `turnId`, or one generated for it. */
+  turnId: string;
   turn: {
     finalContent: string | null;
     toolRoundCount: number;
@@ -148,5 +150,9 @@ export interface EngineTurnResult {
   };
 }
 
-/** Streamed text of every round, and the turn's result once stored. */
-export type EngineStreamResult = AsyncIterable<string> & { result: Promise<EngineTurnResult> };
+/** Streamed text of every round, the turn's id at once, and the turn's result once stored. */
+export type EngineStreamResult = AsyncIterable<string> & {
+  result: Promise<EngineTurnResult>;
+  /** The turn's id (the caller's `turnId`, or the one generated for it), known before any delta. */
+  turnId: string;
+};

@@ -9,7 +9,16 @@ import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrate, runMigrations } from '.
 import { MIGRATIONS } from './migrations';
 import type { Database } from './schema';
 
-const TABLES = ['core_data', 'records', 'session_data', 'session_refs', 'sessions', 'spaces', 'users'];
+const TABLES = [
+  'core_data',
+  'records',
+  'session_data',
+  'session_refs',
+  'sessions',
+  'spaces',
+  'turns',
+  'users',
+];
 
 /** Empty databases (no template), so every test exercises the migrations themselves. */
 const opened: TestDatabase[] = [];

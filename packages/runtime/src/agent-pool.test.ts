@@ -359,12 +359,12 @@ describe('AgentPool', () => {
       const agent = await pool.getAgent(space.id);
       expect(agent.config.orchestration?.consolidateEveryNTurns).toBe(3);
       await spaces.updateSpace(space.id, {
-        config: { consolidateEveryNTurns: 1, consolidateOnLeave: false },
+        config: { consolidateEveryNTurns: 5, consolidateOnLeave: false },
       });
       const rebuilt = await pool.getAgent(space.id);
       expect(rebuilt).not.toBe(agent);
       expect(rebuilt.config.orchestration).toMatchObject({
-        consolidateEveryNTurns: 1,
+        consolidateEveryNTurns: 5,
         consolidateOnLeave: false,
       });
       await vi.waitFor(async () =>
@@ -587,5 +587,46 @@ describe('AgentPool', () => {
       expect(isCodedError(await rejection(pending), 'INVALID_ARGUMENT')).toBe(true);
       expect(pool.size).toBe(0);
     });
+  });
+});
+
+describe('AgentPool bounds (one tenant must not hurt another)', () => {
+  it('raises a consolidation interval below the operator floor, keeps 0 (off) and larger values', async () => {
+    const pool = newPool({ model, minConsolidateEveryNTurns: 4 });
+    const every = async (value: number) => {
+      const space = await newSpace({ config: { consolidateEveryNTurns: value } });
+      return (await pool.getAgent(space.id)).config.orchestration?.consolidateEveryNTurns;
+    };
+    expect(await every(1)).toBe(4);
+    expect(await every(0)).toBe(0);
+    expect(await every(9)).toBe(9);
+  });
+
+  it('keeps the cached agents within the byte budget, evicting the least recently used idle ones', async () => {
+    const prompt = 'p'.repeat(10_000);
+    const pool = newPool({ model, maxCachedBytes: 35_000 });
+    const created = [];
+    for (let i = 0; i < 6; i++) {
+      const space = await newSpace({ label: `big ${i}`, systemPrompt: prompt });
+      created.push(space.id);
+      await pool.getAgent(space.id);
+      expect(pool.size).toBeLessThanOrEqual(3);
+    }
+    // The newest stays; an evicted space gets a fresh agent on its next use.
+    const again = await pool.getAgent(created[0]!);
+    expect(again.config.sessions).toBeDefined();
+    expect(pool.size).toBeLessThanOrEqual(3);
+  });
+
+  it('never evicts a busy agent to meet the bound', async () => {
+    const pool = newPool({ model, maxCachedAgents: 1 });
+    const first = await newSpace({ label: 'held' });
+    const agent = await pool.getAgent(first.id);
+    const root = (await agent.sessions.listInfo())[0]!;
+    await agent.attachSession(root.id, 'holder');
+    const second = await newSpace({ label: 'other' });
+    await pool.getAgent(second.id);
+    expect(await pool.getAgent(first.id)).toBe(agent);
+    await agent.detachSession(root.id, 'holder');
   });
 });

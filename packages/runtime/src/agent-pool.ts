@@ -10,6 +10,7 @@ import type {
 } from '@stello-ai/storage';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
+import { type SpaceEventPublisher, withSpaceEventHooks } from './space-events';
 import type { HeldSpace, SpaceManager } from './space-manager';
 
 /** What `buildConfig` receives: the space and the PostgreSQL adapters bound to it. */
@@ -49,13 +50,49 @@ export interface AgentPoolOptions {
   /** The server's chat model; required when `buildConfig` is absent. */
   model?: LLMAdapter;
   /** Evict a space's agent after this long without use, unless it is busy (default 5 min). */
+  /**
+   * Told of every change an agent committed (turn started/completed, fork, archive,
+   * consolidation), as a space event; the server publishes them on its control channel.
+   */
+  publishEvent?: SpaceEventPublisher;
   idleTtlMs?: number;
+  /**
+   * The operator's floor on a space's `consolidateEveryNTurns` (default 3): a tenant's smaller
+   * positive value is raised to it, so no space can make every turn cost a memory-work LLM call.
+   * `0` (off) stays allowed.
+   */
+  minConsolidateEveryNTurns?: number;
+  /** Most agents kept cached (default 1,000); past it the least recently used idle ones go. */
+  maxCachedAgents?: number;
+  /**
+   * Most bytes of space data (prompts and config, as JSON) the cached agents may hold (default
+   * 64 MiB); past it the least recently used idle agents are evicted.
+   */
+  maxCachedBytes?: number;
   /** Receives evictions and the agents' background failures (default: silent). */
   logger?: Logger;
+  /**
+   * The process's control channel (`PgControlChannel`): its `turn.cancel` events (published by
+   * any process's cancel) abort the turn when it runs in one of this pool's agents.
+   */
+  control?: { subscribe(listener: (event: TurnControlEvent) => void): () => void };
+}
+
+/** The part of a control event the pool routes. */
+export interface TurnControlEvent {
+  kind: string;
+  spaceId?: string;
+  turnId?: string;
 }
 
 /** Idle time after which an unused, non-busy agent is evicted, unless configured. */
 export const DEFAULT_AGENT_IDLE_TTL_MS = 5 * 60_000;
+/** Default floor on a space's consolidation interval. */
+export const DEFAULT_MIN_CONSOLIDATE_EVERY_N_TURNS = 3;
+/** Default cap on cached agents. */
+export const DEFAULT_MAX_CACHED_AGENTS = 1_000;
+/** Default cap on the space data the cached agents hold: 64 MiB. */
+export const DEFAULT_MAX_CACHED_BYTES = 64 * 1024 * 1024;
 /** Longest pause between two eviction sweeps. */
 const MAX_SWEEP_INTERVAL_MS = 60_000;
 
@@ -76,6 +113,8 @@ interface PooledAgent {
   /** Built from older space data: rebuilt by the next `getAgent` that finds it not busy. */
   stale: boolean;
   lastUsedAt: number;
+  /** Bytes of space data (JSON) when the agent was built: what the cache bound counts. */
+  bytes: number;
 }
 
 interface Creation {
@@ -88,11 +127,11 @@ interface Creation {
 }
 
 /** The memory-schedule settings of a space's config that have a valid value. */
-function scheduleFromSpace(config: Record<string, unknown>): OrchestrationConfig {
+function scheduleFromSpace(config: Record<string, unknown>, minEvery: number): OrchestrationConfig {
   const schedule: OrchestrationConfig = {};
   const every = config.consolidateEveryNTurns;
   if (typeof every === 'number' && Number.isInteger(every) && every >= 0) {
-    schedule.consolidateEveryNTurns = every;
+    schedule.consolidateEveryNTurns = every === 0 ? 0 : Math.max(every, minEvery);
   }
   if (typeof config.consolidateOnLeave === 'boolean') schedule.consolidateOnLeave = config.consolidateOnLeave;
   if (typeof config.integrateAfterConsolidate === 'boolean') {
@@ -183,7 +222,26 @@ export class AgentPool {
     this.#idleTtlMs = idleTtlMs;
     this.#logger = options.logger ?? silentLogger;
     this.#spaces = spaceManager;
-    this.#unsubscribe = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
+    const unsubscribeSpaces = this.#spaces.onChange((spaceId, space) => this.#onSpaceChange(spaceId, space));
+    const unsubscribeControl = options.control?.subscribe((event) => this.routeControlEvent(event));
+    this.#unsubscribe = () => {
+      unsubscribeSpaces();
+      unsubscribeControl?.();
+    };
+  }
+
+  /**
+   * Routes a control event to the space's agents: `turn.cancel` aborts the turn if it runs here.
+   * True when an agent of this pool ran (or queued) the turn.
+   */
+  routeControlEvent(event: TurnControlEvent): boolean {
+    if (event.kind !== 'turn.cancel' || !event.spaceId || !event.turnId) return false;
+    const agents = [this.#agents.get(event.spaceId)?.agent, ...this.#retiring];
+    let aborted = false;
+    for (const agent of agents) {
+      if (agent?.abortLocalTurn(event.turnId)) aborted = true;
+    }
+    return aborted;
   }
 
   /**
@@ -297,7 +355,9 @@ export class AgentPool {
       agent.dispose();
       throw error;
     }
-    this.#agents.set(spaceId, { held, agent, stale: creation.stale, lastUsedAt: Date.now() });
+    const bytes = Buffer.byteLength(JSON.stringify(held.space), 'utf8');
+    this.#agents.set(spaceId, { held, agent, stale: creation.stale, lastUsedAt: Date.now(), bytes });
+    this.#enforceCacheBounds();
     this.#startTimer();
     this.#logger.info('agent.created', { spaceId });
     return agent;
@@ -330,14 +390,44 @@ export class AgentPool {
     config.session = session;
 
     const orchestration: OrchestrationConfig = { ...built.orchestration };
-    const schedule = scheduleFromSpace(ctx.space.config);
+    const concurrency = (ctx.space.config as Record<string, unknown> | null | undefined)?.concurrency;
+    if (orchestration.concurrency === undefined && (concurrency === 'enqueue' || concurrency === 'reject')) {
+      orchestration.concurrency = concurrency;
+    }
+    const schedule = scheduleFromSpace(
+      ctx.space.config,
+      this.#options.minConsolidateEveryNTurns ?? DEFAULT_MIN_CONSOLIDATE_EVERY_N_TURNS,
+    );
     for (const key of SPACE_SCHEDULE_KEYS) {
       if (orchestration[key] === undefined && schedule[key] !== undefined) {
         (orchestration as Record<string, unknown>)[key] = schedule[key];
       }
     }
+    const publish = this.#options.publishEvent;
+    if (publish) orchestration.hooks = withSpaceEventHooks(orchestration.hooks, ctx.space.id, publish);
     config.orchestration = orchestration;
     return config;
+  }
+
+  /**
+   * Evicts the least recently used idle agents while the cache holds more agents or more bytes of
+   * space data than allowed. Busy agents (attached clients, running turns) are never evicted, so
+   * the bound can be passed while every agent is in use.
+   */
+  #enforceCacheBounds(): void {
+    const maxAgents = this.#options.maxCachedAgents ?? DEFAULT_MAX_CACHED_AGENTS;
+    const maxBytes = this.#options.maxCachedBytes ?? DEFAULT_MAX_CACHED_BYTES;
+    let bytes = 0;
+    for (const pooled of this.#agents.values()) bytes += pooled.bytes;
+    if (this.#agents.size <= maxAgents && bytes <= maxBytes) return;
+    const oldestFirst = [...this.#agents].sort(([, a], [, b]) => a.lastUsedAt - b.lastUsedAt);
+    for (const [spaceId, pooled] of oldestFirst) {
+      if (this.#agents.size <= maxAgents && bytes <= maxBytes) break;
+      if (pooled.agent.isBusy()) continue;
+      this.#agents.delete(spaceId);
+      bytes -= pooled.bytes;
+      this.#retire(spaceId, pooled, 'capacity');
+    }
   }
 
   #throwIfCancelled(spaceId: string, creation: Creation): void {
@@ -361,7 +451,11 @@ export class AgentPool {
     if (pooled) pooled.stale = true;
   }
 
-  #retire(spaceId: string, pooled: PooledAgent, reason: 'idle' | 'stale' | 'manual' | 'dispose'): void {
+  #retire(
+    spaceId: string,
+    pooled: PooledAgent,
+    reason: 'idle' | 'stale' | 'manual' | 'dispose' | 'capacity',
+  ): void {
     this.#logger.info('agent.evicted', { spaceId, reason });
     pooled.held.release();
     const { agent } = pooled;

@@ -29,12 +29,29 @@ export {
 } from './key-rate-limiter';
 // Logging
 export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel, silentLogger } from './logger';
+export {
+  DEFAULT_SPACE_EVENT_QUEUE,
+  type DeliveredSpaceEvent,
+  SpaceEventHub,
+  type SpaceEventHubOptions,
+  type SpaceEventSource,
+  type SpaceEventSubscriber,
+} from './space-event-hub';
+export {
+  isSpaceEventKind,
+  SPACE_EVENT_KINDS,
+  type SpaceEventInput,
+  type SpaceEventKind,
+  type SpaceEventPublisher,
+  withSpaceEventHooks,
+} from './space-events';
 // Spaces
 export {
   type HeldSpace,
   type ListSpacesOptions,
   type Space,
   type SpaceChangeListener,
+  type SpaceChangeOrigin,
   type SpaceConfig,
   SpaceManager,
   type SpaceManagerOptions,

@@ -46,8 +46,17 @@ export interface SpaceManagerOptions {
   cacheTtlMs?: number;
 }
 
-/** Called after a space is created or updated (`space` is its new state) or deleted (`space` is `null`). */
-export type SpaceChangeListener = (spaceId: string, space: Space | null) => void;
+/**
+ * Where a change was made: through this manager (`local`), or by another process and re-read
+ * here (`remote`, see `SpaceManager.reload`).
+ */
+export type SpaceChangeOrigin = 'local' | 'remote';
+
+/**
+ * Called after a space is created or updated (`space` is its new state) or deleted (`space` is
+ * `null`).
+ */
+export type SpaceChangeListener = (spaceId: string, space: Space | null, origin: SpaceChangeOrigin) => void;
 
 /** A space kept current for as long as its holder needs it (see `SpaceManager.hold`). */
 export interface HeldSpace {
@@ -150,7 +159,7 @@ export class SpaceManager {
       if (isStorageError(error, 'INVALID_REFERENCE')) throw userNotFound(userId, error);
       throw error;
     }
-    this.#changed(created.id, created);
+    this.#changed(created.id, created, 'local');
     return created;
   }
 
@@ -243,7 +252,7 @@ export class SpaceManager {
     }
     const updated = await this.#store.update(spaceId, patch);
     if (!updated) throw spaceNotFound(spaceId);
-    this.#changed(spaceId, updated);
+    this.#changed(spaceId, updated, 'local');
     return updated;
   }
 
@@ -276,7 +285,30 @@ export class SpaceManager {
   async deleteSpace(spaceId: string): Promise<void> {
     if (!isUuid(spaceId)) throw spaceNotFound(spaceId);
     if (!(await this.#store.delete(spaceId))) throw spaceNotFound(spaceId);
-    this.#changed(spaceId, null);
+    this.#changed(spaceId, null, 'local');
+  }
+
+  /**
+   * Re-reads a space another process changed or deleted: the cache, holders and listeners see
+   * the stored state at once (origin `remote`). A space this process does not cache costs no
+   * query (nothing here holds it; a read already under way is not cached).
+   */
+  async reload(spaceId: string): Promise<void> {
+    if (!isUuid(spaceId)) return;
+    if (!this.#cache.has(spaceId)) {
+      this.#changeSeq += 1;
+      return;
+    }
+    const seq = this.#changeSeq;
+    const loaded = await this.#store.get(spaceId);
+    // A local write since the read already put a newer state in place.
+    if (seq !== this.#changeSeq && loaded !== null) return;
+    this.#changed(spaceId, loaded, 'remote');
+  }
+
+  /** Re-reads every cached space (after events between processes may have been missed). */
+  async reloadAll(): Promise<void> {
+    await Promise.all([...this.#cache.keys()].map((spaceId) => this.reload(spaceId)));
   }
 
   /**
@@ -285,7 +317,7 @@ export class SpaceManager {
    */
   onChange(listener: SpaceChangeListener): () => void {
     // Wrapped so that subscribing the same function twice gives two independent subscriptions.
-    const entry: SpaceChangeListener = (spaceId, space) => listener(spaceId, space);
+    const entry: SpaceChangeListener = (spaceId, space, origin) => listener(spaceId, space, origin);
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);
@@ -293,7 +325,7 @@ export class SpaceManager {
   }
 
   /** Updates the cache (holders see the change at once), then tells the listeners. */
-  #changed(spaceId: string, changed: Space | null): void {
+  #changed(spaceId: string, changed: Space | null, origin: SpaceChangeOrigin): void {
     this.#changeSeq += 1;
     const space = changed === null ? null : frozenCopy(changed);
     const entry = this.#cache.get(spaceId);
@@ -304,9 +336,13 @@ export class SpaceManager {
       entry.space = space;
       if (entry.holds === 0) entry.expiresAt = Date.now() + this.#cacheTtlMs;
     }
+    this.#notify(spaceId, space, origin);
+  }
+
+  #notify(spaceId: string, space: Space | null, origin: SpaceChangeOrigin): void {
     for (const listener of [...this.#listeners]) {
       try {
-        listener(spaceId, space);
+        listener(spaceId, space, origin);
       } catch (error) {
         this.#logger.error('space.listener_failed', { spaceId, error });
       }

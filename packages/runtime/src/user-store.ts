@@ -253,6 +253,14 @@ export class UserStore {
     return revoked;
   }
 
+  /** Drops every cached key check, positive and negative (events between processes may have been missed). */
+  forgetAll(): void {
+    this.#generation += 1;
+    this.#lookups.clear();
+    this.#cache.clear();
+    this.#misses.clear();
+  }
+
   /** Lists every user, oldest first, with key prefixes but never keys or hashes. */
   async listUsers(): Promise<User[]> {
     return this.#store.listUsers();

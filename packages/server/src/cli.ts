@@ -4,6 +4,8 @@
  * SIGINT/SIGTERM) and exits with its code.
  * @module
  */
+// First import: evaluated before the others, so an old Node gets one line, not a failure deep in a dependency.
+import './require-node';
 import { runCli } from './commands/run-cli';
 
 const controller = new AbortController();

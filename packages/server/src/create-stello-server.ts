@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { StelloAgent } from '@stello-ai/core';
 import { migrate } from '@stello-ai/db';
@@ -6,21 +6,38 @@ import {
   AgentPool,
   type AgentPoolOptions,
   type Logger,
+  SpaceEventHub,
   SpaceManager,
   silentLogger,
   UserStore,
 } from '@stello-ai/runtime';
-import { PgStores, type PgStoresOptions } from '@stello-ai/storage';
+import {
+  type ControlChannel,
+  type PgControlChannel,
+  PgStores,
+  type PgStoresOptions,
+  TurnSweeper,
+} from '@stello-ai/storage';
 import {
   type AuthEnv,
   attachWebSocketGateway,
   createApp,
+  DEFAULT_BODY_BYTES,
+  drainRequest,
   type TransportLimits,
+  TurnHub,
   type WebSocketGateway,
 } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
+import {
+  createControlChannel,
+  resolveControlDatabaseUrl,
+  spaceEventPublisher,
+  syncThroughControlChannel,
+} from './control';
 import { StelloServerError } from './errors';
+import { createServerMetrics, withMetrics } from './metrics';
 
 /** How long `close()` waits for running turns by default. */
 export const DEFAULT_TURN_DRAIN_TIMEOUT_MS = 10_000;
@@ -33,6 +50,9 @@ export const READINESS_TIMEOUT_MS = 2_000;
 const DRAIN_POLL_INTERVAL_MS = 25;
 // After the drain, connections still open (a slow client reading its reply) get this long.
 const HTTP_CLOSE_GRACE_MS = 1_000;
+
+/** Path of the Prometheus metrics unless configured. */
+export const DEFAULT_METRICS_PATH = '/metrics';
 
 /** Default time a client has to send a request's headers: 10 s. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
@@ -81,10 +101,30 @@ export interface StelloServerOptions {
   limits?: StelloServerLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
+  /**
+   * Prometheus metrics at `GET /metrics` (on by default; no API key, so keep that path internal):
+   * requests by route and status, turns and their latency, WebSockets, agents, pool connections,
+   * memory-work failures, process metrics.
+   */
+  metrics?: { enabled?: boolean; path?: string };
+  /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
+  corsOrigins?: readonly string[];
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
   shutdown?: StelloServerShutdownOptions;
+  /**
+   * Direct (non-pooled) database URL of the control channel, the one LISTEN connection that keeps
+   * this process coherent with the others on the database (default: env
+   * `STELLO_DIRECT_DATABASE_URL`, else the pool's connection string). Set it behind a
+   * transaction pooler such as PgBouncer.
+   */
+  controlDatabaseUrl?: string;
+  /**
+   * The control channel to use instead of one made from `controlDatabaseUrl` (the server starts
+   * and closes it), or `false` for a single process with no channel.
+   */
+  controlChannel?: ControlChannel | false;
 }
 
 /** What `listen()` resolves to. */
@@ -116,6 +156,8 @@ export interface StelloServer {
   pool: pg.Pool;
   /** Users and API keys. */
   userStore: UserStore;
+  /** This process's control channel (started by `listen()`, closed by `close()`), or `null`. */
+  controlChannel: ControlChannel | null;
 }
 
 function delay(ms: number): Promise<void> {
@@ -156,7 +198,17 @@ async function waitForTurns(agents: StelloAgent[], timeoutMs: number): Promise<n
 
 function listenOn(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new StelloServerError(
+            'PORT_IN_USE',
+            `port ${port} on ${host} is already in use: stop the other server, or choose another port (PORT or --port)`,
+            { cause: error },
+          ),
+        );
+      } else reject(error);
+    };
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -197,20 +249,48 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     DEFAULT_MEMORY_DRAIN_TIMEOUT_MS,
     'shutdown.memoryTimeoutMs',
   );
-  const logger = options.logger ?? silentLogger;
+  // Metrics are fed by the events the server logs, so the logger is wrapped once, here.
+  let cachedAgents = () => 0;
+  const metrics =
+    options.metrics?.enabled === false ? null : createServerMetrics({ pool, agents: () => cachedAgents() });
+  const logger = metrics
+    ? withMetrics(options.logger ?? silentLogger, metrics)
+    : (options.logger ?? silentLogger);
 
-  if (!options.skipMigrate) await migrate(pool);
+  if (!options.skipMigrate) {
+    logger.info('server.migrating', {});
+    const applied = await migrate(pool);
+    logger.info('server.migrated', { applied, count: applied.length });
+  }
 
   // Every store made once from the pool, and one SpaceManager for the app and the agent pool,
   // so a PATCH refreshes the cached agent at once.
-  const stores = new PgStores(pool, options.storage);
+  const controlChannel = makeControlChannel(options, logger);
+  // Turn leases carry this process's identity (a dead process's sessions are free at once) and a
+  // cancel reaches the process that runs the turn: both ride on the PostgreSQL control channel.
+  const turnControl =
+    controlChannel && 'notifySql' in controlChannel ? (controlChannel as PgControlChannel) : null;
+  const stores = new PgStores(pool, { ...options.storage, ...(turnControl && { control: turnControl }) });
   const spaceManager = new SpaceManager(stores.spaces);
   const agentPool = new AgentPool(
     stores,
-    { ...options.agentPoolOptions, logger: options.agentPoolOptions.logger ?? logger },
+    {
+      ...options.agentPoolOptions,
+      logger: options.agentPoolOptions.logger ?? logger,
+      ...(controlChannel && {
+        publishEvent: spaceEventPublisher(controlChannel, logger),
+        control: controlChannel,
+      }),
+    },
     spaceManager,
   );
+  // Marks the turns of dead processes failed and forgets finished turns after 24 h.
+  const turnSweeper = new TurnSweeper(pool, {
+    onError: (error) => logger.warn('turns.sweep_failed', { error: (error as Error).message }),
+  });
   const userStore = options.userStore ?? new UserStore(stores.users);
+  const spaceEvents = controlChannel ? new SpaceEventHub(controlChannel) : undefined;
+  cachedAgents = () => agentPool.size;
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {
@@ -223,17 +303,29 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     }
   };
 
+  // One hub for the REST app and the gateway: either can resume a turn the other streams.
+  const turnHub = new TurnHub();
   const deps = {
+    turnHub,
     spaceManager,
     agentPool,
     userStore,
     logger,
     ...(options.limits !== undefined && { limits: options.limits }),
+    ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
+    ...(spaceEvents && { spaceEvents }),
   };
   const app = createApp(deps);
+  if (metrics) {
+    // Outside `/spaces`: no API key. Expose it on an internal network only (see the README).
+    app.get(options.metrics?.path ?? DEFAULT_METRICS_PATH, async (c) =>
+      c.body(await metrics.render(), 200, { 'Content-Type': metrics.registry.contentType }),
+    );
+  }
 
   let active: { httpServer: Server; gateway: WebSocketGateway } | null = null;
+  let stopSync: (() => void) | undefined;
   let closed = false;
 
   async function shutdown(httpServer: Server, gateway: WebSocketGateway): Promise<void> {
@@ -253,6 +345,10 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     );
     if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
     agentPool.dispose();
+    stopSync?.();
+    spaceEvents?.close();
+    turnSweeper.stop();
+    await controlChannel?.close();
 
     // Replies of drained turns are being written now; then only idle keep-alive sockets remain.
     httpServer.closeIdleConnections();
@@ -275,6 +371,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       );
     }
     const limits = options.limits ?? {};
+    const bodyBytes = limits.bodyBytes ?? DEFAULT_BODY_BYTES;
     const headersTimeout = limits.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     const httpServer = createAdaptorServer({
       // Node checks the header and request timeouts on this interval: check often enough that
@@ -291,6 +388,18 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
             { status: 503, headers: { connection: 'close' } },
           );
         }
+        // A declared length over the limit is refused before anything reads the body; the body is
+        // discarded first (bounded), so the client, still uploading, reads the 413.
+        const declared = Number(request.headers.get('content-length') ?? '0');
+        if (declared > bodyBytes && !request.headers.has('transfer-encoding')) {
+          const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
+          return drainRequest(incoming).then(() =>
+            Response.json(
+              { error: 'request body is too large', code: 'PAYLOAD_TOO_LARGE' },
+              { status: 413, headers: { connection: 'close' } },
+            ),
+          );
+        }
         return app.fetch(request, env);
       },
     }) as Server;
@@ -302,9 +411,20 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     active = { httpServer, gateway };
     let boundPort: number;
     try {
+      if (controlChannel) {
+        await controlChannel.start();
+        turnSweeper.start();
+        stopSync = syncThroughControlChannel(controlChannel, {
+          spaceManager,
+          userStore,
+          logger,
+        });
+      }
       boundPort = await listenOn(httpServer, port, host);
     } catch (error) {
       active = null;
+      stopSync?.();
+      stopSync = undefined;
       await gateway.close();
       throw error;
     }
@@ -318,5 +438,16 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     return { port: boundPort, close };
   }
 
-  return { app, listen, spaceManager, agentPool, pool, userStore };
+  return { app, listen, spaceManager, agentPool, pool, userStore, controlChannel };
+}
+
+function makeControlChannel(options: StelloServerOptions, logger: Logger): ControlChannel | null {
+  if (options.controlChannel === false) return null;
+  if (options.controlChannel !== undefined) return options.controlChannel;
+  const url = resolveControlDatabaseUrl(options.pool, options.controlDatabaseUrl);
+  if (url === null) {
+    logger.warn('control.disabled', { reason: 'no database URL for the control channel' });
+    return null;
+  }
+  return createControlChannel(url, options.pool, logger);
 }

@@ -7,7 +7,9 @@ export type StelloServerErrorCode =
   /** The server was closed: its agent pool is disposed and it cannot listen again. */
   | 'SERVER_CLOSED'
   /** An option of `createStelloServer` or `listen` is invalid. */
-  | 'INVALID_OPTIONS';
+  | 'INVALID_OPTIONS'
+  /** Another process already listens on the port. */
+  | 'PORT_IN_USE';
 
 /**
  * Error of the server facade (lifecycle and options). Identify it by `code`

@@ -71,6 +71,7 @@ export type {
   CreateMainSessionOptions,
   CreateSessionOptions,
   DraftCallOptions,
+  DraftCommitOptions,
   ForkOptions,
   LoadMainSessionOptions,
   LoadSessionOptions,
@@ -87,10 +88,14 @@ export type {
   MainStorage,
   SessionRow,
   SessionStorage,
+  StoredTurn,
+  TurnClaim,
   TurnCommit,
   TurnCommitResult,
+  TurnConcurrency,
   TurnContextData,
   TurnLeaseClaim,
+  TurnStatus,
 } from './storage';
 export { estimateTextTokens } from './tokens/estimate-text-tokens';
 export { openAIEncodingFor, tiktokenCounter } from './tokens/tiktoken-counter';

@@ -3,6 +3,7 @@ import type {
   MainStorage,
   SessionRow,
   SessionStorage,
+  TurnClaim,
   TurnCommitResult,
   TurnContextData,
   TurnLeaseClaim,
@@ -65,6 +66,8 @@ export interface BeginTurnOptions {
   signal?: AbortSignal;
   /** Takes the session's turn lease with the context read; `SESSION_BUSY` when another owner holds it. */
   lease?: TurnLeaseOptions;
+  /** Claims the turn's ledger entry with the read (needs `lease`; see `LoadTurnContextOptions.turn`). */
+  turn?: TurnClaim;
 }
 
 export interface SendOptions {
@@ -90,6 +93,14 @@ export interface DraftCallOptions extends Omit<LLMCompleteOptions, 'tools'> {
   onDelta?: (text: string) => void;
 }
 
+/** Options of `TurnDraft.commit`. */
+export interface DraftCommitOptions {
+  /** Completes the claimed ledger entry with this result in the same write (fenced; see `TurnCommit.turn`). */
+  turnResult?: unknown;
+  /** The last stream sequence number of the turn, kept with its ledger entry. */
+  lastSeq?: number;
+}
+
 /**
  * One turn in progress: it read the context once, accumulates the records of every LLM round
  * in memory, and writes them all with `commit()`. Dropping it (or a failed call) writes nothing
@@ -109,7 +120,7 @@ export interface TurnDraft {
    * Writes the pending records, counts the turn, consumes the insight and releases the turn lease,
    * in one transaction. When it fails, the lease is still held: call `release()`.
    */
-  commit(): Promise<TurnCommitResult>;
+  commit(options?: DraftCommitOptions): Promise<TurnCommitResult>;
   /**
    * Extends the turn lease by its `ttlMs` (one storage write), for turns that run long. `false`
    * when the draft holds no lease (none taken, committed, released) or another owner took it.

@@ -6,7 +6,7 @@ import { isCodedError } from './errors';
 import { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
 import type { LLMAdapter } from './llm';
 import { createMainSession } from './main-session';
-import { createSession, loadSession } from './session';
+import { createSession, loadSession, MAX_INHERITED_BYTES } from './session';
 import type { Message } from './types';
 
 async function setup(llm?: LLMAdapter, options: { maxHistoryRecords?: number } = {}) {
@@ -633,6 +633,31 @@ describe('Session.fork', () => {
       { role: 'assistant', content: 'Let us dig in.' },
     ]);
     expect((await inherited.messages())[1]!.toolCalls).toEqual([{ id: 'a', name: 't', input: {} }]);
+  });
+
+  it('inherits at most the history window and the byte budget, newest records first', async () => {
+    const { storage, child } = await setup();
+    const big = 'x'.repeat(200 * 1024);
+    // 8 records of 200 KiB (1.6 MiB), then 3 small ones: only the newest that fit in 1 MiB come along.
+    for (let i = 0; i < 8; i++)
+      await storage.appendRecord(child.id, { role: i % 2 ? 'assistant' : 'user', content: `${i}${big}` });
+    for (const content of ['q', 'a', 'q2']) {
+      await storage.appendRecord(child.id, { role: content === 'a' ? 'assistant' : 'user', content });
+    }
+    const inherited = await child.fork({ label: 'bounded', context: 'inherit' });
+    const copied = await inherited.messages();
+    const bytes = copied.reduce((sum, record) => sum + Buffer.byteLength(record.content), 0);
+    expect(bytes).toBeLessThanOrEqual(MAX_INHERITED_BYTES);
+    expect(copied.map((record) => record.content.slice(0, 1))).toEqual([
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      'q',
+      'a',
+      'q',
+    ]);
   });
 
   it('seeds the child with what a context function returns', async () => {

@@ -47,6 +47,29 @@ function checkLabel(label: unknown): asserts label is string {
     throw invalid('label must be a non-empty string');
 }
 
+/**
+ * Most content a fork with `context: 'inherit'` copies (1 MiB of the newest records, never more
+ * than the history window); older records are left out, and a tool-call group cut at the start
+ * is dropped whole.
+ */
+export const MAX_INHERITED_BYTES = 1024 * 1024;
+
+/** The newest records whose content and tool calls fit in `budget` bytes, oldest first. */
+function newestWithinBytes(records: readonly Message[], budget: number): Message[] {
+  let used = 0;
+  let start = records.length;
+  while (start > 0) {
+    const record = records[start - 1] as Message;
+    const size =
+      Buffer.byteLength(record.content ?? '', 'utf8') +
+      (record.toolCalls ? Buffer.byteLength(JSON.stringify(record.toolCalls), 'utf8') : 0);
+    if (used + size > budget) break;
+    used += size;
+    start -= 1;
+  }
+  return records.slice(start);
+}
+
 /** Validates `ContextOptions` and fills the defaults. */
 export function resolveContextOptions(options: ContextOptions = {}): Required<ContextOptions> {
   const budgetRatio = options.budgetRatio ?? DEFAULT_BUDGET_RATIO;
@@ -106,6 +129,7 @@ export class BoundSession implements Session {
     const context = await this.storage.loadTurnContext(this.id, {
       maxRecords: this.#context.maxHistoryRecords,
       ...(lease ? { lease: { owner: lease.owner, ttlMs: lease.ttlMs } } : {}),
+      ...(options.turn ? { turn: options.turn } : {}),
     });
     if (!context) throw sessionNotFoundError(this.id);
     this.#meta = copySessionMeta(context.meta);
@@ -121,7 +145,9 @@ export class BoundSession implements Session {
       budgetRatio: this.#context.budgetRatio,
     };
     if (options.signal) init.signal = options.signal;
-    if (lease) init.lease = lease;
+    if (options.turn && !context.finishedTurn) init.turnId = options.turn.turnId;
+    // A turn id that already ended took no lease: the draft has nothing to hold.
+    if (lease && !context.finishedTurn) init.lease = lease;
     return new SessionTurnDraft(init);
   }
 
@@ -226,7 +252,11 @@ export class BoundSession implements Session {
     let records: Message[] = [];
     const context = options.context ?? 'none';
     if (context === 'inherit') {
-      records = removeIncompleteToolCallGroups(await this.storage.listRecords(this.id));
+      // The newest history window only, within a byte budget: a fork never copies an unbounded history.
+      const window = await this.storage.loadTurnContext(this.id, {
+        maxRecords: this.#context.maxHistoryRecords,
+      });
+      records = removeIncompleteToolCallGroups(newestWithinBytes(window?.records ?? [], MAX_INHERITED_BYTES));
     } else if (typeof context === 'function') {
       const chosen = await context(await this.storage.listRecords(this.id));
       if (!Array.isArray(chosen)) throw invalid('fork context function must return an array of messages');

@@ -23,6 +23,8 @@ export interface TurnContextData {
   records: Message[];
   /** True when older records exist beyond `records`. */
   hasOlderRecords: boolean;
+  /** Set when the claimed turn id had already ended: its stored outcome (no lease was taken). */
+  finishedTurn?: StoredTurn;
 }
 
 /**
@@ -36,6 +38,34 @@ export interface TurnLeaseClaim {
   ttlMs: number;
 }
 
+/** Where a turn of the ledger stands. */
+export type TurnStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+
+/** What a turn does when its session runs another turn: wait for it, or fail at once with `SESSION_BUSY`. */
+export type TurnConcurrency = 'enqueue' | 'reject';
+
+/** The ledger entry a turn claims with its context read (see `LoadTurnContextOptions.turn`). */
+export interface TurnClaim {
+  /** The turn's id (a UUID), unique in the space. */
+  turnId: string;
+  /** Hash of what the turn was asked: a submission of the same id must carry the same hash. */
+  requestHash: string;
+  /** `enqueue` records the turn as `queued` while it waits; `reject` records nothing. */
+  concurrency: TurnConcurrency;
+}
+
+/** A turn as the ledger knows it. */
+export interface StoredTurn {
+  turnId: string;
+  sessionId: string;
+  status: TurnStatus;
+  /** What the completed turn returned (JSON). */
+  result?: unknown;
+  /** Why a failed or cancelled turn ended. */
+  error?: { code: string; message: string };
+  lastSeq?: number;
+}
+
 /** Options of `SessionStorage.loadTurnContext`. */
 export interface LoadTurnContextOptions {
   /** Newest records to read for the history window (a non-negative integer). */
@@ -47,6 +77,14 @@ export interface LoadTurnContextOptions {
    * An archived session is returned as it is, without taking the lease.
    */
   lease?: TurnLeaseClaim;
+  /**
+   * Claims the turn's ledger entry in the same statement (needs `lease`): `running` when the lease
+   * is taken, `queued` while it waits (`enqueue`). A turn id that already ended is returned as
+   * `TurnContextData.finishedTurn` (nothing else read, no lease taken); the same id with another
+   * request or session throws `TURN_ID_CONFLICT`; the same id still running elsewhere throws
+   * `SESSION_BUSY` with `details.sameTurn`. `SESSION_BUSY` names the running turn in `details.turnId`.
+   */
+  turn?: TurnClaim;
 }
 
 /** Everything one turn produced, written atomically by `commitTurn`. */
@@ -64,6 +102,12 @@ export interface TurnCommit {
   expectedTurnCount?: number;
   /** Clears the turn lease in the same statement when this owner still holds it. */
   releaseLease?: string;
+  /**
+   * Completes the turn's ledger entry in the same statement, fenced: nothing is written unless the
+   * entry is still `running`, no cancel was requested and `releaseLease` still holds the lease
+   * (`TURN_CANCELLED`, or `TURN_CONFLICT` when the lease was lost).
+   */
+  turn?: { turnId: string; result: unknown; lastSeq?: number };
 }
 
 export interface TurnCommitResult {
@@ -135,6 +179,25 @@ export interface SessionStorage {
   renewTurnLease(sessionId: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Clears the turn lease when `owner` holds it; does nothing otherwise (or for an unknown session). */
   releaseTurnLease(sessionId: string, owner: string): Promise<void>;
+  /**
+   * The ledger entry of a turn of the session; `null` when unknown. A `running`/`queued` turn whose
+   * process died reads as `failed`. Storages without a ledger leave these four methods out.
+   */
+  getTurn?(sessionId: string, turnId: string): Promise<StoredTurn | null>;
+  /** Marks a `queued`/`running` turn `failed` or `cancelled` (one write); nothing else is touched. */
+  finishTurn?(
+    sessionId: string,
+    turnId: string,
+    status: 'failed' | 'cancelled',
+    error: { code: string; message: string },
+  ): Promise<void>;
+  /**
+   * Asks for a turn's cancel (one write, with a `turn.cancel` control event when the storage has a
+   * control channel): a queued turn ends `cancelled`, a running one is fenced out of its commit,
+   * an unknown id gets a `cancelled` tombstone. The turn's status after the request; `null` for an
+   * unknown session.
+   */
+  requestTurnCancel?(sessionId: string, turnId: string): Promise<TurnStatus | null>;
   /**
    * Creates a child under `parentId` atomically: depth = parent depth + 1, index = next free
    * sibling index (safe under concurrent calls), the system prompt and seed records.

@@ -2,7 +2,13 @@ import { assembleTurnPrompt, type TurnPrompt, type TurnPromptInput } from './con
 import { isCodedError, SessionError, turnAbortedError } from './errors';
 import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
 import { parseToolArguments } from './parse-tool-arguments';
-import type { DraftCallOptions, ToolResultInput, TurnDraft, TurnLeaseOptions } from './session-types';
+import type {
+  DraftCallOptions,
+  DraftCommitOptions,
+  ToolResultInput,
+  TurnDraft,
+  TurnLeaseOptions,
+} from './session-types';
 import type { SessionStorage, TurnCommitResult, TurnContextData } from './storage';
 import type { Message, TokenUsage, ToolCall } from './types';
 
@@ -20,6 +26,8 @@ export interface TurnDraftInit {
   signal?: AbortSignal;
   /** The turn lease `context` was read with; the draft holds it until commit or release. */
   lease?: TurnLeaseOptions;
+  /** The ledger entry claimed with the context; the commit completes it. */
+  turnId?: string;
 }
 
 /** Where the draft's turn lease stands: `none` when it has none (or no longer has it). */
@@ -250,7 +258,7 @@ export class SessionTurnDraft implements TurnDraft {
     }
   }
 
-  async commit(): Promise<TurnCommitResult> {
+  async commit(options: DraftCommitOptions = {}): Promise<TurnCommitResult> {
     this.#assertIdle();
     if (!this.#pending.some((record) => record.role === 'assistant')) {
       throw new SessionError('INVALID_ARGUMENT', 'nothing to commit: call the model first');
@@ -267,6 +275,15 @@ export class SessionTurnDraft implements TurnDraft {
         countTurn: true,
         expectedTurnCount: this.context.turnCount,
         ...(lease ? { releaseLease: lease.owner } : {}),
+        ...(this.#init.turnId !== undefined
+          ? {
+              turn: {
+                turnId: this.#init.turnId,
+                result: options.turnResult ?? null,
+                ...(options.lastSeq !== undefined ? { lastSeq: options.lastSeq } : {}),
+              },
+            }
+          : {}),
       });
       // The commit statement released the lease: nothing is left to release.
       this.#lease = 'none';

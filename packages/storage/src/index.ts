@@ -22,11 +22,13 @@ export {
   DEFAULT_CONTROL_CHANNEL,
   INSTANCE_LOCK_NAMESPACE,
   instanceAliveSql,
+  KEY_REVOKED_EVENT,
   PgControlChannel,
   type PgControlChannelOptions,
 } from './control/pg-control-channel';
 // Errors
 export { isStorageError, StorageError, type StorageErrorCode } from './errors';
+export type { TurnControlBinding } from './internal/turns-sql';
 export { translatePgError } from './pg-errors';
 export { PgMainStorage } from './pg-main-storage';
 export { MAX_RECORD_PAGE_SIZE, PgMemoryEngine } from './pg-memory-engine';
@@ -43,6 +45,13 @@ export { type PgSpaceStores, PgStores, type PgStoresOptions } from './pg-stores'
 export { InMemorySpaceStore, type InMemorySpaceStoreOptions } from './spaces/in-memory-space-store';
 export { PgSpaceStore } from './spaces/pg-space-store';
 export type { NewSpace, Space, SpacePage, SpacePatch, SpaceStore } from './spaces/space-store';
+export {
+  DEFAULT_TURN_RETENTION_MS,
+  sweepTurns,
+  TurnSweeper,
+  type TurnSweeperOptions,
+  type TurnSweepResult,
+} from './turn-sweeper';
 // Users and API keys
 export { InMemoryUserStore } from './users/in-memory-user-store';
 export { PgUserStore } from './users/pg-user-store';

@@ -8,9 +8,11 @@ import type {
   SessionRow,
   SessionStorage,
   SlotKey,
+  StoredTurn,
   TurnCommit,
   TurnCommitResult,
   TurnContextData,
+  TurnStatus,
 } from '@stello-ai/session';
 import { SessionArchivedError, SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
@@ -32,6 +34,16 @@ import {
   selectTurnContext,
   sessionBusy,
 } from './internal/turn-context-sql';
+import {
+  completeTurnCte,
+  explainFencedCommit,
+  fenceCte,
+  finishedPrior,
+  markTurnFinished,
+  requestCancel,
+  selectTurn,
+  type TurnControlBinding,
+} from './internal/turns-sql';
 import {
   assertCount,
   assertJsonObject,
@@ -63,6 +75,14 @@ export interface PgSessionStorageOptions {
    * (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`). Default true.
    */
   preparedStatements?: boolean;
+  /**
+   * The process's control channel (`PgControlChannel`): turn leases record its instance id, so a
+   * session whose turn process died accepts a new turn at once (its lease and ledger rows are seen
+   * as dead through PostgreSQL's advisory locks), and a cancel publishes `turn.cancel` in its own
+   * statement. Without it (or behind a transaction pooler, where advisory locks do not hold) only
+   * the lease TTL frees a dead process's session.
+   */
+  control?: TurnControlBinding;
 }
 
 /**
@@ -331,18 +351,63 @@ export class PgSessionStorage implements SessionStorage {
       if (lease !== undefined) assertLeaseClaim(lease);
       if (!isUuid(sessionId)) return null;
       const { maxRecords } = options;
+      const claim = lease ? options.turn : undefined;
+      if (claim) assertTurnClaim(claim);
+      const ledger = { ...(claim ? { claim } : {}), instance: this.#instance() };
       // Captured before the read: a commit may replace the entry while the statement runs.
       const cached = this.#history?.get(sessionId, maxRecords);
-      let row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev);
+      let row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev, ledger);
       for (let reread = 0; row && !row.lease_fresh && reread < MAX_STALE_REREADS; reread++) {
-        row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev);
+        row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev, ledger);
       }
       if (!row) {
         this.#history?.delete(sessionId);
         return null;
       }
-      if (lease && row.status === 'active' && !row.lease_taken) {
-        throw sessionBusy(sessionId, row.lease_remaining_ms);
+      let finishedTurn: StoredTurn | null = null;
+      if (claim && lease) {
+        try {
+          finishedTurn = finishedPrior(row as Required<typeof row>, sessionId, claim);
+        } catch (error) {
+          // Never left holding a lease for a turn that will not run.
+          if (row.lease_taken) await releaseLease(this.#ctx, sessionId, lease.owner);
+          throw error;
+        }
+        if (row.lease_taken && row.claim_status !== 'running') {
+          // Another statement claimed this id meanwhile: give the lease back and wait like a busy turn.
+          await releaseLease(this.#ctx, sessionId, lease.owner);
+          throw sessionBusy(sessionId, 0, { sameTurn: true });
+        }
+      }
+      if (lease && row.status === 'active' && !row.lease_taken && !finishedTurn) {
+        throw sessionBusy(sessionId, row.lease_remaining_ms, {
+          turnId: row.running_turn_id ?? null,
+          sameTurn: row.prior_status === 'running' || row.prior_status === 'queued',
+        });
+      }
+      if (lease && row.status !== 'active') {
+        // Refused by the caller from the meta; nothing was read, and nothing is cached.
+        return {
+          meta: toSessionMeta(row),
+          turnCount: row.turn_count,
+          systemPrompt: null,
+          insight: null,
+          memory: null,
+          records: [],
+          hasOlderRecords: false,
+        };
+      }
+      if (finishedTurn) {
+        return {
+          meta: toSessionMeta(row),
+          turnCount: row.turn_count,
+          systemPrompt: null,
+          insight: null,
+          memory: null,
+          records: [],
+          hasOlderRecords: false,
+          finishedTurn,
+        };
       }
       let records: Message[];
       let hasOlderRecords: boolean;
@@ -389,10 +454,20 @@ export class PgSessionStorage implements SessionStorage {
       if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
 
       const writesRecords = commit.records.length > 0;
+      const turnEntry = commit.turn;
+      if (turnEntry !== undefined) assertTurnId(turnEntry.turnId);
+      const fenced =
+        turnEntry === undefined
+          ? sql``
+          : sql`AND EXISTS (SELECT 1 FROM fence)${
+              commit.releaseLease === undefined
+                ? sql``
+                : sql` AND turn_lease_owner = ${commit.releaseLease}::text`
+            }`;
       const rows = await runHot(
         this.#ctx,
         sql<{ turn_count: number; last_active_at: Date; records_rev: number }>`
-        WITH turn AS (
+        WITH ${turnEntry === undefined ? sql`` : fenceCte(this.#ctx, sessionId, turnEntry.turnId)} turn AS (
           UPDATE sessions
           SET turn_count = turn_count + ${commit.countTurn === true ? 1 : 0}::int,
               records_rev = records_rev + ${writesRecords ? 1 : 0}::int,
@@ -400,8 +475,9 @@ export class PgSessionStorage implements SessionStorage {
               updated_at = now()${releaseLeaseSet(commit.releaseLease)}
           WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId} AND status = 'active'
             ${commit.expectedTurnCount === undefined ? sql`` : sql`AND turn_count = ${commit.expectedTurnCount}`}
+            ${fenced}
           RETURNING id, space_id, turn_count, last_active_at, records_rev
-        ),
+        )${turnEntry === undefined ? sql`` : completeTurnCte(turnEntry.turnId, turnEntry.result, turnEntry.lastSeq)},
         written AS (${insertRecordsFrom(sql`turn`, recordsJson)} RETURNING 1)
         ${
           consume === null
@@ -425,6 +501,10 @@ export class PgSessionStorage implements SessionStorage {
         return { turnCount: row.turn_count, lastActiveAt: toIso(row.last_active_at) };
       }
 
+      if (turnEntry !== undefined) {
+        const fencedOut = await explainFencedCommit(this.#ctx, sessionId, turnEntry.turnId);
+        if (fencedOut) throw fencedOut;
+      }
       const current = await this.#ctx.db
         .selectFrom('sessions')
         .select(['status', 'turn_count'])
@@ -434,6 +514,11 @@ export class PgSessionStorage implements SessionStorage {
       if (!current) throw sessionNotFoundError(sessionId);
       if (current.status === 'archived') {
         throw new SessionArchivedError(sessionId);
+      }
+      if (turnEntry !== undefined && current.turn_count === commit.expectedTurnCount) {
+        throw new SessionError('TURN_CONFLICT', `turn "${turnEntry.turnId}" lost its session's turn lease`, {
+          details: { sessionId, turnId: turnEntry.turnId, reason: 'lease_lost' },
+        });
       }
       throw new SessionError(
         'TURN_CONFLICT',
@@ -472,6 +557,50 @@ export class PgSessionStorage implements SessionStorage {
   }
 
   /**
+   * The ledger entry of a turn of the session, in one statement; `null` when unknown. A queued or
+   * running turn whose process died reads as `failed`.
+   */
+  getTurn(sessionId: string, turnId: string): Promise<StoredTurn | null> {
+    return withPgErrors(async () => {
+      if (!isUuid(sessionId) || !isUuid(turnId)) return null;
+      return selectTurn(this.#ctx, sessionId, turnId);
+    });
+  }
+
+  /** Marks a queued or running turn `failed` or `cancelled`, in one statement. */
+  finishTurn(
+    sessionId: string,
+    turnId: string,
+    status: 'failed' | 'cancelled',
+    error: { code: string; message: string },
+  ): Promise<void> {
+    return withPgErrors(async () => {
+      if (!isUuid(sessionId) || !isUuid(turnId)) return;
+      await markTurnFinished(this.#ctx, sessionId, turnId, status, error);
+    });
+  }
+
+  /**
+   * Requests a turn's cancel in ONE statement (see `SessionStorage.requestTurnCancel`), with the
+   * `turn.cancel` control event in the same statement when the storage has a control channel.
+   *
+   * @throws SessionError `TURN_ID_CONFLICT` (a turn of another session), `INVALID_ARGUMENT`
+   */
+  requestTurnCancel(sessionId: string, turnId: string): Promise<TurnStatus | null> {
+    return withPgErrors(async () => {
+      assertTurnId(turnId);
+      if (!isUuid(sessionId)) return null;
+      return requestCancel(this.#ctx, sessionId, turnId, this.#options.control);
+    });
+  }
+
+  /** The control channel's instance id once started; `null` without one. */
+  #instance(): number | null {
+    const id = this.#options.control?.instanceId;
+    return id !== undefined && id > 0 ? id : null;
+  }
+
+  /**
    * Creates a child of `parentId` in ONE statement: index taken under the parent's row lock (safe
    * under concurrent forks), depth + 1, system prompt (given, inherited, or none for `null`) and
    * seed records.
@@ -507,6 +636,25 @@ export class PgSessionStorage implements SessionStorage {
     return runInTransaction(this.#client, (connection) =>
       fn(new Self(connection, this.#ctx.spaceId, this.#options)),
     );
+  }
+}
+
+/** Checks a turn id: a UUID. */
+function assertTurnId(turnId: unknown): asserts turnId is string {
+  if (!isUuid(turnId)) {
+    throw new SessionError('INVALID_ARGUMENT', 'turnId must be a UUID', { details: { field: 'turnId' } });
+  }
+}
+
+/** Checks a ledger claim: a UUID turn id, a request hash and a known concurrency policy. */
+function assertTurnClaim(claim: unknown): void {
+  const { turnId, requestHash, concurrency } = (claim ?? {}) as Record<string, unknown>;
+  assertTurnId(turnId);
+  assertText(requestHash, 'turn.requestHash');
+  if (concurrency !== 'enqueue' && concurrency !== 'reject') {
+    throw new SessionError('INVALID_ARGUMENT', 'turn.concurrency must be enqueue or reject', {
+      details: { field: 'turn.concurrency' },
+    });
   }
 }
 

@@ -108,6 +108,7 @@ describe('createApp', () => {
       });
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
+        turnId: expect.any(String),
         turn: {
           finalContent: expect.any(String),
           toolRoundCount: 0,

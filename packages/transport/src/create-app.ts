@@ -1,14 +1,21 @@
+import type { IncomingMessage } from 'node:http';
 import { silentLogger } from '@stello-ai/runtime';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { errorBody, toPublicError } from './error-mapping';
 import { TransportError } from './errors';
+import { TurnHub } from './live/turn-hub';
 import { apiKeyAuth } from './middleware/auth';
+import { drainRequest } from './middleware/drain-request';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
+import { registerSpaceEventRoutes } from './routes/space-events';
 import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
+import { registerTurnStreamRoutes } from './routes/turn-streams';
+import { registerTurnRoutes } from './routes/turns';
 import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
 
 /**
@@ -26,6 +33,18 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
   app.use('*', requestContext(logger));
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    const origins = [...deps.corsOrigins];
+    app.use(
+      '*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id', 'Idempotency-Key', 'Last-Event-ID'],
+        exposeHeaders: ['X-Next-Cursor', 'X-Request-Id'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   app.onError((error, c) => {
     const publicError = toPublicError(error);
@@ -57,7 +76,10 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   const auth = apiKeyAuth(deps.userStore);
   const limit = bodyLimit({
     maxSize: deps.limits?.bodyBytes ?? DEFAULT_BODY_BYTES,
-    onError: () => {
+    onError: async (c) => {
+      // Read the rest of the body first (bounded), then close: the client can read the 413.
+      await drainRequest((c.env as { incoming?: IncomingMessage } | undefined)?.incoming);
+      c.header('Connection', 'close');
       throw new TransportError('PAYLOAD_TOO_LARGE', 'request body is too large');
     },
   });
@@ -69,7 +91,10 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   space.use('*', spaceAccess(deps.spaceManager));
   registerSpaceRoutes(space, deps);
   registerSessionRoutes(space, deps, logger);
+  registerTurnRoutes(space, deps);
+  registerTurnStreamRoutes(space, deps, deps.turnHub ?? new TurnHub(), logger);
   registerSessionDataRoutes(space, deps);
+  if (deps.spaceEvents) registerSpaceEventRoutes(space, { spaceEvents: deps.spaceEvents });
   app.route('/spaces/:spaceId', space);
 
   return app;

@@ -23,6 +23,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   // Bad input.
   INVALID_ID: 400,
   INVALID_JSON: 400,
+  INVALID_TEXT: 400,
   VALIDATION_ERROR: 400,
   INVALID_ARGUMENT: 400,
   INVALID_HANDSHAKE: 400,
@@ -44,6 +45,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TURN_CONFLICT: 409,
   // Another instance kept running a turn on the session for longer than this one would wait.
   SESSION_BUSY: 409,
+  TURN_ID_CONFLICT: 409,
+  TURN_CANCELLED: 409,
+  TURN_NOT_FOUND: 404,
   CONFLICT: 409,
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,

@@ -9,6 +9,8 @@ export type TransportErrorCode =
   | 'INVALID_ID'
   /** The request body is not valid JSON. */
   | 'INVALID_JSON'
+  /** Text that cannot be stored as sent: invalid UTF-8 bytes, or a lone UTF-16 surrogate. */
+  | 'INVALID_TEXT'
   /** A body field or a query parameter is missing, mistyped or out of range (`details` lists the issues). */
   | 'VALIDATION_ERROR'
   /** No `X-API-Key` header (or WebSocket key subprotocol). */
@@ -29,6 +31,8 @@ export type TransportErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   /** The WebSocket handshake is malformed (e.g. a key subprotocol offered without `stello.v1`). */
   | 'INVALID_HANDSHAKE'
+  /** No turn of that id in the session. */
+  | 'TURN_NOT_FOUND'
   /** The readiness probe failed. */
   | 'NOT_READY'
   /** The user has as many open WebSockets as `limits.wsConnectionsPerUser` allows. */

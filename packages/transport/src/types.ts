@@ -1,4 +1,5 @@
-import type { AgentPool, Logger, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type { AgentPool, Logger, SpaceEventHub, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type { TurnHub } from './live/turn-hub';
 
 /** Default request body limit of the REST app: 1 MiB. */
 export const DEFAULT_BODY_BYTES = 1024 * 1024;
@@ -67,6 +68,16 @@ export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
 
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
+  /**
+   * The frames of this process's streamed turns, for resumes. Give the REST app and the WebSocket
+   * gateway the same one (createStelloServer does), so either can resume a turn the other streams.
+   */
+  turnHub?: TurnHub;
+  /**
+   * Origins allowed to call the REST API from a browser (CORS); off by default. `['*']` allows
+   * any origin (the API key still guards every route).
+   */
+  corsOrigins?: readonly string[];
   /** Space CRUD (create, list, update, delete), and the cached read of the ownership check. */
   spaceManager: TransportSpaceStore;
   /** The per-space agents. */
@@ -77,6 +88,8 @@ export interface TransportDeps {
   logger?: Logger;
   /** Size limits. */
   limits?: TransportLimits;
+  /** Space events of `GET /spaces/:spaceId/events` (SSE); without it the route does not exist. */
+  spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
 }

@@ -2,6 +2,7 @@ import { isUuid, UUID_PATTERN } from '@stello-ai/runtime';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { TransportError } from './errors';
+import { assertWellFormedText, decodeUtf8 } from './well-formed-text';
 
 /** Longest accepted space or session label, in characters. */
 export const LABEL_MAX_CHARS = 200;
@@ -44,7 +45,16 @@ export const updateSpaceBody = z.object({
 export const turnInput = z.string().min(1, { error: 'must not be empty' }).max(INPUT_MAX_CHARS);
 
 /** Body of `POST …/turn`. */
-export const turnBody = z.object({ input: turnInput });
+/** A client-chosen turn id (safe retries): a UUID. */
+export const turnIdField = uuid;
+/** What a turn does when its session runs another one. */
+export const concurrencyField = z.enum(['enqueue', 'reject']);
+
+export const turnBody = z.object({
+  input: turnInput,
+  turnId: turnIdField.optional(),
+  concurrency: concurrencyField.optional(),
+});
 
 /** Fork options of REST `fork` and WS `session.fork`. */
 export const forkOptions = z.object({
@@ -112,13 +122,14 @@ export async function readJsonBody<TSchema extends z.ZodType>(
   c: Context,
   schema: TSchema,
 ): Promise<z.output<TSchema>> {
-  const text = await c.req.text();
+  const text = decodeUtf8(await c.req.arrayBuffer());
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new TransportError('INVALID_JSON', 'request body must be valid JSON');
   }
+  assertWellFormedText(value);
   return validate(schema, value, 'request body');
 }
 

@@ -576,5 +576,117 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         expect(await otherSpace.storage.listRecords(foreign.id)).toHaveLength(1);
       });
     });
+
+    describe('turn ledger', () => {
+      const user: Message = { role: 'user', content: 'q', timestamp: '2026-01-01T00:00:00.000Z' };
+      const answer: Message = { role: 'assistant', content: 'a', timestamp: '2026-01-01T00:00:01.000Z' };
+      const lease = (owner: string) => ({ owner, ttlMs: 60_000 });
+      const claim = (turnId: string, requestHash = 'hash-1') => ({
+        turnId,
+        requestHash,
+        concurrency: 'enqueue' as const,
+      });
+
+      it('claims a turn with the read, completes it with the commit, and replays it to a retry', async () => {
+        const { storage, rootId } = fx.current;
+        const { id } = await storage.createChild(rootId, { label: 'ledger' });
+        const turnId = '00000000-0000-4000-8000-00000000a001';
+        const ctx = await storage.loadTurnContext(id, {
+          maxRecords: 10,
+          lease: lease('o1'),
+          turn: claim(turnId),
+        });
+        expect(ctx?.finishedTurn).toBeUndefined();
+        expect(await storage.getTurn!(id, turnId)).toMatchObject({ status: 'running' });
+        await storage.commitTurn(id, {
+          records: [user, answer],
+          countTurn: true,
+          expectedTurnCount: ctx!.turnCount,
+          releaseLease: 'o1',
+          turn: { turnId, result: { turn: { finalContent: 'a' } }, lastSeq: 3 },
+        });
+        expect(await storage.getTurn!(id, turnId)).toEqual({
+          turnId,
+          sessionId: id,
+          status: 'completed',
+          result: { turn: { finalContent: 'a' } },
+          lastSeq: 3,
+        });
+        const retry = await storage.loadTurnContext(id, {
+          maxRecords: 10,
+          lease: lease('o2'),
+          turn: claim(turnId),
+        });
+        expect(retry?.finishedTurn).toMatchObject({
+          status: 'completed',
+          result: { turn: { finalContent: 'a' } },
+        });
+        // The retry took no lease: another owner begins at once.
+        await storage.loadTurnContext(id, { maxRecords: 10, lease: lease('o3') });
+        await expectCode(
+          storage.loadTurnContext(id, { maxRecords: 10, lease: lease('o4'), turn: claim(turnId, 'hash-2') }),
+          'TURN_ID_CONFLICT',
+        );
+      });
+
+      it('names the running turn when busy, queues a waiting turn and cancels it', async () => {
+        const { storage, rootId } = fx.current;
+        const { id } = await storage.createChild(rootId, { label: 'busy' });
+        const running = '00000000-0000-4000-8000-00000000b001';
+        const waiting = '00000000-0000-4000-8000-00000000b002';
+        await storage.loadTurnContext(id, { maxRecords: 10, lease: lease('o1'), turn: claim(running) });
+        const busy = await storage
+          .loadTurnContext(id, { maxRecords: 10, lease: lease('o2'), turn: claim(waiting) })
+          .catch((error: unknown) => error);
+        expect(busy).toMatchObject({ code: 'SESSION_BUSY', details: { turnId: running } });
+        expect(await storage.getTurn!(id, waiting)).toMatchObject({ status: 'queued' });
+        expect(await storage.requestTurnCancel!(id, waiting)).toBe('cancelled');
+        expect(await storage.getTurn!(id, waiting)).toMatchObject({ status: 'cancelled' });
+      });
+
+      it('refuses the commit of a turn whose cancel was requested, writing nothing', async () => {
+        const { storage, rootId } = fx.current;
+        const { id } = await storage.createChild(rootId, { label: 'fenced' });
+        await storage.putInsight(id, 'kept');
+        const turnId = '00000000-0000-4000-8000-00000000c001';
+        const ctx = await storage.loadTurnContext(id, {
+          maxRecords: 10,
+          lease: lease('o1'),
+          turn: claim(turnId),
+        });
+        expect(await storage.requestTurnCancel!(id, turnId)).toBe('cancelled');
+        await expectCode(
+          storage.commitTurn(id, {
+            records: [user, answer],
+            countTurn: true,
+            consumeInsight: 'kept',
+            expectedTurnCount: ctx!.turnCount,
+            releaseLease: 'o1',
+            turn: { turnId, result: { turn: {} } },
+          }),
+          'TURN_CANCELLED',
+        );
+        expect(await storage.listRecords(id)).toEqual([]);
+        expect(await storage.getInsight(id)).toBe('kept');
+        // It reads cancelled, and a retry of it gets the cancel without waiting for its lease.
+        expect(await storage.getTurn!(id, turnId)).toMatchObject({ status: 'cancelled' });
+        const retry = await storage.loadTurnContext(id, {
+          maxRecords: 10,
+          lease: lease('o9'),
+          turn: claim(turnId),
+        });
+        expect(retry?.finishedTurn).toMatchObject({ status: 'cancelled' });
+        // An unknown id is cancelled ahead: a late claim of it finds it ended.
+        const ahead = '00000000-0000-4000-8000-00000000c002';
+        await storage.releaseTurnLease(id, 'o1');
+        expect(await storage.requestTurnCancel!(id, ahead)).toBe('cancelled');
+        const late = await storage.loadTurnContext(id, {
+          maxRecords: 10,
+          lease: lease('o2'),
+          turn: claim(ahead),
+        });
+        expect(late?.finishedTurn).toMatchObject({ status: 'cancelled' });
+      });
+    });
   });
 }

@@ -4,6 +4,7 @@ import type { SessionDataTable } from './session-data';
 import type { SessionRefsTable } from './session-refs';
 import type { SessionsTable } from './sessions';
 import type { SpacesTable } from './spaces';
+import type { TurnsTable } from './turns';
 import type { UsersTable } from './users';
 
 /** The tables of Stello Server's schema, as Kysely sees them (snake_case columns). */
@@ -15,6 +16,7 @@ export interface Database {
   session_data: SessionDataTable;
   session_refs: SessionRefsTable;
   core_data: CoreDataTable;
+  turns: TurnsTable;
 }
 
 export type {
@@ -47,4 +49,5 @@ export type {
   SessionsTable,
 } from './sessions';
 export type { NewSpaceRow, SpaceRow, SpaceRowUpdate, SpacesTable } from './spaces';
+export type { NewTurnRow, TurnRow, TurnRowStatus, TurnRowUpdate, TurnsTable } from './turns';
 export type { NewUserRow, UserRow, UserRowUpdate, UsersTable } from './users';

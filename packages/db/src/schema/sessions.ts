@@ -45,6 +45,11 @@ export interface SessionsTable {
   /** When the turn lease lapses unless renewed; `NULL` exactly when `turn_lease_owner` is. */
   turn_lease_expires_at: NullableTimestamp;
   /**
+   * The process (control-channel instance id) whose turn holds the lease; the lease is free at
+   * once when that process is dead. `NULL` without a control channel: then only the expiry frees it.
+   */
+  turn_lease_instance: number | null;
+  /**
    * Incremented by every statement that inserts or deletes records of the session, under its row
    * lock: equal revisions mean identical records (what a cached history window is checked against).
    */

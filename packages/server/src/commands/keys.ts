@@ -24,8 +24,8 @@ Options:
   --database-url URL   PostgreSQL connection string (default: $DATABASE_URL)
   -h, --help           show this help
 
-Servers cache successful key checks for up to 30 s, so a revoked key can work that long on a
-running server.`;
+Running servers drop the key at once: the revocation is announced to them at commit (their
+control channel); a server without one accepts it for up to 30 s (its cache).`;
 
 const KEYS_ISSUE_HELP = `Usage: stello keys issue <userId> [--json] [--database-url URL]
 

@@ -1,4 +1,5 @@
 import type { PoolOptions } from '@stello-ai/db';
+import type { AgentPoolOptions } from '@stello-ai/runtime';
 import type { StelloServerLimits } from '../create-stello-server';
 import { CliUsageError } from './_context';
 
@@ -46,6 +47,25 @@ export function poolTimeoutsFromEnv(
   const options: Pick<PoolOptions, 'connectionTimeoutMillis' | 'statementTimeoutMillis'> = {};
   for (const [name, option] of Object.entries(POOL_VARIABLES)) {
     const value = integer(env, name, 0);
+    if (value !== undefined) options[option] = value;
+  }
+  return options;
+}
+
+const AGENT_POOL_VARIABLES = {
+  STELLO_MIN_CONSOLIDATE_EVERY_N_TURNS: 'minConsolidateEveryNTurns',
+  STELLO_MAX_CACHED_AGENTS: 'maxCachedAgents',
+  STELLO_MAX_CACHED_BYTES: 'maxCachedBytes',
+} as const satisfies Record<string, keyof AgentPoolOptions>;
+
+/** The agent pool's bounds set in the environment. */
+export function agentPoolLimitsFromEnv(
+  env: NodeJS.ProcessEnv,
+): Pick<AgentPoolOptions, 'minConsolidateEveryNTurns' | 'maxCachedAgents' | 'maxCachedBytes'> {
+  const options: Pick<AgentPoolOptions, 'minConsolidateEveryNTurns' | 'maxCachedAgents' | 'maxCachedBytes'> =
+    {};
+  for (const [name, option] of Object.entries(AGENT_POOL_VARIABLES)) {
+    const value = integer(env, name, 1);
     if (value !== undefined) options[option] = value;
   }
   return options;

@@ -58,6 +58,7 @@ function describeFailure(error: unknown): string {
   if (typeof code === 'string' && CONNECTION_CODES.has(code))
     return `cannot use the database: ${message} (${code})`;
   if (error instanceof AggregateError && error.errors.length > 0) return describeFailure(error.errors[0]);
+  if (isCodedError(error, 'PORT_IN_USE')) return message;
   if (isCodedError(error)) return `${message} (${error.code})`;
   return message;
 }

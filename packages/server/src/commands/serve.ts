@@ -11,7 +11,7 @@ import {
   parseCommandArgs,
   resolveDatabaseUrl,
 } from './_context';
-import { limitsFromEnv, poolTimeoutsFromEnv } from './limits-from-env';
+import { agentPoolLimitsFromEnv, limitsFromEnv, poolTimeoutsFromEnv } from './limits-from-env';
 
 /** Port `stello serve` listens on when neither `--port` nor `PORT` is given. */
 export const DEFAULT_PORT = 3000;
@@ -39,10 +39,15 @@ Environment:
   STELLO_MODEL                  model name for the provider above
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
+  STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
+  STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
+                                (default: none, CORS off; * allows any)
   STELLO_CONNECT_TIMEOUT_MS     opening a database connection may take this long (default 10000)
   STELLO_STATEMENT_TIMEOUT_MS   longest SQL statement (default 30000; 0 off, e.g. behind PgBouncer)
   STELLO_*_BYTES, STELLO_WS_*, STELLO_HEADERS_TIMEOUT_MS, STELLO_REQUEST_TIMEOUT_MS,
   STELLO_MAX_CONNECTIONS        limits: see "Limits" in the server README
+  STELLO_DIRECT_DATABASE_URL    direct PostgreSQL URL of the control channel (LISTEN) when
+                                DATABASE_URL goes through a transaction pooler
   With no LLM key the server runs the offline model, which answers locally without a network.`;
 
 function parsePort(raw: string): number {
@@ -59,6 +64,15 @@ function parsePreparedStatements(raw: string | undefined): boolean {
   if (value === '' || ['true', '1', 'yes', 'on'].includes(value)) return true;
   if (['false', '0', 'no', 'off'].includes(value)) return false;
   throw new CliUsageError(`invalid STELLO_PREPARED_STATEMENTS "${raw}": expected true or false`, 'serve');
+}
+
+/** `STELLO_CORS_ORIGINS`: comma-separated origins allowed to call the API from browsers. */
+function corsFromEnv(env: NodeJS.ProcessEnv): { corsOrigins?: string[] } {
+  const origins = (env.STELLO_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+  return origins.length > 0 ? { corsOrigins: origins } : {};
 }
 
 function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
@@ -92,9 +106,13 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
   try {
     const server = await createStelloServer({
       pool,
-      agentPoolOptions: { model },
+      agentPoolOptions: { model, ...agentPoolLimitsFromEnv(ctx.env) },
       storage: { preparedStatements },
       limits,
+      ...corsFromEnv(ctx.env),
+      metrics: {
+        enabled: !['false', '0', 'off', 'no'].includes((ctx.env.STELLO_METRICS ?? '').trim().toLowerCase()),
+      },
       logger,
     });
     const apiKey = ctx.env.STELLO_API_KEY?.trim();

@@ -4,9 +4,11 @@ import type {
   LoadTurnContextOptions,
   MainStorage,
   SessionRow,
+  StoredTurn,
   TurnCommit,
   TurnCommitResult,
   TurnContextData,
+  TurnStatus,
 } from '../storage';
 import type {
   ChildL2Summary,
@@ -118,7 +120,8 @@ export class InMemoryStorageAdapter implements MainStorage {
 
   /** The turn context; with `options.lease`, takes the turn lease atomically (or throws `SESSION_BUSY`). */
   async loadTurnContext(sessionId: string, options: LoadTurnContextOptions): Promise<TurnContextData | null> {
-    if (options.lease) return this.store.leaseTurnContext(sessionId, options.maxRecords, options.lease);
+    if (options.lease)
+      return this.store.leaseTurnContext(sessionId, options.maxRecords, options.lease, options.turn);
     return this.store.loadTurnContext(sessionId, options.maxRecords);
   }
 
@@ -132,6 +135,26 @@ export class InMemoryStorageAdapter implements MainStorage {
 
   async releaseTurnLease(sessionId: string, owner: string): Promise<void> {
     await this.store.releaseTurnLease(sessionId, owner);
+  }
+
+  /** The ledger entry of a turn; `null` when unknown. */
+  async getTurn(sessionId: string, turnId: string): Promise<StoredTurn | null> {
+    return this.store.getTurn(sessionId, turnId);
+  }
+
+  /** Marks an open turn `failed` or `cancelled`. */
+  async finishTurn(
+    sessionId: string,
+    turnId: string,
+    status: 'failed' | 'cancelled',
+    error: { code: string; message: string },
+  ): Promise<void> {
+    await this.store.finishTurn(sessionId, turnId, status, error);
+  }
+
+  /** Requests a turn's cancel; the status after it, `null` for an unknown session. */
+  async requestTurnCancel(sessionId: string, turnId: string): Promise<TurnStatus | null> {
+    return this.store.requestTurnCancel(sessionId, turnId);
   }
 
   async createChild(parentId: string, spec: ChildSessionSpec): Promise<SessionRow> {

@@ -8,10 +8,13 @@ import { SessionArchivedError, SessionError, sessionNotFoundError } from '../err
 import type {
   ChildSessionSpec,
   SessionRow,
+  StoredTurn,
+  TurnClaim,
   TurnCommit,
   TurnCommitResult,
   TurnContextData,
   TurnLeaseClaim,
+  TurnStatus,
 } from '../storage';
 import type { ListRecordsOptions, Message, SessionMeta, SlotKey } from '../types';
 import {
@@ -33,6 +36,7 @@ import {
   type StoreState,
   toRow,
 } from './store-support';
+import { cancelLedgerTurn, checkClaim, finishLedgerTurn, runningTurnOf, toStoredTurn } from './turn-ledger';
 
 export type {
   AddRefOutcome,
@@ -155,23 +159,80 @@ export class InMemoryStore {
    * `SessionStorage.loadTurnContext`. `null` for an unknown id; an archived session is read
    * without taking the lease. Throws `SESSION_BUSY` when another owner holds a live lease.
    */
-  leaseTurnContext(id: string, maxRecords: number, lease: TurnLeaseClaim): Promise<TurnContextData | null> {
+  leaseTurnContext(
+    id: string,
+    maxRecords: number,
+    lease: TurnLeaseClaim,
+    claim?: TurnClaim,
+  ): Promise<TurnContextData | null> {
     return this.#write((state) => {
       checkLease(lease);
       const session = state.sessions.get(id);
       if (!session) return null;
-      if (session.status === 'active') {
-        const now = this.#clock();
-        const held = session.lease;
-        if (held && held.owner !== lease.owner && held.expiresAt > now) {
-          throw new SessionError('SESSION_BUSY', `session "${id}" is running another turn`, {
-            details: { sessionId: id, retryAfterMs: Math.max(0, Math.ceil(held.expiresAt - now)) },
+      if (session.status !== 'active') return this.loadTurnContext(id, maxRecords);
+      const check = claim ? checkClaim(state.turns, id, claim) : { kind: 'new' as const };
+      if (check.kind === 'finished') {
+        const context = this.loadTurnContext(id, 0)!;
+        return { ...context, finishedTurn: check.turn };
+      }
+      const now = this.#clock();
+      const held = session.lease;
+      if (held && held.owner !== lease.owner && held.expiresAt > now) {
+        const runningTurnId = runningTurnOf(state.turns, id);
+        if (claim && check.kind === 'new' && claim.concurrency === 'enqueue') {
+          state.turns.set(claim.turnId, {
+            sessionId: id,
+            requestHash: claim.requestHash,
+            status: 'queued',
+            cancelRequested: false,
           });
         }
-        session.lease = { owner: lease.owner, expiresAt: now + lease.ttlMs };
+        throw new SessionError('SESSION_BUSY', `session "${id}" is running another turn`, {
+          details: {
+            sessionId: id,
+            retryAfterMs: Math.max(0, Math.ceil(held.expiresAt - now)),
+            ...(runningTurnId ? { turnId: runningTurnId } : {}),
+            ...(check.kind === 'same-turn-open' ? { sameTurn: true } : {}),
+          },
+        });
+      }
+      session.lease = { owner: lease.owner, expiresAt: now + lease.ttlMs };
+      if (claim) {
+        const prior = state.turns.get(claim.turnId);
+        if (prior) prior.status = 'running';
+        else
+          state.turns.set(claim.turnId, {
+            sessionId: id,
+            requestHash: claim.requestHash,
+            status: 'running',
+            cancelRequested: false,
+          });
       }
       return this.loadTurnContext(id, maxRecords);
     });
+  }
+
+  /** A turn of the ledger; `null` when unknown (or of another session). */
+  getTurn(sessionId: string, turnId: string): StoredTurn | null {
+    const turn = this.#state.turns.get(turnId);
+    return turn && turn.sessionId === sessionId ? toStoredTurn(turnId, turn) : null;
+  }
+
+  /** Marks an open turn failed or cancelled. */
+  finishTurn(
+    sessionId: string,
+    turnId: string,
+    status: 'failed' | 'cancelled',
+    error: { code: string; message: string },
+  ): Promise<void> {
+    return this.#write((state) => finishLedgerTurn(state.turns, sessionId, turnId, status, error));
+  }
+
+  /** Requests a turn's cancel; `null` for an unknown session. */
+  requestTurnCancel(sessionId: string, turnId: string): Promise<TurnStatus | null> {
+    return this.#write((state) =>
+      state.sessions.has(sessionId) ? cancelLedgerTurn(state.turns, sessionId, turnId) : null,
+    );
   }
 
   /** Extends the lease `owner` holds to `ttlMs` from now; `false` when it does not hold it. */
@@ -367,6 +428,19 @@ export class InMemoryStore {
       }
       checkRecords(commit.records);
       if (commit.releaseLease !== undefined) checkOwner(commit.releaseLease);
+      const ledgerTurn = commit.turn ? state.turns.get(commit.turn.turnId) : undefined;
+      if (commit.turn) {
+        if (!ledgerTurn || ledgerTurn.cancelRequested || ledgerTurn.status !== 'running') {
+          throw new SessionError('TURN_CANCELLED', `turn "${commit.turn.turnId}" was cancelled`, {
+            details: { turnId: commit.turn.turnId },
+          });
+        }
+        if (commit.releaseLease === undefined || session.lease?.owner !== commit.releaseLease) {
+          throw new SessionError('TURN_CONFLICT', `turn "${commit.turn.turnId}" lost its session's lease`, {
+            details: { turnId: commit.turn.turnId, sessionId: id },
+          });
+        }
+      }
       const at = now();
       this.#append(state, session, commit.records, at);
       if (typeof commit.consumeInsight === 'string' && session.slots.insight === commit.consumeInsight) {
@@ -375,6 +449,11 @@ export class InMemoryStore {
       if (commit.countTurn) session.turnCount += 1;
       if (commit.releaseLease !== undefined && session.lease?.owner === commit.releaseLease)
         session.lease = null;
+      if (ledgerTurn && commit.turn) {
+        ledgerTurn.status = 'completed';
+        ledgerTurn.result = structuredClone(commit.turn.result);
+        if (commit.turn.lastSeq !== undefined) ledgerTurn.lastSeq = commit.turn.lastSeq;
+      }
       session.lastActiveAt = at;
       session.updatedAt = at;
       return { turnCount: session.turnCount, lastActiveAt: at };

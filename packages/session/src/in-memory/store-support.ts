@@ -6,6 +6,7 @@ import { copySessionMeta } from '../copy-session-meta';
 import { SessionError } from '../errors';
 import type { SessionRow, TurnLeaseClaim } from '../storage';
 import type { Message, SessionRole, SessionStatus, SlotKey } from '../types';
+import type { TurnLedger } from './turn-ledger';
 
 /** One session as the in-memory store keeps it. */
 export interface StoredSession {
@@ -40,6 +41,8 @@ export interface StoreState {
   globals: Map<string, unknown>;
   /** Next record sequence number; strictly increasing across the space. */
   nextSeq: number;
+  /** The turn ledger: turn id → turn. */
+  turns: TurnLedger;
 }
 
 /** The fields `InMemoryStore.updateSession` may change. */
@@ -144,5 +147,5 @@ export function checkTtl(ttlMs: unknown): asserts ttlMs is number {
 }
 
 export function emptyState(): StoreState {
-  return { rootId: null, sessions: new Map(), globals: new Map(), nextSeq: 1 };
+  return { rootId: null, sessions: new Map(), globals: new Map(), nextSeq: 1, turns: new Map() };
 }

@@ -14,6 +14,11 @@ import {
 /** The NOTIFY channel of Stello's control events. */
 export const DEFAULT_CONTROL_CHANNEL = 'stello_control';
 /**
+ * Kind of the event the storage statements that revoke or replace a key send at commit (`data.userId`;
+ * `instanceId` 0: it may come from a process with no channel, such as the CLI).
+ */
+export const KEY_REVOKED_EVENT = 'key.revoked';
+/**
  * First key of every liveness lock (`pg_advisory_lock(namespace, instanceId)`): "STEL". Other
  * applications' advisory locks on the same database use other namespaces or one-key locks.
  */

@@ -1,18 +1,27 @@
-import type { TurnLeaseClaim } from '@stello-ai/session';
+import type { TurnClaim, TurnLeaseClaim } from '@stello-ai/session';
 import { SessionError } from '@stello-ai/session';
 import { type RawBuilder, sql } from 'kysely';
+import { instanceAliveSql } from '../control/pg-control-channel';
 import type { RecordDbRow, SessionDbRow } from '../mappers';
 import { runHot } from './prepared';
 import { RECORD_COLUMNS } from './records-sql';
 import { SESSION_COLUMNS } from './sessions-sql';
 import type { SqlContext } from './sql-context';
+import {
+  claimColumns,
+  claimCte,
+  claimLeaseCondition,
+  priorCte,
+  runningTurnColumn,
+  type TurnClaimColumns,
+} from './turns-sql';
 import { assertText } from './validate';
 
 /** Longest lease PostgreSQL's `int` parameter (and common sense) allows: about 24 days. */
 const MAX_LEASE_TTL_MS = 2_147_483_647;
 
 /** A turn-context row: the session, its three prompt slots, the newest records window and the lease outcome. */
-export interface TurnContextDbRow extends SessionDbRow {
+export interface TurnContextDbRow extends SessionDbRow, Partial<TurnClaimColumns> {
   system_prompt: string | null;
   insight: string | null;
   memory: string | null;
@@ -67,11 +76,27 @@ export function assertLeaseTtl(ttlMs: unknown): asserts ttlMs is number {
   }
 }
 
-/** The `SESSION_BUSY` error of a session whose lease another owner holds. */
-export function sessionBusy(sessionId: string, retryAfterMs: number): SessionError {
+/** The `SESSION_BUSY` error of a session whose lease another owner holds (naming its turn when known). */
+export function sessionBusy(
+  sessionId: string,
+  retryAfterMs: number,
+  turn: { turnId?: string | null; sameTurn?: boolean } = {},
+): SessionError {
   return new SessionError('SESSION_BUSY', `session "${sessionId}" is running another turn`, {
-    details: { sessionId, retryAfterMs },
+    details: {
+      sessionId,
+      retryAfterMs,
+      ...(turn.turnId ? { turnId: turn.turnId } : {}),
+      ...(turn.sameTurn ? { sameTurn: true } : {}),
+    },
   });
+}
+
+/** The ledger part of a turn-context read: the turn to claim and this process's instance id. */
+export interface TurnLedgerRead {
+  claim?: TurnClaim;
+  /** The control channel's instance id, recorded with the lease; `null` without one. */
+  instance: number | null;
 }
 
 /** `now() + ttl`, as SQL. */
@@ -97,18 +122,25 @@ export async function selectTurnContext(
   maxRecords: number,
   lease?: TurnLeaseClaim,
   knownRev?: number,
+  ledger: TurnLedgerRead = { instance: null },
 ): Promise<TurnContextDbRow | null> {
+  const claim = lease ? ledger.claim : undefined;
   const leaseCte = lease
-    ? sql`WITH lease AS (
+    ? sql`WITH ${claim ? priorCte(ctx, claim) : sql``} lease AS (
         UPDATE sessions
-        SET turn_lease_owner = ${lease.owner}::text, turn_lease_expires_at = ${expiresIn(lease.ttlMs)}
+        SET turn_lease_owner = ${lease.owner}::text, turn_lease_expires_at = ${expiresIn(lease.ttlMs)},
+          turn_lease_instance = ${ledger.instance}::int
         WHERE id = ${sessionId} AND space_id = ${ctx.spaceId} AND status = 'active'
-          AND (turn_lease_owner IS NULL OR turn_lease_expires_at <= now() OR turn_lease_owner = ${lease.owner}::text)
+          AND (turn_lease_owner IS NULL OR turn_lease_expires_at <= now() OR turn_lease_owner = ${lease.owner}::text
+            OR (turn_lease_instance IS NOT NULL AND NOT ${instanceAliveSql(sql`turn_lease_instance`)}))
+          ${claim ? claimLeaseCondition(sessionId, claim) : sql``}
         RETURNING turn_count, last_active_at
-      )`
+      )${claim ? claimCte(ctx, sessionId, claim, ledger.instance) : sql``}`
     : sql``;
   // Without a lease everything is read; with one, nothing more is read for a busy session.
-  const read = lease ? sql`(s.status <> 'active' OR EXISTS (SELECT 1 FROM lease))` : sql`true`;
+  // With a lease, only a session whose lease this statement took is read: an archived session is
+  // refused from its row alone, before any slot or record is read (or cached).
+  const read = lease ? sql`EXISTS (SELECT 1 FROM lease)` : sql`true`;
   // The window, the bulk of the read, is sent only when the caller's copy is not exact.
   const readWindow = knownRev === undefined ? read : sql`${read} AND s.records_rev <> ${knownRev}::bigint`;
   const leaseColumns = lease
@@ -126,7 +158,9 @@ export async function selectTurnContext(
     ctx,
     sql<TurnContextDbRow>`
     ${leaseCte}
-    SELECT ${SESSION_COLUMNS}, s.records_rev, ${leaseColumns},
+    SELECT ${SESSION_COLUMNS}, s.records_rev, ${leaseColumns}${claim ? claimColumns() : sql``}${
+      lease ? runningTurnColumn(sql`NOT ${read}`) : sql``
+    },
       CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
         WHERE d.session_id = s.id AND d.space_id = s.space_id AND d.key = 'system_prompt') END AS system_prompt,
       CASE WHEN ${read} THEN (SELECT d.content FROM session_data d
@@ -141,7 +175,7 @@ export async function selectTurnContext(
           WHERE r.session_id = s.id AND r.space_id = s.space_id
           ORDER BY r.id DESC LIMIT ${maxRecords + 1}
         ) w) END AS records
-    FROM sessions s${syncCommitOff}
+    FROM sessions s${claim ? sql` LEFT JOIN prior p ON true` : sql``}${syncCommitOff}
     WHERE s.id = ${sessionId} AND s.space_id = ${ctx.spaceId}`,
   );
   const row = rows[0];
@@ -178,7 +212,8 @@ export function releaseLeaseSet(owner: string | undefined): RawBuilder<unknown> 
   if (owner === undefined) return sql``;
   return sql`,
     turn_lease_owner = CASE WHEN turn_lease_owner = ${owner}::text THEN NULL ELSE turn_lease_owner END,
-    turn_lease_expires_at = CASE WHEN turn_lease_owner = ${owner}::text THEN NULL ELSE turn_lease_expires_at END`;
+    turn_lease_expires_at = CASE WHEN turn_lease_owner = ${owner}::text THEN NULL ELSE turn_lease_expires_at END,
+    turn_lease_instance = CASE WHEN turn_lease_owner = ${owner}::text THEN NULL ELSE turn_lease_instance END`;
 }
 
 /** Extends `owner`'s lease to `ttlMs` from now, in one statement; false when `owner` does not hold it. */
@@ -198,7 +233,7 @@ export async function renewLease(
 /** Clears the lease when `owner` holds it, in one statement. */
 export async function releaseLease(ctx: SqlContext, sessionId: string, owner: string): Promise<void> {
   await sql`
-    UPDATE sessions SET turn_lease_owner = NULL, turn_lease_expires_at = NULL
+    UPDATE sessions SET turn_lease_owner = NULL, turn_lease_expires_at = NULL, turn_lease_instance = NULL
     WHERE id = ${sessionId} AND space_id = ${ctx.spaceId} AND turn_lease_owner = ${owner}::text`.execute(
     ctx.db,
   );

@@ -1,5 +1,6 @@
 import type { Database, UserRow } from '@stello-ai/db';
 import { type Kysely, sql } from 'kysely';
+import { DEFAULT_CONTROL_CHANNEL, KEY_REVOKED_EVENT } from '../control/pg-control-channel';
 import { withPgErrors } from '../pg-errors';
 import type { StoredKey, User, UserKeyStore } from './user-key-store';
 
@@ -8,6 +9,22 @@ const USER_COLUMNS = ['id', 'name', 'api_key_prefix', 'created_at', 'key_revoked
 
 function toIso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/**
+ * The NOTIFY of a statement that revokes or replaces a user's key. It leaves at commit with the
+ * write, from whichever process made it (the CLI included): every server then drops the old key
+ * from its cache and closes its sockets.
+ */
+function oldKeyDroppedNotify() {
+  return sql<void>`pg_notify(
+    ${DEFAULT_CONTROL_CHANNEL}::text,
+    json_build_object(
+      'kind', ${KEY_REVOKED_EVENT}::text,
+      'instanceId', 0,
+      'data', json_build_object('userId', users.id)
+    )::text
+  )`;
 }
 
 function toUser(row: UserColumns): User {
@@ -80,7 +97,7 @@ export class PgUserStore implements UserKeyStore {
           key_revoked_at: null,
         })
         .where('id', '=', userId)
-        .returning('id')
+        .returning(['id', oldKeyDroppedNotify().as('notified')])
         .executeTakeFirst();
       return row !== undefined;
     });
@@ -93,7 +110,7 @@ export class PgUserStore implements UserKeyStore {
         .set({ api_key_hash: null, key_revoked_at: sql<Date>`now()` })
         .where('id', '=', userId)
         .where('api_key_hash', 'is not', null)
-        .returning('id')
+        .returning(['id', oldKeyDroppedNotify().as('notified')])
         .executeTakeFirst();
       return row !== undefined;
     });

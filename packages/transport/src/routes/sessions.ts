@@ -17,6 +17,7 @@ import {
 } from '../validation';
 import { budgetedRecords, DEFAULT_LIST_BYTES } from './budgeted-pages';
 import { NEXT_CURSOR_HEADER } from './spaces';
+import { requestTurnId } from './turn-id';
 
 /** A stored record as `GET …/messages` returns it; optional fields are absent when unset. */
 export interface RecordView {
@@ -102,13 +103,18 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
 
   app.post('/sessions/:id/turn', async (c) => {
     const sessionId = uuidParam(c, 'id');
-    const { input } = await readJsonBody(c, turnBody);
+    const body = await readJsonBody(c, turnBody);
+    const turnId = requestTurnId(body.turnId, c.req.header('idempotency-key'));
     const agent = await agentOf(c, deps);
     // No existence check here: the agent's turn reads the session anyway and throws SESSION_NOT_FOUND.
     const result = await runLoggedTurn(
       logger,
       { transport: 'rest', requestId: c.get('requestId'), spaceId: c.get('space').id, sessionId },
-      () => agent.turn(sessionId, input),
+      () =>
+        agent.turn(sessionId, body.input, {
+          ...(turnId !== undefined && { turnId }),
+          ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
+        }),
     );
     return c.json(result);
   });

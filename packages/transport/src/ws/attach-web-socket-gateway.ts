@@ -5,6 +5,7 @@ import { ConnectionManager, silentLogger } from '@stello-ai/runtime';
 import { WebSocket, WebSocketServer } from 'ws';
 import { toPublicError } from '../error-mapping';
 import { TransportError } from '../errors';
+import { TurnHub } from '../live/turn-hub';
 import {
   DEFAULT_WS_CONNECTIONS_PER_USER,
   DEFAULT_WS_FRAME_BYTES,
@@ -55,6 +56,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
   const logger = options.logger ?? silentLogger;
   const connections = options.connections ?? new ConnectionManager();
   const live = new Map<WebSocket, WsConnection>();
+  const turnHub = options.turnHub ?? new TurnHub();
   const limits = options.limits ?? {};
   const sendBufferBytes = limits.wsSendBufferBytes ?? DEFAULT_WS_SEND_BUFFER_BYTES;
   const maxProtocolErrors = limits.wsMaxProtocolErrors ?? DEFAULT_WS_MAX_PROTOCOL_ERRORS;
@@ -108,10 +110,12 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       userId: identity.userId,
       spaceId: identity.spaceId,
       agentPool: options.agentPool,
+      ...(options.spaceEvents && { spaceEvents: options.spaceEvents }),
       connections,
       logger,
       sendBufferBytes,
       maxProtocolErrors,
+      turnHub,
     });
     live.set(socket, connection);
     keepAlive.track(socket);

@@ -1,7 +1,8 @@
 import type { BootstrapResult, EngineTurnResult, SessionInfo } from '@stello-ai/core';
 import { z } from 'zod';
 import type { ErrorCode } from '../error-mapping';
-import { forkOptions, sessionIdField, turnInput } from '../validation';
+import { concurrencyField, forkOptions, sessionIdField, turnIdField, turnInput } from '../validation';
+import { type SpaceSubscriptionFrame, spaceSubscriptionSchemas } from './space-subscription';
 
 /** The subprotocol the server selects when a browser authenticates through `Sec-WebSocket-Protocol`. */
 export const WS_SUBPROTOCOL = 'stello.v1';
@@ -35,9 +36,29 @@ export type WsErrorCode = WsProtocolErrorCode | ErrorCode;
 export const CLIENT_MESSAGE_SCHEMAS = {
   'session.enter': z.object({ type: z.literal('session.enter'), sessionId: sessionIdField }),
   'session.leave': z.object({ type: z.literal('session.leave') }),
-  'session.message': z.object({ type: z.literal('session.message'), input: turnInput }),
-  'session.stream': z.object({ type: z.literal('session.stream'), input: turnInput }),
+  'session.message': z.object({
+    type: z.literal('session.message'),
+    input: turnInput,
+    turnId: turnIdField.optional(),
+    concurrency: concurrencyField.optional(),
+  }),
+  'session.stream': z.object({
+    type: z.literal('session.stream'),
+    input: turnInput,
+    turnId: turnIdField.optional(),
+    concurrency: concurrencyField.optional(),
+  }),
+  // Any connection, any process: the frames after `afterSeq`, then the live ones, then the end.
+  'session.resume': z.object({
+    type: z.literal('session.resume'),
+    sessionId: sessionIdField,
+    turnId: turnIdField,
+    afterSeq: z.number().int().min(0).default(0),
+  }),
+  // Handled at once, not queued behind the running turn it cancels.
+  'session.cancel': z.object({ type: z.literal('session.cancel'), turnId: turnIdField }),
   'session.fork': z.object({ type: z.literal('session.fork'), options: forkOptions }),
+  ...spaceSubscriptionSchemas,
 } as const;
 
 /** The `type` of a client message. */
@@ -57,8 +78,20 @@ export function isClientMessageType(type: string): type is ClientMessageType {
 export type ServerFrame =
   | { type: 'session.entered'; sessionId: string; bootstrap: BootstrapResult }
   | { type: 'session.left'; sessionId: string }
-  | { type: 'turn.complete'; result: EngineTurnResult }
-  | { type: 'stream.delta'; chunk: string }
-  | { type: 'stream.end'; result: EngineTurnResult }
+  | { type: 'turn.complete'; turnId: string; result: EngineTurnResult }
+  | { type: 'stream.delta'; turnId: string; seq: number; chunk: string }
+  | { type: 'stream.end'; turnId: string; seq: number; result: EngineTurnResult }
+  | { type: 'tool.call'; turnId: string; seq: number; callId: string; name: string; input: unknown }
+  | {
+      type: 'tool.result';
+      turnId: string;
+      seq: number;
+      callId: string;
+      ok: boolean;
+      output?: unknown;
+      error?: string;
+    }
+  | { type: 'turn.cancelled'; turnId: string; seq?: number }
   | { type: 'session.forked'; child: SessionInfo }
-  | { type: 'error'; message: string; code: WsErrorCode; details?: unknown };
+  | { type: 'error'; message: string; code: WsErrorCode; details?: unknown }
+  | SpaceSubscriptionFrame;

@@ -138,6 +138,16 @@ describe('WebSocket abuse', () => {
     await Promise.all([again, open[1]!, open[2]!].map((client) => client.close()));
   });
 
+  it('answers a frame holding a lone surrogate with INVALID_TEXT', async () => {
+    const client = await connectWs(wsPath(spaceId), { headers: { 'X-API-Key': user.apiKey } });
+    client.send('{"type":"session.enter","sessionId":"\\ud800"}');
+    expect(await client.next('error')).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { path: 'sessionId' },
+    });
+    await client.close();
+  });
+
   it('closes the sockets of a revoked key within 1 s', async () => {
     const revoked = await stack.createUser('to-revoke');
     const id = (await rest(stack.app, 'POST', '/spaces', { key: revoked.apiKey, json: { label: 'R' } })).body

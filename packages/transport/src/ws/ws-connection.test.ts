@@ -72,7 +72,9 @@ describe('WsConnection', () => {
       const frame = await client.next();
       expect(frame).toEqual({
         type: 'turn.complete',
+        turnId: frame.result.turnId,
         result: {
+          turnId: expect.any(String),
           turn: {
             finalContent: expect.stringContaining('What is Stello?'),
             toolRoundCount: 0,
@@ -149,21 +151,30 @@ describe('WsConnection', () => {
       });
     });
 
-    it('answers non-objects, binary frames and missing or mistyped fields with INVALID_MESSAGE', async () => {
+    it('answers JSON that is not an object with PARSE_ERROR, a missing type with UNKNOWN_TYPE', async () => {
+      const client = await open();
+      for (const raw of ['[1,2]', '42', 'null', '"session.enter"']) {
+        client.send(raw);
+        expect(await client.next(), raw).toMatchObject({ type: 'error', code: 'PARSE_ERROR' });
+      }
+      for (const raw of ['{}', '{"type": 5}']) {
+        client.send(raw);
+        expect(await client.next(), raw).toMatchObject({ type: 'error', code: 'UNKNOWN_TYPE' });
+      }
+    });
+
+    it('answers binary frames and a known type with missing or mistyped fields with INVALID_MESSAGE', async () => {
       const client = await open();
       const invalid = [
-        '[1,2]',
-        '42',
-        'null',
-        '"session.enter"',
-        '{}',
-        '{"type": 5}',
         '{"type": "session.enter"}',
         '{"type": "session.enter", "sessionId": "abc"}',
         '{"type": "session.enter", "sessionId": 5}',
         '{"type": "session.message", "input": 5}',
         '{"type": "session.message", "input": ""}',
+        '{"type": "session.message", "input": "x", "turnId": "not-a-uuid"}',
         '{"type": "session.stream"}',
+        '{"type": "session.stream", "input": "x", "concurrency": "sometimes"}',
+        '{"type": "session.cancel"}',
         '{"type": "session.fork"}',
         '{"type": "session.fork", "options": {"label": ""}}',
         '{"type": "session.fork", "options": {"label": "x", "scope": 3}}',

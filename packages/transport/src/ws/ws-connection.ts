@@ -1,11 +1,15 @@
-import type { StelloAgent } from '@stello-ai/core';
-import type { ConnectionManager, Logger } from '@stello-ai/runtime';
+import type { StelloAgent, TurnOptions } from '@stello-ai/core';
+import { isCodedError } from '@stello-ai/errors';
+import type { ConnectionManager, Logger, SpaceEventHub } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
 import { toPublicError } from '../error-mapping';
+import { followTurn } from '../live/follow-turn';
+import type { SeqFrame, TurnHub } from '../live/turn-hub';
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource } from '../types';
 import { toValidationIssues } from '../validation';
+import { assertWellFormedText } from '../well-formed-text';
 import {
   CLIENT_MESSAGE_SCHEMAS,
   type ClientMessage,
@@ -13,6 +17,7 @@ import {
   type ServerFrame,
   type WsErrorCode,
 } from './protocol';
+import { SpaceSubscription } from './space-subscription';
 
 /** Messages one connection may have pending (the running one included); more are refused with `TOO_MANY_MESSAGES`. */
 export const MAX_PENDING_MESSAGES = 32;
@@ -33,12 +38,16 @@ export interface WsConnectionOptions {
   userId: string;
   spaceId: string;
   agentPool: TransportAgentSource;
+  /** Source of `space.subscribe` (absent: the server has no space events). */
+  spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
   connections: ConnectionManager;
   logger: Logger;
   /** Unsent bytes the peer may leave queued before it is disconnected (1013). */
   sendBufferBytes: number;
   /** Protocol errors the peer may cause before it is disconnected (1008). */
   maxProtocolErrors: number;
+  /** Where streamed frames are kept for resumes. */
+  turnHub: TurnHub;
 }
 
 // A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
@@ -50,6 +59,17 @@ class ProtocolFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The turn options a `session.message` / `session.stream` frame asks for. */
+function turnOptions(message: {
+  turnId?: string | undefined;
+  concurrency?: 'enqueue' | 'reject' | undefined;
+}): TurnOptions {
+  return {
+    ...(message.turnId !== undefined && { turnId: message.turnId }),
+    ...(message.concurrency !== undefined && { concurrency: message.concurrency }),
+  };
 }
 
 function frameText(data: RawData): string {
@@ -75,13 +95,23 @@ export class WsConnection {
   #sessionId: string | null = null;
   #pendingDelta = '';
   #protocolErrors = 0;
+  // The streamed turn of this connection, and the seq of its next frame.
+  #streamingTurnId: string | null = null;
+  #streamSeq: (() => number) | null = null;
   // Set once the connection is being dropped for abuse: nothing more is read or sent.
   #dropped = false;
   #sendFailureLogged = false;
+  readonly #spaceEvents: SpaceSubscription;
 
   constructor(socket: WebSocket, options: WsConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#spaceEvents = new SpaceSubscription(
+      options.spaceEvents,
+      options.spaceId,
+      (frame) => this.#send(frame),
+      (reason) => this.#drop(WS_CLOSE_TRY_AGAIN_LATER, reason),
+    );
     options.connections.bind(options.connectionId, options.userId, options.spaceId);
   }
 
@@ -98,6 +128,8 @@ export class WsConnection {
   /** Queues one incoming frame. */
   receive(data: RawData, isBinary: boolean): void {
     if (this.#closed || this.#dropped) return;
+    // A cancel must not wait behind the turn it cancels: it is handled as soon as it arrives.
+    if (!isBinary && this.#cancelOutOfBand(data)) return;
     if (this.#pending >= MAX_PENDING_MESSAGES) {
       this.#protocolError('TOO_MANY_MESSAGES', 'too many messages are waiting on this connection');
       return;
@@ -132,6 +164,7 @@ export class WsConnection {
 
   async #release(): Promise<void> {
     const { connections, connectionId, logger } = this.#options;
+    this.#spaceEvents.close();
     const sessionId = this.#sessionId;
     const agent = this.#agent;
     this.#sessionId = null;
@@ -163,11 +196,19 @@ export class WsConnection {
     } catch {
       throw new ProtocolFailure('PARSE_ERROR', 'invalid json');
     }
+    // The seeds' codes: JSON that is not an object is a parse error; a missing or unknown type is
+    // UNKNOWN_TYPE; INVALID_MESSAGE is kept for a known type with bad fields.
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ProtocolFailure('INVALID_MESSAGE', 'a message must be a JSON object');
+      throw new ProtocolFailure('PARSE_ERROR', 'a message must be a JSON object');
+    }
+    try {
+      assertWellFormedText(value);
+    } catch (error) {
+      const { message, details } = error as { message: string; details?: unknown };
+      throw new ProtocolFailure('INVALID_TEXT', message, details);
     }
     const type = (value as { type?: unknown }).type;
-    if (typeof type !== 'string') throw new ProtocolFailure('INVALID_MESSAGE', 'type: must be a string');
+    if (typeof type !== 'string') throw new ProtocolFailure('UNKNOWN_TYPE', 'a message needs a string type');
     if (!isClientMessageType(type)) {
       throw new ProtocolFailure(
         'UNKNOWN_TYPE',
@@ -193,19 +234,39 @@ export class WsConnection {
       case 'session.message': {
         const { agent, sessionId } = this.#entered();
         const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
-          agent.turn(sessionId, message.input),
+          agent.turn(sessionId, message.input, turnOptions(message)),
         );
-        this.#send({ type: 'turn.complete', result });
+        this.#send({ type: 'turn.complete', turnId: result.turnId, result });
         return;
       }
       case 'session.stream':
-        return this.#stream(message.input);
+        return this.#stream(message.input, turnOptions(message));
+      case 'session.resume': {
+        const agent = await this.#options.agentPool.getAgent(this.#options.spaceId);
+        for await (const frame of followTurn(
+          agent,
+          this.#options.turnHub,
+          message.sessionId,
+          message.turnId,
+          message.afterSeq,
+        )) {
+          this.#send(frame as ServerFrame);
+        }
+        return;
+      }
+      case 'session.cancel':
+        // Reached only when the cancel could not be handled out of band (it is queued like others).
+        return this.#cancel(message.turnId);
       case 'session.fork': {
         const { agent, sessionId } = this.#entered();
         const child = await agent.forkSession(sessionId, toForkOptions(message.options));
         this.#send({ type: 'session.forked', child });
         return;
       }
+      case 'space.subscribe':
+        return this.#spaceEvents.subscribe(message.spaceId);
+      case 'space.unsubscribe':
+        return this.#spaceEvents.unsubscribe(message.spaceId);
     }
   }
 
@@ -260,29 +321,97 @@ export class WsConnection {
     this.#send({ type: 'session.left', sessionId });
   }
 
-  async #stream(input: string): Promise<void> {
+  async #stream(input: string, options: TurnOptions): Promise<void> {
     const { agent, sessionId } = this.#entered();
-    await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, true), async () => {
-      const stream = agent.stream(sessionId, input);
-      // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
-      stream.result.catch(() => {});
-      try {
-        // Drained even when the client is gone, so the turn completes and is stored.
-        for await (const chunk of stream) this.#sendDelta(chunk);
-      } finally {
-        this.#flushDelta();
+    let seq = 0;
+    let turnId = options.turnId ?? '';
+    this.#streamSeq = () => {
+      seq += 1;
+      return seq;
+    };
+    try {
+      await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, true), async () => {
+        const stream = agent.stream(sessionId, input, {
+          ...options,
+          onEvent: (event) => {
+            if (event.type === 'delta') return;
+            // Tool progress goes out in order with the deltas: pending text first.
+            this.#flushDelta();
+            if (event.type === 'tool.call') {
+              const { callId, name, input: toolInput } = event;
+              this.#send({ type: 'tool.call', turnId, seq: this.#nextSeq(), callId, name, input: toolInput });
+            } else {
+              const { type: _type, ...outcome } = event;
+              this.#send({ type: 'tool.result', turnId, seq: this.#nextSeq(), ...outcome });
+            }
+          },
+        });
+        turnId = stream.turnId;
+        this.#streamingTurnId = turnId;
+        // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
+        stream.result.catch(() => {});
+        try {
+          // Drained even when the client is gone, so the turn completes and is stored.
+          for await (const chunk of stream) this.#sendDelta(chunk);
+        } finally {
+          this.#flushDelta();
+        }
+        const result = await stream.result;
+        this.#send({ type: 'stream.end', turnId, seq: this.#nextSeq(), result });
+        return result;
+      });
+    } catch (error) {
+      if (!isCodedError(error, 'TURN_CANCELLED') && !isCodedError(error, 'ABORTED')) {
+        // A follower of this turn must learn that it ended; this client gets the usual error frame.
+        if (turnId) {
+          const { code, message } = toPublicError(error);
+          this.#options.turnHub.record({ type: 'error', turnId, seq: this.#nextSeq(), code, message });
+        }
+        throw error;
       }
-      const result = await stream.result;
-      this.#send({ type: 'stream.end', result });
-      return result;
-    });
+      this.#send({ type: 'turn.cancelled', turnId, seq: this.#nextSeq() });
+    } finally {
+      this.#streamingTurnId = null;
+      this.#streamSeq = null;
+    }
+  }
+
+  #nextSeq(): number {
+    return this.#streamSeq?.() ?? 0;
+  }
+
+  /**
+   * Handles a `session.cancel` frame at once when it is one (well-formed, in an entered session);
+   * true when it did. Anything else goes through the ordered queue, which reports its errors.
+   */
+  #cancelOutOfBand(data: RawData): boolean {
+    let value: unknown;
+    try {
+      value = JSON.parse(frameText(data));
+    } catch {
+      return false;
+    }
+    if ((value as { type?: unknown } | null)?.type !== 'session.cancel' || !this.#sessionId) return false;
+    const parsed = CLIENT_MESSAGE_SCHEMAS['session.cancel'].safeParse(value);
+    if (!parsed.success) return false;
+    this.#cancel(parsed.data.turnId).catch((error: unknown) => this.#sendFailure(error));
+    return true;
+  }
+
+  async #cancel(turnId: string): Promise<void> {
+    const { agent, sessionId } = this.#entered();
+    const outcome = await agent.cancelTurn(sessionId, turnId);
+    // The stream of a turn running here reports its own end (`turn.cancelled` with its seq).
+    if (this.#streamingTurnId !== turnId) this.#send({ type: 'turn.cancelled', turnId: outcome.turnId });
   }
 
   #sendDelta(chunk: string): void {
-    if (this.#socket.readyState !== WebSocket.OPEN) return;
     this.#pendingDelta += chunk;
-    // Backpressure: while the peer is slow, deltas are merged into fewer, larger frames.
-    if (this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) return;
+    // Backpressure: while the peer is slow, deltas are merged into fewer, larger frames. A peer
+    // that is gone still has its frames kept (in #send) for a resume.
+    if (this.#socket.readyState === WebSocket.OPEN && this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) {
+      return;
+    }
     this.#flushDelta();
   }
 
@@ -290,7 +419,7 @@ export class WsConnection {
     if (this.#pendingDelta.length === 0) return;
     const chunk = this.#pendingDelta;
     this.#pendingDelta = '';
-    this.#send({ type: 'stream.delta', chunk });
+    this.#send({ type: 'stream.delta', turnId: this.#streamingTurnId ?? '', seq: this.#nextSeq(), chunk });
   }
 
   /** Answers a protocol error, and drops a peer that keeps making them. */
@@ -352,6 +481,10 @@ export class WsConnection {
   }
 
   #send(frame: ServerFrame): void {
+    // A streamed turn's frames are kept for resumes, whether or not this peer is still there.
+    if ('seq' in frame && this.#streamingTurnId !== null && frame.turnId === this.#streamingTurnId) {
+      this.#options.turnHub.record(frame as SeqFrame);
+    }
     // A closed or dropped peer is skipped: its turn still completes and is stored.
     if (this.#dropped || this.#socket.readyState !== WebSocket.OPEN) return;
     // A peer that does not read must not grow the server's memory: past the cap it is dropped.
@@ -359,7 +492,8 @@ export class WsConnection {
       this.#drop(WS_CLOSE_TRY_AGAIN_LATER, 'send buffer full: the client is not reading');
       return;
     }
-    this.#socket.send(JSON.stringify(frame), (error) => {
+    const text = JSON.stringify(frame);
+    this.#socket.send(text, (error) => {
       if (!error || this.#sendFailureLogged) return;
       // One line per connection: a dead peer fails every later send the same way.
       this.#sendFailureLogged = true;
