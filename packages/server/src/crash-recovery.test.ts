@@ -9,6 +9,7 @@ import {
 } from '@internal/testing';
 import { createOpenAICompatibleAdapter } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServeChild } from './__fixtures__/serve-child';
 import { createStelloServer } from './create-stello-server';
 
 // Crash recovery in seconds: a `stello serve` process killed with SIGKILL in the middle of a turn
@@ -16,36 +17,6 @@ import { createStelloServer } from './create-stello-server';
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const API_KEY = `stello_crash_${randomUUID().replaceAll('-', '')}`;
-
-async function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=@stello-ai/source', '--import', 'tsx', CLI, 'serve'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', STELLO_API_KEY: API_KEY, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ready = out
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { event?: string; url?: string })
-      .find((entry) => entry.event === 'server.ready');
-    if (ready?.url) return { child, url: ready.url };
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`serve did not start: ${err}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('crash recovery', () => {
   let db: TestDatabase;
@@ -67,7 +38,8 @@ describe('crash recovery', () => {
   });
 
   it('answers a turn on the session of a SIGKILLed turn within 2 s, on another process, nothing partial stored', async () => {
-    const { child, url } = await startServe({
+    const { process: child, url } = await startServeChild({
+      STELLO_API_KEY: API_KEY,
       DATABASE_URL: db.url,
       OPENAI_BASE_URL: slowLlm.baseURL,
       OPENAI_API_KEY: 'k',

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { UserStore } from '@stello-ai/runtime';
 import { PgStores } from '@stello-ai/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServeChild, startServeChild } from './__fixtures__/serve-child';
 
 // Three real `stello serve` processes on one database (offline model), SSE subscribers on each,
 // 60 mixed turns and forks on shared sessions spread over them, and one process SIGKILLed midway:
@@ -15,39 +16,10 @@ const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const OPS = 60;
 const KILL_AFTER = 20;
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-}
+type Child = ServeChild;
 
-async function startServe(databaseUrl: string, apiKey: string): Promise<Child> {
-  const child = spawn(process.execPath, ['--conditions=@stello-ai/source', '--import', 'tsx', CLI, 'serve'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, PORT: '0', STELLO_API_KEY: apiKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ready = out
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line))
-      .find((entry) => entry.event === 'server.ready');
-    if (ready?.url) return { process: child, url: ready.url };
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`serve did not start: ${err}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function startServe(databaseUrl: string, apiKey: string): Promise<Child> {
+  return startServeChild({ DATABASE_URL: databaseUrl, STELLO_API_KEY: apiKey });
 }
 
 interface Subscriber {
