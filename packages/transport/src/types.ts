@@ -1,4 +1,11 @@
-import type { AgentPool, Logger, SpaceEventHub, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type {
+  AgentPool,
+  Logger,
+  SpaceEventHub,
+  SpaceManager,
+  UserLimits,
+  UserStore,
+} from '@stello-ai/runtime';
 import type { TurnHub } from './live/turn-hub';
 
 /** Default request body limit of the REST app: 1 MiB. */
@@ -66,6 +73,9 @@ export type TransportAgentSource = Pick<AgentPool, 'getAgent'>;
 export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
   Partial<Pick<UserStore, 'onKeysChanged'>>;
 
+/** The per-user bounds the transport asks before work (the runtime's `UserLimits` satisfies it). */
+export type TransportUserLimits = Pick<UserLimits, 'admitTurn' | 'admitSpace' | 'admitSessions' | 'forget'>;
+
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
   /**
@@ -90,6 +100,11 @@ export interface TransportDeps {
   limits?: TransportLimits;
   /** Space events of `GET /spaces/:spaceId/events` (SSE); without it the route does not exist. */
   spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
+  /**
+   * Per-user quotas (spaces, sessions, stored bytes) and the cap of turns a user runs at once;
+   * without it nothing is bounded per user.
+   */
+  userLimits?: TransportUserLimits;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
 }

@@ -111,6 +111,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       spaceId: identity.spaceId,
       agentPool: options.agentPool,
       ...(options.spaceEvents && { spaceEvents: options.spaceEvents }),
+      ...(options.userLimits && { userLimits: options.userLimits }),
       connections,
       logger,
       sendBufferBytes,
