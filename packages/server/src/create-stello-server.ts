@@ -334,6 +334,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     readiness,
     userLimits,
     ...(spaceEvents && { spaceEvents }),
+    ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
   };
   const app = createApp(deps);
   if (metrics) {

@@ -10,6 +10,7 @@ import { apiKeyAuth } from './middleware/auth';
 import { drainRequest } from './middleware/drain-request';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
+import { registerMemoryWorkRoutes } from './routes/memory-work';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSpaceEventRoutes } from './routes/space-events';
@@ -95,6 +96,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerTurnRoutes(space, deps);
   registerTurnStreamRoutes(space, deps, deps.turnHub ?? new TurnHub(), logger);
   registerSessionDataRoutes(space, deps);
+  registerMemoryWorkRoutes(space, deps, logger);
   if (deps.spaceEvents) registerSpaceEventRoutes(space, { spaceEvents: deps.spaceEvents });
   app.route('/spaces/:spaceId', space);
 

@@ -2,6 +2,7 @@ import type {
   AgentPool,
   Logger,
   SpaceEventHub,
+  SpaceEventPublisher,
   SpaceManager,
   UserLimits,
   UserStore,
@@ -98,6 +99,8 @@ export interface TransportDeps {
   logger?: Logger;
   /** Size limits. */
   limits?: TransportLimits;
+  /** Publishes the space events of changes the transport makes itself (a prompt slot written). */
+  publishEvent?: SpaceEventPublisher;
   /** Space events of `GET /spaces/:spaceId/events` (SSE); without it the route does not exist. */
   spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
   /**

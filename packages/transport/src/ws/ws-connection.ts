@@ -280,6 +280,29 @@ export class WsConnection {
         this.#send({ type: 'session.forked', child });
         return;
       }
+      case 'session.consolidate': {
+        const sessionId = message.sessionId ?? this.#entered().sessionId;
+        const agent = await this.#options.agentPool.getAgent(this.#options.spaceId);
+        const release = await admitTurn(this.#options, this.#options.userId);
+        try {
+          const memory = await agent.consolidateSession(sessionId);
+          this.#send({ type: 'session.consolidated', sessionId, memory });
+        } finally {
+          release();
+        }
+        return;
+      }
+      case 'space.integrate': {
+        const agent = await this.#options.agentPool.getAgent(this.#options.spaceId);
+        const release = await admitTurn(this.#options, this.#options.userId);
+        try {
+          const { synthesis, insights } = await agent.integrate();
+          this.#send({ type: 'space.integrated', synthesis, insights });
+        } finally {
+          release();
+        }
+        return;
+      }
       case 'space.subscribe':
         return this.#spaceEvents.subscribe(message.spaceId);
       case 'space.unsubscribe':
