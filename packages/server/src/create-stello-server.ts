@@ -27,6 +27,7 @@ import {
   drainRequest,
   type TransportLimits,
   TurnHub,
+  TurnRelay,
   type WebSocketGateway,
 } from '@stello-ai/transport';
 import type { Hono } from 'hono';
@@ -323,8 +324,15 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   // One hub for the REST app and the gateway: either can resume a turn the other streams.
   const turnHub = new TurnHub();
+  // A resume landing here follows a turn another process streams, live, over the control channel.
+  const turnRelay = controlChannel
+    ? new TurnRelay(turnHub, controlChannel, (error) =>
+        logger.warn('turns.relay_failed', { error: (error as Error).message }),
+      )
+    : undefined;
   const deps = {
     turnHub,
+    ...(turnRelay && { turnRelay }),
     spaceManager,
     agentPool,
     userStore,
@@ -366,6 +374,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
     agentPool.dispose();
     stopSync?.();
+    turnRelay?.close();
     spaceEvents?.close();
     turnSweeper.stop();
     await controlChannel?.close();

@@ -8,6 +8,7 @@ import type {
   UserStore,
 } from '@stello-ai/runtime';
 import type { TurnHub } from './live/turn-hub';
+import type { TurnRelay } from './live/turn-relay';
 
 /** Default request body limit of the REST app: 1 MiB. */
 export const DEFAULT_BODY_BYTES = 1024 * 1024;
@@ -84,6 +85,8 @@ export interface TransportDeps {
    * gateway the same one (createStelloServer does), so either can resume a turn the other streams.
    */
   turnHub?: TurnHub;
+  /** Live frames of turns streamed by other processes, for resumes landing here (needs the control channel). */
+  turnRelay?: TurnRelay;
   /**
    * Origins allowed to call the REST API from a browser (CORS); off by default. `['*']` allows
    * any origin (the API key still guards every route).

@@ -161,7 +161,7 @@ export function registerTurnStreamRoutes(
     const turnId = uuidParam(c, 'turnId');
     const afterSeq = resumePoint(c);
     const agent = await deps.agentPool.getAgent(c.get('space').id);
-    const frames = followTurn(agent, hub, sessionId, turnId, afterSeq);
+    const frames = followTurn(agent, hub, sessionId, turnId, afterSeq, undefined, deps.turnRelay);
     // An unknown turn answers 404 before the stream starts.
     const first = await frames.next();
     c.header('X-Turn-Id', turnId);

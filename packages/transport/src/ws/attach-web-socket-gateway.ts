@@ -112,6 +112,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       agentPool: options.agentPool,
       ...(options.spaceEvents && { spaceEvents: options.spaceEvents }),
       ...(options.userLimits && { userLimits: options.userLimits }),
+      ...(options.turnRelay && { turnRelay: options.turnRelay }),
       connections,
       logger,
       sendBufferBytes,

@@ -6,6 +6,7 @@ import { admitSessions, admitTurn } from '../admission';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
 import type { SeqFrame, TurnHub } from '../live/turn-hub';
+import type { TurnRelay } from '../live/turn-relay';
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource, TransportUserLimits } from '../types';
@@ -49,6 +50,8 @@ export interface WsConnectionOptions {
   maxProtocolErrors: number;
   /** Where streamed frames are kept for resumes. */
   turnHub: TurnHub;
+  /** Live frames of turns streamed by other processes. */
+  turnRelay?: TurnRelay;
   /** Per-user quotas and the running-turns cap (absent: unbounded). */
   userLimits?: TransportUserLimits;
 }
@@ -265,6 +268,8 @@ export class WsConnection {
           message.sessionId,
           message.turnId,
           message.afterSeq,
+          undefined,
+          this.#options.turnRelay,
         )) {
           this.#send(frame as ServerFrame);
         }
