@@ -2,11 +2,11 @@ import type { ScriptedReply } from '@internal/testing/scripted-llm';
 import { callTool, createScriptedLLM, gate, lastMessage } from '@internal/testing/scripted-llm';
 import { isCodedError, type Message } from '@stello-ai/session';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StelloAgentConfig } from './agent-types';
-import type { AgentErrorEvent } from './hooks';
-import { createInMemoryStores, type InMemoryStores } from './in-memory';
-import { createStelloAgent } from './stello-agent';
-import { tool } from './tools';
+import { createStelloAgent } from '../agent/stello-agent';
+import type { StelloAgentConfig } from '../agent-types';
+import type { AgentErrorEvent } from '../hooks';
+import { createInMemoryStores, type InMemoryStores } from '../in-memory';
+import { tool } from '../tools/tools';
 
 const BOUNDED_WAIT_MS = 5_000;
 const FOREIGN = { owner: 'another-instance:1', ttlMs: 60_000 };

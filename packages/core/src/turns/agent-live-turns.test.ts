@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { ScriptedReply } from '@internal/testing/scripted-llm';
 import { callTool, createScriptedLLM, gate, lastMessage } from '@internal/testing/scripted-llm';
 import { describe, expect, it } from 'vitest';
-import type { StelloAgentConfig } from './agent-types';
-import { createInMemoryStores } from './in-memory';
-import { createStelloAgent } from './stello-agent';
-import { tool } from './tools';
+import { createStelloAgent } from '../agent/stello-agent';
+import type { StelloAgentConfig } from '../agent-types';
+import { createInMemoryStores } from '../in-memory';
+import { tool } from '../tools/tools';
 import type { TurnProgressEvent } from './turn-ledger';
 
 type Overrides = Omit<Partial<StelloAgentConfig>, 'sessions' | 'memory' | 'storage'>;

@@ -1,4 +1,4 @@
-import type { EngineTurnResult } from './types';
+import type { EngineTurnResult } from '../types';
 
 /** A turn submitted to this agent and not settled yet. */
 export interface LocalTurn {

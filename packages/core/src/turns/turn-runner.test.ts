@@ -4,9 +4,9 @@ import type { Message, Session, ToolCall } from '@stello-ai/session';
 import { loadSession } from '@stello-ai/session';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Tool } from './agent-types';
-import { createInMemoryStores } from './in-memory';
-import { ToolRegistry, tool } from './tools';
+import type { Tool } from '../agent-types';
+import { createInMemoryStores } from '../in-memory';
+import { ToolRegistry, tool } from '../tools/tools';
 import type { RunTurnOptions } from './turn-runner';
 import { runTurn } from './turn-runner';
 

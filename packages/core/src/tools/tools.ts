@@ -1,7 +1,7 @@
 import type { ToolSchema } from '@stello-ai/session';
 import { z } from 'zod';
-import type { Tool, ToolExecutionContext } from './agent-types';
-import { CoreError } from './errors';
+import type { Tool, ToolExecutionContext } from '../agent-types';
+import { CoreError } from '../errors';
 
 /** The names providers accept for functions (OpenAI's rule, which Anthropic also satisfies). */
 const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;

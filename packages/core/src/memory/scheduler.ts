@@ -1,5 +1,5 @@
 import type { IntegrateResult } from '@stello-ai/session';
-import type { AgentErrorEvent } from './hooks';
+import type { AgentErrorEvent } from '../hooks';
 
 /** Completed turns between automatic consolidations when the config does not say. */
 export const DEFAULT_CONSOLIDATE_EVERY_N_TURNS = 6;

@@ -1,6 +1,6 @@
 import type { ConsolidateFn, IntegrateFn, LLMCallFn, Message } from '@stello-ai/session';
 import { z } from 'zod';
-import { CoreError } from './errors';
+import { CoreError } from '../errors';
 
 /** Built-in prompt of the default consolidation (L3 → L2): a summary written for the main session. */
 export const DEFAULT_CONSOLIDATE_PROMPT = `You maintain the memory of one conversation session.

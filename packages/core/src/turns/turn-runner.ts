@@ -8,10 +8,11 @@ import type {
   TurnDraft,
 } from '@stello-ai/session';
 import { z } from 'zod';
-import { guard, throwIfAborted } from './abort';
-import type { Tool, ToolExecutionContext } from './agent-types';
+import { guard, throwIfAborted } from '../abort';
+import type { Tool, ToolExecutionContext } from '../agent-types';
+import type { ToolRegistry } from '../tools/tools';
+import type { EngineTurnResult } from '../types';
 import { SerialQueue } from './serial-queue';
-import type { ToolRegistry } from './tools';
 import {
   beginLeasedTurn,
   keepLeaseAlive,
@@ -19,7 +20,6 @@ import {
   releaseDraft,
   type TurnLeaseSettings,
 } from './turn-lease';
-import type { EngineTurnResult } from './types';
 
 /** Tool rounds per turn when the config does not say. */
 export const DEFAULT_MAX_TOOL_ROUNDS = 5;

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { SessionErrorCode, StoredTurn, TurnConcurrency, TurnStatus } from '@stello-ai/session';
-import { SessionError } from '@stello-ai/session';
-import type { EngineTurnResult } from './types';
+import type {
+  SessionErrorCode,
+  SessionStorage,
+  StoredTurn,
+  TurnConcurrency,
+  TurnStatus,
+} from '@stello-ai/session';
+import { isCodedError, SessionError } from '@stello-ai/session';
+import type { EngineTurnResult } from '../types';
+import type { LocalTurn } from './local-turns';
+import { isSameTurn } from './turn-lease';
 
 export type { TurnConcurrency, TurnStatus } from '@stello-ai/session';
 
@@ -89,4 +97,42 @@ export function storedError(error: unknown): { code: string; message: string } {
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
   return { code: typeof code === 'string' ? code : 'INTERNAL', message: message.slice(0, 2_000) };
+}
+
+/** A storage with the turn ledger's optional methods. */
+export type LedgerStorage = SessionStorage &
+  Required<Pick<SessionStorage, 'getTurn' | 'finishTurn' | 'requestTurnCancel'>>;
+
+export function hasLedger(storage: SessionStorage): storage is LedgerStorage {
+  return (
+    typeof storage.getTurn === 'function' &&
+    typeof storage.finishTurn === 'function' &&
+    typeof storage.requestTurnCancel === 'function'
+  );
+}
+
+/**
+ * False for the errors of a turn whose ledger entry is not this submission's to finish: the id
+ * belongs to another request, or it is still running elsewhere (a retry waited for it).
+ */
+export function ownsLedgerEntry(error: unknown): boolean {
+  if (isCodedError(error, 'TURN_ID_CONFLICT')) return false;
+  return !(isCodedError(error, 'SESSION_BUSY') && isSameTurn(error));
+}
+
+/** True when a turn ended by a cancel or an abort (recorded `cancelled`, not reported as a failure). */
+export function isCancel(error: unknown, local: LocalTurn): boolean {
+  return local.cancelled || isCodedError(error, 'ABORTED') || isCodedError(error, 'TURN_CANCELLED');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function assertTurnId(turnId: unknown): asserts turnId is string {
+  if (typeof turnId !== 'string' || !UUID.test(turnId)) {
+    throw new SessionError('INVALID_ARGUMENT', 'turnId must be a UUID', { details: { field: 'turnId' } });
+  }
+}
+
+export function turnNotFoundError(turnId: string): SessionError {
+  return new SessionError('TURN_NOT_FOUND', `turn "${turnId}" not found`, { details: { turnId } });
 }

@@ -1,6 +1,6 @@
 import { flush, gate } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import type { AgentErrorEvent } from './hooks';
+import type { AgentErrorEvent } from '../hooks';
 import type { MemorySchedulerOptions } from './scheduler';
 import { MemoryScheduler } from './scheduler';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Skill, Tool } from './agent-types';
-import { CoreError } from './errors';
+import type { Skill, Tool } from '../agent-types';
+import { CoreError } from '../errors';
 
 /** Name of the built-in tool that hands a skill's content to the model. */
 export const ACTIVATE_SKILL_TOOL_NAME = 'activate_skill';

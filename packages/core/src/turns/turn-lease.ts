@@ -1,6 +1,6 @@
 import type { Session, TurnClaim, TurnDraft } from '@stello-ai/session';
 import { isCodedError, SessionError } from '@stello-ai/session';
-import { guard, sleep, throwIfAborted } from './abort';
+import { guard, sleep, throwIfAborted } from '../abort';
 
 /** Lifetime of a turn lease unless renewed: a crashed instance blocks a session this long at most. */
 export const DEFAULT_TURN_LEASE_TTL_MS = 120_000;
