@@ -1,5 +1,5 @@
-import { estimateTokenCounter, type TokenCounter } from './tokens/token-counter';
-import type { Message, SessionRole } from './types';
+import { estimateTokenCounter, type TokenCounter } from '../tokens/token-counter';
+import type { Message, SessionRole } from '../types';
 
 /** Share of the model's context window a prompt may fill when no ratio is configured. */
 export const DEFAULT_BUDGET_RATIO = 0.8;

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { estimateTextTokens } from '../tokens/estimate-text-tokens';
+import type { TokenCounter } from '../tokens/token-counter';
+import type { Message } from '../types';
 import {
   assembleTurnPrompt,
   estimateMessageTokens,
@@ -8,9 +11,6 @@ import {
   selectHistoryByBudget,
   type TurnPromptInput,
 } from './context';
-import { estimateTextTokens } from './tokens/estimate-text-tokens';
-import type { TokenCounter } from './tokens/token-counter';
-import type { Message } from './types';
 
 const user = (content: string): Message => ({ role: 'user', content });
 const assistant = (content: string): Message => ({ role: 'assistant', content });

@@ -1,5 +1,5 @@
-import type { TokenCounter } from './tokens/token-counter';
-import type { Message, TokenUsage, ToolCall } from './types';
+import type { TokenCounter } from '../tokens/token-counter';
+import type { Message, TokenUsage, ToolCall } from '../types';
 
 /** A tool as the model sees it: a name, a description and a JSON Schema for its input. */
 export interface ToolSchema {

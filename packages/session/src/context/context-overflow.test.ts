@@ -1,12 +1,12 @@
 import { type FakeLLMServer, startFakeAnthropic, startFakeOpenAI } from '@internal/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAnthropicAdapter } from './adapters/anthropic';
-import { createOpenAICompatibleAdapter } from './adapters/openai-compatible';
-import { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
-import type { LLMAdapter } from './llm';
-import { createMainSession } from './main-session';
-import { createSession } from './session';
-import type { TokenCounter } from './tokens/token-counter';
+import { createAnthropicAdapter } from '../adapters/anthropic';
+import { createOpenAICompatibleAdapter } from '../adapters/openai-compatible';
+import { InMemoryStorageAdapter } from '../in-memory/in-memory-storage';
+import type { LLMAdapter } from '../llm/llm';
+import { createMainSession } from '../sessions/main-session';
+import { createSession } from '../sessions/session';
+import type { TokenCounter } from '../tokens/token-counter';
 
 // The estimate this package used before: about four times too low for Chinese.
 const charsOverFour: TokenCounter = {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { SessionError } from './errors';
+import { SessionError } from '../errors';
+import type { MainStorage } from '../storage';
+import type { IntegrateFn, IntegrateResult, SessionMeta } from '../types';
 import type { SessionRuntimeOptions } from './session';
 import { BoundSession, resolveContextOptions, runtimeOf } from './session';
 import type { CreateMainSessionOptions, LoadMainSessionOptions, MainSession, Session } from './session-types';
-import type { MainStorage } from './storage';
-import type { IntegrateFn, IntegrateResult, SessionMeta } from './types';
 
 const DEFAULT_MAIN_LABEL = 'Main Session';
 

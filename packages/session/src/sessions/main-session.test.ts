@@ -1,10 +1,10 @@
 import { createScriptedLLM } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import { isCodedError } from './errors';
-import { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
+import { isCodedError } from '../errors';
+import { InMemoryStorageAdapter } from '../in-memory/in-memory-storage';
+import type { IntegrateResult } from '../types';
 import { createMainSession, loadMainSession, validateIntegrateResult } from './main-session';
 import { createSession } from './session';
-import type { IntegrateResult } from './types';
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   const error = await promise.then(

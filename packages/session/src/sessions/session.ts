@@ -1,8 +1,22 @@
-import { DEFAULT_BUDGET_RATIO, DEFAULT_MAX_HISTORY_RECORDS, removeIncompleteToolCallGroups } from './context';
-import { copySessionMeta } from './copy-session-meta';
-import { SessionArchivedError, SessionError, sessionNotFoundError, turnAbortedError } from './errors';
-import type { LLMAdapter, LLMResult, ToolSchema } from './llm';
-import { createPushStream } from './push-stream';
+import {
+  DEFAULT_BUDGET_RATIO,
+  DEFAULT_MAX_HISTORY_RECORDS,
+  removeIncompleteToolCallGroups,
+} from '../context/context';
+import { copySessionMeta } from '../copy-session-meta';
+import { SessionArchivedError, SessionError, sessionNotFoundError, turnAbortedError } from '../errors';
+import type { LLMAdapter, LLMResult, ToolSchema } from '../llm/llm';
+import { createPushStream } from '../llm/push-stream';
+import type { SessionRow, SessionStorage } from '../storage';
+import type {
+  ConsolidateFn,
+  ListRecordsOptions,
+  Message,
+  SendResult,
+  SessionMeta,
+  SessionMetaUpdate,
+  StreamResult,
+} from '../types';
 import type {
   BeginTurnOptions,
   ContextOptions,
@@ -13,17 +27,7 @@ import type {
   Session,
   TurnDraft,
 } from './session-types';
-import type { SessionRow, SessionStorage } from './storage';
 import { SessionTurnDraft } from './turn-draft';
-import type {
-  ConsolidateFn,
-  ListRecordsOptions,
-  Message,
-  SendResult,
-  SessionMeta,
-  SessionMetaUpdate,
-  StreamResult,
-} from './types';
 
 const DEFAULT_SESSION_LABEL = 'New Session';
 

@@ -1,7 +1,9 @@
-import { assembleTurnPrompt, type TurnPrompt, type TurnPromptInput } from './context';
-import { isCodedError, SessionError, turnAbortedError } from './errors';
-import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
-import { parseToolArguments } from './parse-tool-arguments';
+import { assembleTurnPrompt, type TurnPrompt, type TurnPromptInput } from '../context/context';
+import { isCodedError, SessionError, turnAbortedError } from '../errors';
+import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm/llm';
+import { parseToolArguments } from '../llm/parse-tool-arguments';
+import type { SessionStorage, TurnCommitResult, TurnContextData } from '../storage';
+import type { Message, TokenUsage, ToolCall } from '../types';
 import type {
   DraftCallOptions,
   DraftCommitOptions,
@@ -9,8 +11,6 @@ import type {
   TurnDraft,
   TurnLeaseOptions,
 } from './session-types';
-import type { SessionStorage, TurnCommitResult, TurnContextData } from './storage';
-import type { Message, TokenUsage, ToolCall } from './types';
 
 /** What a draft needs from the session that began it. */
 export interface TurnDraftInit {

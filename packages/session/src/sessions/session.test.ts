@@ -1,13 +1,13 @@
 import { createScriptedLLM } from '@internal/testing/scripted-llm';
 import { describe, expect, it, vi } from 'vitest';
-import { createOfflineAdapter } from './adapters';
-import { identityLine } from './context';
-import { isCodedError } from './errors';
-import { InMemoryStorageAdapter } from './in-memory/in-memory-storage';
-import type { LLMAdapter } from './llm';
+import { createOfflineAdapter } from '../adapters';
+import { identityLine } from '../context/context';
+import { isCodedError } from '../errors';
+import { InMemoryStorageAdapter } from '../in-memory/in-memory-storage';
+import type { LLMAdapter } from '../llm/llm';
+import type { Message } from '../types';
 import { createMainSession } from './main-session';
 import { createSession, loadSession, MAX_INHERITED_BYTES } from './session';
-import type { Message } from './types';
 
 async function setup(llm?: LLMAdapter, options: { maxHistoryRecords?: number } = {}) {
   const storage = new InMemoryStorageAdapter();

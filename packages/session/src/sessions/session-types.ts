@@ -1,4 +1,4 @@
-import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from './llm';
+import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm/llm';
 import type {
   MainStorage,
   SessionRow,
@@ -7,7 +7,7 @@ import type {
   TurnCommitResult,
   TurnContextData,
   TurnLeaseClaim,
-} from './storage';
+} from '../storage';
 import type {
   ConsolidateFn,
   IntegrateFn,
@@ -18,7 +18,7 @@ import type {
   SessionMeta,
   SessionMetaUpdate,
   StreamResult,
-} from './types';
+} from '../types';
 
 /** How the prompt of a turn is budgeted. */
 export interface ContextOptions {
