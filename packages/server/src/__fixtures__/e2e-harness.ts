@@ -9,7 +9,7 @@ import {
   type ListeningServer,
   type StelloServer,
   type StelloServerOptions,
-} from './create-stello-server';
+} from '../create-stello-server';
 
 // Test-only support of the end-to-end suites: a real server on port 0 over a real database and a
 // fake OpenAI-compatible endpoint, plus a small promise-based WebSocket client.
