@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { SessionError } from '../errors';
 import type { MainStorage } from '../storage';
 import type { IntegrateFn, IntegrateResult, SessionMeta } from '../types';
-import type { SessionRuntimeOptions } from './session';
-import { BoundSession, resolveContextOptions, runtimeOf } from './session';
+import { BoundSession } from './session';
+import type { SessionRuntimeOptions } from './session-options';
+import { resolveContextOptions, runtimeOf } from './session-options';
 import type { CreateMainSessionOptions, LoadMainSessionOptions, MainSession, Session } from './session-types';
 
 const DEFAULT_MAIN_LABEL = 'Main Session';

@@ -1,8 +1,4 @@
-import {
-  DEFAULT_BUDGET_RATIO,
-  DEFAULT_MAX_HISTORY_RECORDS,
-  removeIncompleteToolCallGroups,
-} from '../context/context';
+import { removeIncompleteToolCallGroups } from '../context/context';
 import { copySessionMeta } from '../copy-session-meta';
 import { SessionArchivedError, SessionError, sessionNotFoundError, turnAbortedError } from '../errors';
 import type { LLMAdapter, LLMResult, ToolSchema } from '../llm/llm';
@@ -17,6 +13,14 @@ import type {
   SessionMetaUpdate,
   StreamResult,
 } from '../types';
+import { MAX_INHERITED_BYTES, newestWithinBytes } from './inherited-records';
+import {
+  checkLabel,
+  invalid,
+  resolveContextOptions,
+  runtimeOf,
+  type SessionRuntimeOptions,
+} from './session-options';
 import type {
   BeginTurnOptions,
   ContextOptions,
@@ -31,59 +35,8 @@ import { SessionTurnDraft } from './turn-draft';
 
 const DEFAULT_SESSION_LABEL = 'New Session';
 
-/** What every session object carries besides its storage and meta. */
-export interface SessionRuntimeOptions {
-  llm?: LLMAdapter;
-  tools?: ToolSchema[];
-  context?: ContextOptions;
-}
-
 function now(): string {
   return new Date().toISOString();
-}
-
-function invalid(message: string, details?: Record<string, unknown>): SessionError {
-  return new SessionError('INVALID_ARGUMENT', message, details ? { details } : undefined);
-}
-
-function checkLabel(label: unknown): asserts label is string {
-  if (typeof label !== 'string' || label.trim().length === 0)
-    throw invalid('label must be a non-empty string');
-}
-
-/**
- * Most content a fork with `context: 'inherit'` copies (1 MiB of the newest records, never more
- * than the history window); older records are left out, and a tool-call group cut at the start
- * is dropped whole.
- */
-export const MAX_INHERITED_BYTES = 1024 * 1024;
-
-/** The newest records whose content and tool calls fit in `budget` bytes, oldest first. */
-function newestWithinBytes(records: readonly Message[], budget: number): Message[] {
-  let used = 0;
-  let start = records.length;
-  while (start > 0) {
-    const record = records[start - 1] as Message;
-    const size =
-      Buffer.byteLength(record.content ?? '', 'utf8') +
-      (record.toolCalls ? Buffer.byteLength(JSON.stringify(record.toolCalls), 'utf8') : 0);
-    if (used + size > budget) break;
-    used += size;
-    start -= 1;
-  }
-  return records.slice(start);
-}
-
-/** Validates `ContextOptions` and fills the defaults. */
-export function resolveContextOptions(options: ContextOptions = {}): Required<ContextOptions> {
-  const budgetRatio = options.budgetRatio ?? DEFAULT_BUDGET_RATIO;
-  const maxHistoryRecords = options.maxHistoryRecords ?? DEFAULT_MAX_HISTORY_RECORDS;
-  if (!(budgetRatio > 0 && budgetRatio <= 1))
-    throw invalid('context.budgetRatio must be in (0, 1]', { budgetRatio });
-  if (!Number.isInteger(maxHistoryRecords) || maxHistoryRecords < 1) {
-    throw invalid('context.maxHistoryRecords must be a positive integer', { maxHistoryRecords });
-  }
-  return { budgetRatio, maxHistoryRecords };
 }
 
 function toSendResult(result: LLMResult): SendResult {
@@ -373,19 +326,6 @@ export class BoundSession implements Session {
     if (options.tools) call.tools = options.tools;
     return call;
   }
-}
-
-/** Picks the runtime options (model, tools, context budget) out of create/load options. */
-export function runtimeOf(options: {
-  llm?: LLMAdapter;
-  tools?: ToolSchema[];
-  context?: ContextOptions;
-}): SessionRuntimeOptions {
-  const runtime: SessionRuntimeOptions = {};
-  if (options.llm) runtime.llm = options.llm;
-  if (options.tools) runtime.tools = options.tools;
-  if (options.context) runtime.context = options.context;
-  return runtime;
 }
 
 /**
