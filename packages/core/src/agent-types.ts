@@ -11,7 +11,7 @@ import type {
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
-import type { TurnConcurrency, TurnProgressEvent } from './turn-ledger';
+import type { TurnConcurrency, TurnProgressEvent } from './turns/turn-ledger';
 import type {
   BootstrapResult,
   EngineStreamResult,

@@ -4,7 +4,7 @@ import { UserStore } from '@stello-ai/runtime';
 import { type ControlEvent, PgStores } from '@stello-ai/storage';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 
 // Two server stacks on one database, each with its own pool and control channel, as two
 // processes would be. Both keep production caches (30 s keys, 5 s spaces, agents held), so only

@@ -3,9 +3,9 @@ import { createPool } from '@stello-ai/db';
 import type { Message, TurnContextData } from '@stello-ai/session';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgMemoryEngine } from './pg-memory-engine';
 import { PgSessionStorage } from './pg-session-storage';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 /** A pool whose turn-context reads are watched: did the statement send the window? */

@@ -1,8 +1,8 @@
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countStatements } from './__fixtures__/count-statements';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgMainStorage } from './pg-main-storage';
-import { countStatements } from './testing/count-statements';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 

@@ -1,6 +1,6 @@
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 
 let database: TestDatabase;
 let mine: SpaceFixture;

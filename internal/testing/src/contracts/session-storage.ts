@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines: one contract, `SessionStorage`, that every backend runs whole; its cases share
+ * one fixture and one `describe`, so splitting it would only spread one job over several files.
+ */
 import type { Message } from '@stello-ai/session';
 import { describe, expect, it } from 'vitest';
 import { type ContractFactory, expectCode } from './types';
