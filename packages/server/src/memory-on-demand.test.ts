@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 
 // Memory work on demand over REST and WebSocket, on a real server with a fake OpenAI endpoint: the
 // model answers consolidations with a summary and integrations with the JSON the default expects.

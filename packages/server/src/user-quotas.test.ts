@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 
 // Quotas per user (spaces, sessions, stored bytes) and the cap on turns a user runs at once, on a
 // real server: each limit answers with its code, and freeing room admits again.

@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRootSession } from '../testing/insert-root-session';
+import { insertRootSession } from '../__fixtures__/insert-root-session';
 
 describe('2026_12_04_0005_session_usage', () => {
   let database: TestDatabase;
