@@ -16,7 +16,7 @@ import type {
   TurnLeaseClaim,
   TurnStatus,
 } from '../storage';
-import type { ListRecordsOptions, Message, SessionMeta, SlotKey } from '../types';
+import type { ListRecordsOptions, Message, SessionMeta, SessionStatus, SlotKey } from '../types';
 import {
   type AddRefOutcome,
   byDepthThenIndex,
@@ -45,6 +45,11 @@ export type {
   RootInit,
   StoredSessionPatch,
 } from './store-support';
+
+function legacySourceId(metadata: Record<string, unknown> | undefined): string | undefined {
+  const id = metadata?.sourceSessionId;
+  return typeof id === 'string' ? id : undefined;
+}
 
 /**
  * The shared state of one in-memory space: sessions with their tree fields, slots, records (with
@@ -305,8 +310,14 @@ export class InMemoryStore {
   }
 
   /** Creates a child under an active parent; see `SessionStorage.createChild`. */
-  createChild(parentId: string, spec: ChildSessionSpec): Promise<SessionRow> {
+  createChild(
+    parentId: string,
+    spec: ChildSessionSpec,
+    fixed: { id?: string; status?: SessionStatus } = {},
+  ): Promise<SessionRow> {
     return this.#write((state) => {
+      if (fixed.id !== undefined && state.sessions.has(fixed.id))
+        throw invalid(`session id "${fixed.id}" is taken`);
       const parent = state.sessions.get(parentId);
       if (!parent) throw sessionNotFoundError(parentId);
       if (parent.status === 'archived') throw new SessionArchivedError(parentId);
@@ -316,11 +327,11 @@ export class InMemoryStore {
       const at = now();
       const systemPrompt = spec.systemPrompt === undefined ? parent.slots.system_prompt : spec.systemPrompt;
       const child: StoredSession = {
-        id: randomUUID(),
+        id: fixed.id ?? randomUUID(),
         parentId,
         role: 'standard',
         label: spec.label,
-        status: 'active',
+        status: fixed.status ?? 'active',
         tags: [...(spec.tags ?? [])],
         metadata: copy(spec.metadata ?? {}),
         createdAt: at,
@@ -330,7 +341,9 @@ export class InMemoryStore {
         index: parent.nextChildIndex,
         scope: spec.scope ?? null,
         turnCount: 0,
-        sourceSessionId: spec.sourceSessionId ?? null,
+        // The original 0.2.x orchestrator passed the provenance in `metadata.sourceSessionId`.
+        sourceSessionId:
+          (spec.sourceSessionId !== undefined ? spec.sourceSessionId : legacySourceId(spec.metadata)) ?? null,
         nextChildIndex: 0,
         refs: [],
         slots: typeof systemPrompt === 'string' ? { system_prompt: systemPrompt } : {},
@@ -350,6 +363,9 @@ export class InMemoryStore {
       const session = state.sessions.get(id);
       if (!session) throw sessionNotFoundError(id);
       if (patch.label !== undefined) checkLabel(patch.label);
+      if (patch.turnCount !== undefined && (!Number.isSafeInteger(patch.turnCount) || patch.turnCount < 0)) {
+        throw invalid('turnCount must be a non-negative integer');
+      }
       if (patch.status !== undefined && patch.status !== 'active' && patch.status !== 'archived') {
         throw invalid(`unknown status "${String(patch.status)}"`);
       }
@@ -358,6 +374,7 @@ export class InMemoryStore {
       if (patch.tags !== undefined) session.tags = [...patch.tags];
       if (patch.metadata !== undefined) session.metadata = copy(patch.metadata);
       if (patch.scope !== undefined) session.scope = patch.scope;
+      if (patch.turnCount !== undefined) session.turnCount = patch.turnCount;
       session.updatedAt = now();
       return toRow(session);
     });
