@@ -11,6 +11,7 @@ import type {
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
+import type { SkillsInput, ToolsInput } from './legacy-capabilities';
 import type { TurnConcurrency, TurnProgressEvent } from './turn-ledger';
 import type {
   BootstrapResult,
@@ -170,10 +171,16 @@ export interface StelloAgentConfig {
   /** The model for turns; also the default `LLMCallFn` of consolidation and integration. */
   llm?: LLMAdapter;
   capabilities?: {
-    /** Tools the model may call in every session of the space. */
-    tools?: Tool[];
-    /** Skills; when any is given the built-in `activate_skill` tool is offered too. */
-    skills?: Skill[];
+    /**
+     * Tools the model may call in every session of the space: a list, a map by name, or the
+     * original 0.2.x `EngineToolRuntime` object (`getToolDefinitions` / `executeTool`).
+     */
+    tools?: ToolsInput;
+    /**
+     * Skills; when any is given the built-in `activate_skill` tool is offered too. A list, a map
+     * by name, or the original 0.2.x `SkillRouter` object (its skills' `guidancePrompt` is the content).
+     */
+    skills?: SkillsInput;
     /** Host callbacks (`bootstrap` replaces the built-in enter step; `afterTurn` observes). */
     lifecycle?: EngineLifecycleAdapter;
     /** Kept for hosts that implement proposals; the agent itself never calls it. */

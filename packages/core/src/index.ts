@@ -34,6 +34,16 @@ export type { AgentErrorEvent, AgentErrorListener } from './hooks';
 export type { InMemoryStores } from './in-memory';
 // In-memory backend (tests, examples)
 export { createInMemoryStores, InMemoryMemoryEngine, InMemorySessionTree } from './in-memory';
+export type {
+  LegacySkill,
+  LegacySkillRouter,
+  LegacyToolDefinition,
+  LegacyToolExecutionResult,
+  LegacyToolRuntime,
+  SkillsInput,
+  ToolsInput,
+} from './legacy-capabilities';
+export { normalizeSkills, normalizeTools } from './legacy-capabilities';
 export type { MemorySchedulerOptions } from './scheduler';
 export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler';
 export { SerialQueue } from './serial-queue';

@@ -39,6 +39,7 @@ import {
 import { CoreError } from './errors';
 import type { AgentErrorListener } from './hooks';
 import { HookDispatcher } from './hooks';
+import { normalizeSkills, normalizeTools } from './legacy-capabilities';
 import { type LocalTurn, LocalTurns } from './local-turns';
 import { RuntimeManager } from './runtime-manager';
 import { MemoryScheduler } from './scheduler';
@@ -171,8 +172,9 @@ export class StelloAgent implements ToolAgent {
     this.sessions = config.sessions;
     this.memory = config.memory;
     this.#hooks = new HookDispatcher(config.orchestration?.hooks);
-    this.#skills = new SkillRouter(config.capabilities?.skills);
-    const tools: Tool[] = [...(config.capabilities?.tools ?? [])];
+    // Any shape the original 0.2.x accepted (router and runtime objects) becomes a list here.
+    this.#skills = new SkillRouter(normalizeSkills(config.capabilities?.skills));
+    const tools: Tool[] = [...normalizeTools(config.capabilities?.tools)];
     if (this.#skills.size > 0) tools.push(createActivateSkillTool(this.#skills) as Tool);
     this.#tools = new ToolRegistry(tools);
     this.#llmCall = config.session?.llmCall ?? (config.llm ? createLLMCallFn(config.llm) : null);
