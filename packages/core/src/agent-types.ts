@@ -11,7 +11,7 @@ import type {
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
-import type { SkillsInput, ToolsInput } from './legacy-capabilities';
+import type { LegacySkill, LegacySkillRouter, LegacyToolRuntime } from './legacy-capability-types';
 import type { TurnConcurrency, TurnProgressEvent } from './turn-ledger';
 import type {
   BootstrapResult,
@@ -65,6 +65,12 @@ export interface Tool<TInput extends z.ZodType = z.ZodType> {
   /** Runs the call; the return value goes to the model (a string as is, anything else as JSON). */
   execute(input: z.infer<TInput>, context: ToolExecutionContext): Promise<unknown> | unknown;
 }
+
+/** Every shape `capabilities.tools` accepts: our list, the original 0.2.x runtime object, or a map by name. */
+export type ToolsInput = Tool[] | LegacyToolRuntime | Record<string, Tool>;
+
+/** Every shape `capabilities.skills` accepts: a list, the original 0.2.x router object, or a map by name. */
+export type SkillsInput = (Skill | LegacySkill)[] | LegacySkillRouter | Record<string, Skill | LegacySkill>;
 
 /** A named prompt fragment the model can activate with the built-in `activate_skill` tool. */
 export interface Skill {

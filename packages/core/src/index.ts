@@ -12,11 +12,13 @@ export type {
   EngineLifecycleAdapter,
   ForkProfile,
   Skill,
+  SkillsInput,
   SplitProposal,
   StelloAgentConfig,
   Tool,
   ToolAgent,
   ToolExecutionContext,
+  ToolsInput,
   TurnOptions,
   UpdateProposal,
 } from './agent-types';
@@ -34,16 +36,14 @@ export type { AgentErrorEvent, AgentErrorListener } from './hooks';
 export type { InMemoryStores } from './in-memory';
 // In-memory backend (tests, examples)
 export { createInMemoryStores, InMemoryMemoryEngine, InMemorySessionTree } from './in-memory';
+export { normalizeSkills, normalizeTools } from './legacy-capabilities';
 export type {
   LegacySkill,
   LegacySkillRouter,
   LegacyToolDefinition,
   LegacyToolExecutionResult,
   LegacyToolRuntime,
-  SkillsInput,
-  ToolsInput,
-} from './legacy-capabilities';
-export { normalizeSkills, normalizeTools } from './legacy-capabilities';
+} from './legacy-capability-types';
 export type { MemorySchedulerOptions } from './scheduler';
 export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler';
 export { SerialQueue } from './serial-queue';

@@ -2,8 +2,8 @@ import { callTool, createScriptedLLM, lastMessage } from '@internal/testing/scri
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createInMemoryStores } from './in-memory';
-import type { LegacySkillRouter, LegacyToolRuntime } from './legacy-capabilities';
 import { normalizeSkills, normalizeTools } from './legacy-capabilities';
+import type { LegacySkillRouter, LegacyToolRuntime } from './legacy-capability-types';
 import { createStelloAgent } from './stello-agent';
 import { tool } from './tools';
 

@@ -1,52 +1,16 @@
 import { z } from 'zod';
-import type { Skill, Tool } from './agent-types';
+import type { Skill, SkillsInput, Tool, ToolsInput } from './agent-types';
+import type {
+  LegacySkill,
+  LegacySkillRouter,
+  LegacyToolDefinition,
+  LegacyToolRuntime,
+} from './legacy-capability-types';
 
 // The original 0.2.x took `capabilities.tools` as an `EngineToolRuntime` object and
 // `capabilities.skills` as a `SkillRouter` object (skills with `guidancePrompt`, not `content`).
 // Apps built on it pass those objects; these converters turn every accepted shape into the lists
 // the agent runs on, so no shape the original accepted fails (it threw "skills is not iterable").
-
-/** A tool as the original `EngineToolRuntime.getToolDefinitions()` lists it. */
-export interface LegacyToolDefinition {
-  name: string;
-  description: string;
-  /** JSON Schema of the arguments. */
-  parameters?: Record<string, unknown>;
-}
-
-/** The original `ToolExecutionResult`. */
-export interface LegacyToolExecutionResult {
-  success: boolean;
-  data?: unknown;
-  error?: string | null;
-}
-
-/** The original 0.2.x `EngineToolRuntime`. */
-export interface LegacyToolRuntime {
-  getToolDefinitions(): LegacyToolDefinition[];
-  executeTool(name: string, args: Record<string, unknown>): Promise<LegacyToolExecutionResult>;
-}
-
-/** A skill as the original 0.2.x registered it (`guidancePrompt`, matched by `keywords`). */
-export interface LegacySkill {
-  name: string;
-  description: string;
-  keywords?: string[];
-  guidancePrompt?: string;
-  content?: string;
-  handler?: unknown;
-}
-
-/** The original 0.2.x `SkillRouter` (anything with `getAll()`). */
-export interface LegacySkillRouter {
-  getAll(): LegacySkill[];
-}
-
-/** Every shape `capabilities.tools` accepts: our list, the original runtime object, or a map by name. */
-export type ToolsInput = Tool[] | LegacyToolRuntime | Record<string, Tool>;
-
-/** Every shape `capabilities.skills` accepts: a list, the original router object, or a map by name. */
-export type SkillsInput = (Skill | LegacySkill)[] | LegacySkillRouter | Record<string, Skill | LegacySkill>;
 
 function isToolRuntime(value: object): value is LegacyToolRuntime {
   const candidate = value as Partial<LegacyToolRuntime>;
