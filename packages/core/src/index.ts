@@ -14,11 +14,13 @@ export type {
   EngineLifecycleAdapter,
   ForkProfile,
   Skill,
+  SkillsInput,
   SplitProposal,
   StelloAgentConfig,
   Tool,
   ToolAgent,
   ToolExecutionContext,
+  ToolsInput,
   TurnOptions,
   UpdateProposal,
 } from './agent-types';
@@ -39,6 +41,14 @@ export {
 export type { MemorySchedulerOptions } from './memory/scheduler';
 export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './memory/scheduler';
 export { DEFAULT_RUNTIME_IDLE_TTL_MS } from './sessions/session-objects';
+export { normalizeSkills, normalizeTools } from './tools/legacy-capabilities';
+export type {
+  LegacySkill,
+  LegacySkillRouter,
+  LegacyToolDefinition,
+  LegacyToolExecutionResult,
+  LegacyToolRuntime,
+} from './tools/legacy-capability-types';
 export { ACTIVATE_SKILL_TOOL_NAME, createActivateSkillTool, SkillRouter } from './tools/skills';
 export { ToolRegistry, tool, toToolSchema } from './tools/tools';
 export { DEFAULT_MAX_QUEUED_TURNS } from './turns/agent-turns';

@@ -224,7 +224,7 @@ describe('PgSessionStorage history cache', () => {
 
   it('forgets a deleted session', async () => {
     await readBoth(50);
-    await space.storage.removeNode(sessionId);
+    await space.storage.deleteSubtree(sessionId);
     expect(await cached.loadTurnContext(sessionId, { maxRecords: 50 })).toBeNull();
   });
 

@@ -119,7 +119,7 @@ describe('PgMainStorage', () => {
     });
   });
 
-  describe('removeNode', () => {
+  describe('deleteSubtree', () => {
     it('deletes the subtree with its records, slots and the refs pointing at it', async () => {
       const { storage, rootId } = space;
       const doomed = await storage.createChild(rootId, { label: 'doomed' });
@@ -128,7 +128,7 @@ describe('PgMainStorage', () => {
       await storage.commitTurn(inner.id, { records: [{ role: 'user', content: 'x' }], countTurn: true });
       await storage.putMemory(inner.id, 'm');
       await space.sessions.addRef(keeper.id, inner.id);
-      await storage.removeNode(doomed.id);
+      await storage.deleteSubtree(doomed.id);
       const { rows } = await database.pool.query(
         `SELECT (SELECT count(*) FROM sessions WHERE id IN ($1, $2))::int AS sessions,
                 (SELECT count(*) FROM records WHERE session_id = $2)::int AS records,

@@ -1,7 +1,7 @@
 import { createDb, type Database } from '@stello-ai/db';
-import { SessionError } from '@stello-ai/session';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { SessionError } from './internal/domain-errors';
 import type { SharedPool } from './internal/sql-context';
 import { PgMainStorage } from './pg-main-storage';
 import { PgMemoryEngine } from './pg-memory-engine';

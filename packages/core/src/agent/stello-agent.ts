@@ -9,6 +9,7 @@ import { MemoryWork } from '../memory/memory-work';
 import { toForkOptions } from '../sessions/fork-options';
 import type { RuntimeManager } from '../sessions/runtime-manager';
 import { SessionObjects } from '../sessions/session-objects';
+import { normalizeSkills, normalizeTools } from '../tools/legacy-capabilities';
 import { createActivateSkillTool, SkillRouter } from '../tools/skills';
 import { ToolRegistry } from '../tools/tools';
 import { AgentTurns, turnLeaseTimes } from '../turns/agent-turns';
@@ -100,8 +101,9 @@ export class StelloAgent implements ToolAgent {
     this.sessions = config.sessions;
     this.memory = config.memory;
     this.#hooks = new HookDispatcher(config.orchestration?.hooks);
-    this.#skills = new SkillRouter(config.capabilities?.skills);
-    const tools: Tool[] = [...(config.capabilities?.tools ?? [])];
+    // Any shape the original 0.2.x accepted (router and runtime objects) becomes a list here.
+    this.#skills = new SkillRouter(normalizeSkills(config.capabilities?.skills));
+    const tools: Tool[] = [...normalizeTools(config.capabilities?.tools)];
     if (this.#skills.size > 0) tools.push(createActivateSkillTool(this.#skills) as Tool);
     this.#tools = new ToolRegistry(tools);
     this.#sessionObjects = new SessionObjects(config);

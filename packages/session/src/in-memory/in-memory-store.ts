@@ -9,7 +9,7 @@ import type {
   TurnLeaseClaim,
   TurnStatus,
 } from '../storage';
-import type { ListRecordsOptions, Message, SessionMeta, SlotKey } from '../types';
+import type { ListRecordsOptions, Message, SessionMeta, SessionStatus, SlotKey } from '../types';
 import * as contentWrites from './store-content-writes';
 import * as reads from './store-reads';
 import {
@@ -181,8 +181,12 @@ export class InMemoryStore {
   }
 
   /** Creates a child under an active parent; see `SessionStorage.createChild`. */
-  createChild(parentId: string, spec: ChildSessionSpec): Promise<SessionRow> {
-    return this.#write((state) => treeWrites.createChild(state, parentId, spec));
+  createChild(
+    parentId: string,
+    spec: ChildSessionSpec,
+    fixed: { id?: string; status?: SessionStatus } = {},
+  ): Promise<SessionRow> {
+    return this.#write((state) => treeWrites.createChild(state, parentId, spec, fixed));
   }
 
   /** Changes the given fields and moves `updatedAt`. Throws `SESSION_NOT_FOUND`. */

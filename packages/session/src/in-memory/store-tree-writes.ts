@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { SessionArchivedError, sessionNotFoundError } from '../errors';
 import type { ChildSessionSpec, SessionRow } from '../storage';
+import type { SessionStatus } from '../types';
 import { appendEntries } from './store-content-writes';
 import {
   type AddRefOutcome,
@@ -56,7 +57,14 @@ export function ensureRoot(state: StoreState, init: RootInit): { row: SessionRow
 }
 
 /** Creates a child under an active parent; see `SessionStorage.createChild`. */
-export function createChild(state: StoreState, parentId: string, spec: ChildSessionSpec): SessionRow {
+export function createChild(
+  state: StoreState,
+  parentId: string,
+  spec: ChildSessionSpec,
+  fixed: { id?: string; status?: SessionStatus } = {},
+): SessionRow {
+  if (fixed.id !== undefined && state.sessions.has(fixed.id))
+    throw invalid(`session id "${fixed.id}" is taken`);
   const parent = state.sessions.get(parentId);
   if (!parent) throw sessionNotFoundError(parentId);
   if (parent.status === 'archived') throw new SessionArchivedError(parentId);
@@ -66,11 +74,11 @@ export function createChild(state: StoreState, parentId: string, spec: ChildSess
   const at = now();
   const systemPrompt = spec.systemPrompt === undefined ? parent.slots.system_prompt : spec.systemPrompt;
   const child: StoredSession = {
-    id: randomUUID(),
+    id: fixed.id ?? randomUUID(),
     parentId,
     role: 'standard',
     label: spec.label,
-    status: 'active',
+    status: fixed.status ?? 'active',
     tags: [...(spec.tags ?? [])],
     metadata: copy(spec.metadata ?? {}),
     createdAt: at,
@@ -80,7 +88,9 @@ export function createChild(state: StoreState, parentId: string, spec: ChildSess
     index: parent.nextChildIndex,
     scope: spec.scope ?? null,
     turnCount: 0,
-    sourceSessionId: spec.sourceSessionId ?? null,
+    // The original 0.2.x orchestrator passed the provenance in `metadata.sourceSessionId`.
+    sourceSessionId:
+      (spec.sourceSessionId !== undefined ? spec.sourceSessionId : legacySourceId(spec.metadata)) ?? null,
     nextChildIndex: 0,
     refs: [],
     slots: typeof systemPrompt === 'string' ? { system_prompt: systemPrompt } : {},
@@ -93,11 +103,19 @@ export function createChild(state: StoreState, parentId: string, spec: ChildSess
   return toRow(child);
 }
 
+function legacySourceId(metadata: Record<string, unknown> | undefined): string | undefined {
+  const id = metadata?.sourceSessionId;
+  return typeof id === 'string' ? id : undefined;
+}
+
 /** Changes the given fields and moves `updatedAt`. Throws `SESSION_NOT_FOUND`. */
 export function updateSession(state: StoreState, id: string, patch: StoredSessionPatch): SessionRow {
   const session = state.sessions.get(id);
   if (!session) throw sessionNotFoundError(id);
   if (patch.label !== undefined) checkLabel(patch.label);
+  if (patch.turnCount !== undefined && (!Number.isSafeInteger(patch.turnCount) || patch.turnCount < 0)) {
+    throw invalid('turnCount must be a non-negative integer');
+  }
   if (patch.status !== undefined && patch.status !== 'active' && patch.status !== 'archived') {
     throw invalid(`unknown status "${String(patch.status)}"`);
   }
@@ -106,6 +124,7 @@ export function updateSession(state: StoreState, id: string, patch: StoredSessio
   if (patch.tags !== undefined) session.tags = [...patch.tags];
   if (patch.metadata !== undefined) session.metadata = copy(patch.metadata);
   if (patch.scope !== undefined) session.scope = patch.scope;
+  if (patch.turnCount !== undefined) session.turnCount = patch.turnCount;
   session.updatedAt = now();
   return toRow(session);
 }

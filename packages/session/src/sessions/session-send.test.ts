@@ -159,7 +159,7 @@ describe('Session.send', () => {
   it('rejects with SESSION_NOT_FOUND when the session was removed', async () => {
     const llm = createScriptedLLM();
     const { storage, child } = await setup(llm);
-    await storage.removeNode(child.id);
+    await storage.deleteSubtree(child.id);
     await expectCode(child.send('x'), 'SESSION_NOT_FOUND');
   });
 });
