@@ -23,6 +23,7 @@ export type {
   TransportDeps,
   TransportLimits,
   TransportSpaceStore,
+  TransportSubtreeSource,
 } from './types';
 export { DEFAULT_BODY_BYTES, DEFAULT_WS_FRAME_BYTES } from './types';
 export type { WebSocketGateway, WebSocketGatewayOptions } from './ws/attach-web-socket-gateway';

@@ -1,4 +1,11 @@
-import type { AgentPool, Logger, SpaceEventHub, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type {
+  AgentPool,
+  Logger,
+  SpaceEventHub,
+  SpaceManager,
+  SubtreeService,
+  UserStore,
+} from '@stello-ai/runtime';
 import type { TurnHub } from './live/turn-hub';
 
 /** Default request body limit of the REST app: 1 MiB. */
@@ -66,6 +73,12 @@ export type TransportAgentSource = Pick<AgentPool, 'getAgent'>;
 export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
   Partial<Pick<UserStore, 'onKeysChanged'>>;
 
+/** The subtree operations of the REST app (the runtime's `SubtreeService` satisfies it). */
+export type TransportSubtreeSource = Pick<
+  SubtreeService,
+  'exportSubtree' | 'importSubtree' | 'archiveSubtree'
+>;
+
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
   /**
@@ -90,6 +103,11 @@ export interface TransportDeps {
   limits?: TransportLimits;
   /** Space events of `GET /spaces/:spaceId/events` (SSE); without it the route does not exist. */
   spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
+  /**
+   * Subtree export, import and archive (`GET …/sessions/:id/export`, `POST …/sessions/:id/import`,
+   * `POST …/sessions/:id/archive-subtree`); without it those routes do not exist.
+   */
+  subtrees?: TransportSubtreeSource;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
 }

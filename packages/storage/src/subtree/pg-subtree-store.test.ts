@@ -263,37 +263,102 @@ describe('PgSubtreeStore', () => {
         [{ ...doc, format: 'other' }, 'document.format'],
         [{ ...doc, version: 2 }, 'document.version'],
         [{ ...doc, sessions: [] }, 'document.sessions'],
-        [edit((d) => void (d.sessions[1]!.label = '  ')), 'document.sessions[1].label'],
         [
-          edit((d) => void (d.sessions[0]!.records[0]!.role = 'robot' as never)),
+          edit((d) => {
+            d.sessions[1]!.label = '  ';
+          }),
+          'document.sessions[1].label',
+        ],
+        [
+          edit((d) => {
+            d.sessions[0]!.records[0]!.role = 'robot' as never;
+          }),
           'document.sessions[0].records[0].role',
         ],
         [
-          edit((d) => void (d.sessions[0]!.records[0]!.content = 'a\u0000b')),
+          edit((d) => {
+            d.sessions[0]!.records[0]!.content = 'a\u0000b';
+          }),
           'document.sessions[0].records[0].content',
         ],
         [
-          edit((d) => void (d.sessions[0]!.records[0]!.timestamp = 'yesterday')),
+          edit((d) => {
+            d.sessions[0]!.records[0]!.timestamp = 'yesterday';
+          }),
           'document.sessions[0].records[0].timestamp',
         ],
         [
-          edit((d) => void ((d.sessions[0]!.slots as Record<string, string>).synthesis = 'x')),
+          edit((d) => {
+            (d.sessions[0]!.slots as Record<string, string>).synthesis = 'x';
+          }),
           'document.sessions[0].slots',
         ],
         [
-          edit((d) => void ((d.sessions[0] as unknown as Record<string, unknown>).extra = 1)),
+          edit((d) => {
+            (d.sessions[0] as unknown as Record<string, unknown>).extra = 1;
+          }),
           'document.sessions[0]',
         ],
-        [edit((d) => void (d.sessions[0]!.parentId = 's1')), 'document.sessions[0].parentId'],
-        [edit((d) => void (d.sessions[2]!.parentId = null)), 'document.sessions[2].parentId'],
-        [edit((d) => void (d.sessions[1]!.parentId = 's3')), 'document.sessions[1].parentId'],
-        [edit((d) => void (d.sessions[2]!.id = 's1')), 'document.sessions[2].id'],
-        [edit((d) => void (d.sessions[2]!.index = 0)), 'document.sessions[2].index'],
-        [edit((d) => void (d.sessions[0]!.nextChildIndex = 1)), 'document.sessions[0].nextChildIndex'],
-        [edit((d) => void (d.sessions[2]!.refs = ['s9'])), 'document.sessions[2].refs[0]'],
-        [edit((d) => void (d.sessions[3]!.refs = ['s0'])), 'document.sessions[3].refs[0]'],
-        [edit((d) => void (d.sessions[2]!.sourceSessionId = 'zz')), 'document.sessions[2].sourceSessionId'],
-        [edit((d) => void (d.sessions[0]!.metadata = { bad: 'a\u0000' })), 'document.sessions'],
+        [
+          edit((d) => {
+            d.sessions[0]!.parentId = 's1';
+          }),
+          'document.sessions[0].parentId',
+        ],
+        [
+          edit((d) => {
+            d.sessions[2]!.parentId = null;
+          }),
+          'document.sessions[2].parentId',
+        ],
+        [
+          edit((d) => {
+            d.sessions[1]!.parentId = 's3';
+          }),
+          'document.sessions[1].parentId',
+        ],
+        [
+          edit((d) => {
+            d.sessions[2]!.id = 's1';
+          }),
+          'document.sessions[2].id',
+        ],
+        [
+          edit((d) => {
+            d.sessions[2]!.index = 0;
+          }),
+          'document.sessions[2].index',
+        ],
+        [
+          edit((d) => {
+            d.sessions[0]!.nextChildIndex = 1;
+          }),
+          'document.sessions[0].nextChildIndex',
+        ],
+        [
+          edit((d) => {
+            d.sessions[2]!.refs = ['s9'];
+          }),
+          'document.sessions[2].refs[0]',
+        ],
+        [
+          edit((d) => {
+            d.sessions[3]!.refs = ['s0'];
+          }),
+          'document.sessions[3].refs[0]',
+        ],
+        [
+          edit((d) => {
+            d.sessions[2]!.sourceSessionId = 'zz';
+          }),
+          'document.sessions[2].sourceSessionId',
+        ],
+        [
+          edit((d) => {
+            d.sessions[0]!.metadata = { bad: 'a\u0000' };
+          }),
+          'document.sessions',
+        ],
       ];
       for (const [value, field] of cases) {
         const failure = await store.importSubtree(value).then(
