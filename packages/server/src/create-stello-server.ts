@@ -8,6 +8,8 @@ import {
   type Logger,
   SpaceEventHub,
   SpaceManager,
+  type SubtreeLimits,
+  SubtreeService,
   silentLogger,
   UserStore,
 } from '@stello-ai/runtime';
@@ -99,6 +101,11 @@ export interface StelloServerOptions {
   logger?: Logger;
   /** Request body and WebSocket frame limits. */
   limits?: StelloServerLimits;
+  /**
+   * Bounds of one subtree export or import over REST (defaults: 1,000 sessions, 50,000 records,
+   * 64 MiB); an import is also bounded by `limits.bodyBytes`.
+   */
+  subtreeLimits?: SubtreeLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
   /**
@@ -315,6 +322,10 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
     ...(spaceEvents && { spaceEvents }),
+    subtrees: new SubtreeService(stores, {
+      ...(options.subtreeLimits && { limits: options.subtreeLimits }),
+      ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
+    }),
   };
   const app = createApp(deps);
   if (metrics) {
