@@ -5,6 +5,13 @@
  * (`UserStore`), and structured logging.
  */
 
+// Subtrees: export, import, archive (the document types come from storage)
+export type {
+  SubtreeArchiveResult,
+  SubtreeDocument,
+  SubtreeImportResult,
+  SubtreeLimits,
+} from '@stello-ai/storage';
 // Value checks of ids, shared with the transport (from @stello-ai/db, through storage)
 // The PostgreSQL stores the runtime is built on (re-exported so a caller needs one import)
 export { isUuid, PgStores, type PgStoresOptions, UUID_PATTERN } from '@stello-ai/storage';
@@ -57,6 +64,7 @@ export {
   type SpaceManagerOptions,
   type SpaceUpdate,
 } from './space-manager';
+export { SubtreeService, type SubtreeServiceOptions } from './subtree-service';
 // Per-user quotas and the running-turns cap
 export {
   DEFAULT_RUNNING_TURNS_PER_USER,

@@ -8,6 +8,8 @@ import {
   type Logger,
   SpaceEventHub,
   SpaceManager,
+  type SubtreeLimits,
+  SubtreeService,
   silentLogger,
   UserLimits,
   UserStore,
@@ -109,6 +111,11 @@ export interface StelloServerOptions {
   logger?: Logger;
   /** Request body and WebSocket frame limits. */
   limits?: StelloServerLimits;
+  /**
+   * Bounds of one subtree export or import over REST (defaults: 1,000 sessions, 50,000 records,
+   * 64 MiB); an import is also bounded by `limits.bodyBytes`.
+   */
+  subtreeLimits?: SubtreeLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
   /**
@@ -343,6 +350,10 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     userLimits,
     ...(spaceEvents && { spaceEvents }),
     ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
+    subtrees: new SubtreeService(stores, {
+      ...(options.subtreeLimits && { limits: options.subtreeLimits }),
+      ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
+    }),
   };
   const app = createApp(deps);
   if (metrics) {

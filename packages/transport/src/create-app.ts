@@ -15,6 +15,7 @@ import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSpaceEventRoutes } from './routes/space-events';
 import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
+import { registerSubtreeRoutes } from './routes/subtree';
 import { registerTurnStreamRoutes } from './routes/turn-streams';
 import { registerTurnRoutes } from './routes/turns';
 import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
@@ -97,6 +98,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerTurnStreamRoutes(space, deps, deps.turnHub ?? new TurnHub(), logger);
   registerSessionDataRoutes(space, deps);
   registerMemoryWorkRoutes(space, deps, logger);
+  if (deps.subtrees) registerSubtreeRoutes(space, deps.subtrees, deps);
   if (deps.spaceEvents) registerSpaceEventRoutes(space, { spaceEvents: deps.spaceEvents });
   app.route('/spaces/:spaceId', space);
 

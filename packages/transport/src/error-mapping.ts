@@ -54,6 +54,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,
   PAYLOAD_TOO_LARGE: 413,
+  SUBTREE_TOO_LARGE: 413,
   // A per-user bound; the client may try again once it closed something.
   TOO_MANY_CONNECTIONS: 429,
   TOO_MANY_TURNS: 429,
@@ -81,6 +82,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
 const GENERIC_MESSAGE: Partial<Record<ErrorCode, string>> = {
   INVALID_ARGUMENT: 'invalid argument',
   INVALID_REFERENCE: 'a referenced resource no longer exists',
+  SUBTREE_TOO_LARGE: "the subtree is over the server's export/import limits",
   CONFLICT: 'the resource changed concurrently, retry',
   LLM_ERROR: 'the language model provider failed',
   INVALID_MODEL_REPLY: 'the language model returned an unusable reply',

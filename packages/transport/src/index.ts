@@ -29,6 +29,7 @@ export type {
   TransportDeps,
   TransportLimits,
   TransportSpaceStore,
+  TransportSubtreeSource,
   TransportUserLimits,
 } from './types';
 export { DEFAULT_BODY_BYTES, DEFAULT_WS_FRAME_BYTES } from './types';

@@ -4,6 +4,7 @@ import type {
   SpaceEventHub,
   SpaceEventPublisher,
   SpaceManager,
+  SubtreeService,
   UserLimits,
   UserStore,
 } from '@stello-ai/runtime';
@@ -77,6 +78,11 @@ export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
 
 /** The per-user bounds the transport asks before work (the runtime's `UserLimits` satisfies it). */
 export type TransportUserLimits = Pick<UserLimits, 'admitTurn' | 'admitSpace' | 'admitSessions' | 'forget'>;
+/** The subtree operations of the REST app (the runtime's `SubtreeService` satisfies it). */
+export type TransportSubtreeSource = Pick<
+  SubtreeService,
+  'exportSubtree' | 'importSubtree' | 'archiveSubtree'
+>;
 
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
@@ -111,6 +117,11 @@ export interface TransportDeps {
    * without it nothing is bounded per user.
    */
   userLimits?: TransportUserLimits;
+  /**
+   * Subtree export, import and archive (`GET …/sessions/:id/export`, `POST …/sessions/:id/import`,
+   * `POST …/sessions/:id/archive-subtree`); without it those routes do not exist.
+   */
+  subtrees?: TransportSubtreeSource;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
 }
