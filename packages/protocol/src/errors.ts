@@ -120,10 +120,9 @@ export const errorBody = z
   .strictObject({
     error: z.string().meta({ description: 'Human message, safe to show; not API.' }),
     code: errorCode,
-    details: z
-      .unknown()
-      .optional()
-      .meta({ description: 'JSON details: the validation issues of `VALIDATION_ERROR`, the id of a conflict.' }),
+    details: z.unknown().optional().meta({
+      description: 'JSON details: the validation issues of `VALIDATION_ERROR`, the id of a conflict.',
+    }),
   })
   .meta({ id: 'ErrorBody' });
 

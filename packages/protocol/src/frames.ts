@@ -7,7 +7,11 @@ import { sessionInfoSchema, turnResultSchema } from './responses';
 // `seq`), and the space events.
 
 const turnId = z.string().meta({ format: 'uuid' });
-const seq = z.number().int().min(1).meta({ description: "The frame's number in its turn (1, 2, …); SSE `id:`." });
+const seq = z
+  .number()
+  .int()
+  .min(1)
+  .meta({ description: "The frame's number in its turn (1, 2, …); SSE `id:`." });
 
 /** A piece of the model's text. */
 export const streamDeltaFrame = z

@@ -40,12 +40,12 @@ export {
   spaceUnsubscribedFrame,
   streamDeltaFrame,
   streamEndFrame,
+  type TurnStreamFrame,
   toolCallFrame,
   toolResultFrame,
   turnCancelledFrame,
   turnCompleteFrame,
   turnStartedFrame,
-  type TurnStreamFrame,
   turnStreamFrame,
 } from './frames';
 // Limits

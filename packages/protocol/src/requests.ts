@@ -44,7 +44,8 @@ export const updateSpaceBody = z
   })
   .meta({
     id: 'UpdateSpaceBody',
-    description: 'Only the fields present change; `null` clears a prompt; `config` replaces the whole object.',
+    description:
+      'Only the fields present change; `null` clears a prompt; `config` replaces the whole object.',
   });
 
 /** Turn input of REST `turn` / `stream` and WS `session.message` / `session.stream`. */
@@ -55,9 +56,9 @@ export const turnIdField = uuidField.meta({
   description: 'Client-chosen turn id (a UUID): a retry with the same id answers the first result.',
 });
 /** What a turn does when its session runs another one. */
-export const concurrencyField = z
-  .enum(['enqueue', 'reject'])
-  .meta({ description: '`enqueue` waits for the running turn (default); `reject` fails with `SESSION_BUSY`.' });
+export const concurrencyField = z.enum(['enqueue', 'reject']).meta({
+  description: '`enqueue` waits for the running turn (default); `reject` fails with `SESSION_BUSY`.',
+});
 
 /** Body of `POST …/turn` and `POST …/stream`. */
 export const turnBody = z

@@ -133,7 +133,9 @@ export const cancelTurnResultSchema = z
   .meta({ id: 'CancelTurnResult' });
 
 /** A session data slot: `GET`/`PUT …/sessions/:id/{system-prompt,memory,insight,…}`. */
-export const slotContentSchema = z.strictObject({ content: z.string().nullable() }).meta({ id: 'SlotContent' });
+export const slotContentSchema = z
+  .strictObject({ content: z.string().nullable() })
+  .meta({ id: 'SlotContent' });
 
 /** `GET /healthz`. */
 export const healthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });

@@ -12,12 +12,17 @@ export const WS_KEY_SUBPROTOCOL_PREFIX = 'stello.key.';
 /** Close code sent to every client when the gateway shuts down (RFC 6455 "going away"). */
 export const WS_CLOSE_GOING_AWAY = 1001;
 
-/** Schemas of the client messages, by `type`. Unknown fields are ignored. */
+/**
+ * Schemas of the client messages, by `type`. Unknown fields are ignored. (`unusedIO: 'input'`
+ * tells OpenAPI generators to render them as what a client sends, defaults unapplied.)
+ */
 export const CLIENT_MESSAGE_SCHEMAS = {
   'session.enter': z
     .object({ type: z.literal('session.enter'), sessionId: sessionIdField })
-    .meta({ id: 'SessionEnterMessage' }),
-  'session.leave': z.object({ type: z.literal('session.leave') }).meta({ id: 'SessionLeaveMessage' }),
+    .meta({ id: 'SessionEnterMessage', unusedIO: 'input' }),
+  'session.leave': z
+    .object({ type: z.literal('session.leave') })
+    .meta({ id: 'SessionLeaveMessage', unusedIO: 'input' }),
   'session.message': z
     .object({
       type: z.literal('session.message'),
@@ -25,7 +30,7 @@ export const CLIENT_MESSAGE_SCHEMAS = {
       turnId: turnIdField.optional(),
       concurrency: concurrencyField.optional(),
     })
-    .meta({ id: 'SessionMessageMessage' }),
+    .meta({ id: 'SessionMessageMessage', unusedIO: 'input' }),
   'session.stream': z
     .object({
       type: z.literal('session.stream'),
@@ -33,7 +38,7 @@ export const CLIENT_MESSAGE_SCHEMAS = {
       turnId: turnIdField.optional(),
       concurrency: concurrencyField.optional(),
     })
-    .meta({ id: 'SessionStreamMessage' }),
+    .meta({ id: 'SessionStreamMessage', unusedIO: 'input' }),
   // Any connection, any process: the frames after `afterSeq`, then the live ones, then the end.
   'session.resume': z
     .object({
@@ -42,21 +47,21 @@ export const CLIENT_MESSAGE_SCHEMAS = {
       turnId: turnIdField,
       afterSeq: z.number().int().min(0).default(0),
     })
-    .meta({ id: 'SessionResumeMessage' }),
+    .meta({ id: 'SessionResumeMessage', unusedIO: 'input' }),
   // Handled at once, not queued behind the running turn it cancels.
   'session.cancel': z
     .object({ type: z.literal('session.cancel'), turnId: turnIdField })
-    .meta({ id: 'SessionCancelMessage' }),
+    .meta({ id: 'SessionCancelMessage', unusedIO: 'input' }),
   'session.fork': z
     .object({ type: z.literal('session.fork'), options: forkOptions })
-    .meta({ id: 'SessionForkMessage' }),
+    .meta({ id: 'SessionForkMessage', unusedIO: 'input' }),
   // The connection's space's events, live only, as `space.event` frames.
   'space.subscribe': z
     .object({ type: z.literal('space.subscribe'), spaceId: z.uuid() })
-    .meta({ id: 'SpaceSubscribeMessage' }),
+    .meta({ id: 'SpaceSubscribeMessage', unusedIO: 'input' }),
   'space.unsubscribe': z
     .object({ type: z.literal('space.unsubscribe'), spaceId: z.uuid() })
-    .meta({ id: 'SpaceUnsubscribeMessage' }),
+    .meta({ id: 'SpaceUnsubscribeMessage', unusedIO: 'input' }),
 } as const;
 
 /** The `type` of a client message. */
@@ -75,7 +80,7 @@ export const clientMessageSchema = z
     CLIENT_MESSAGE_SCHEMAS['space.subscribe'],
     CLIENT_MESSAGE_SCHEMAS['space.unsubscribe'],
   ])
-  .meta({ id: 'ClientMessage' });
+  .meta({ id: 'ClientMessage', unusedIO: 'input' });
 
 /** A validated client message. */
 export type ClientMessage = {

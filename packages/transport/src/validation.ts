@@ -1,7 +1,7 @@
 import type { ValidationIssue } from '@stello-ai/protocol';
 import { isUuid } from '@stello-ai/runtime';
 import type { Context } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TransportError } from './errors';
 import { assertWellFormedText, decodeUtf8 } from './well-formed-text';
 
