@@ -14,6 +14,8 @@ export { TransportError } from './errors';
 // Live turns: the frames of this process's streamed turns, for resumes.
 export { DEFAULT_TURN_FRAMES_TTL_MS, type SeqFrame, TurnHub, type TurnHubOptions } from './live/turn-hub';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
+// OpenAPI: the document of `GET /openapi.json`, generated from @stello-ai/protocol's schemas.
+export { API_VERSION, createOpenApiDocument } from './openapi/document';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER } from './routes/spaces';
 export type {
