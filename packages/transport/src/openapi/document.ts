@@ -139,6 +139,15 @@ function successResponse(route: RouteSpec): ZodOpenApiResponsesObject {
   }
 }
 
+function otherResponses(route: RouteSpec): ZodOpenApiResponsesObject {
+  return Object.fromEntries(
+    (route.alsoAnswers ?? []).map((answer) => [
+      String(answer.status),
+      { description: answer.description, content: { 'application/json': { schema: answer.schema } } },
+    ]),
+  );
+}
+
 function operation(route: RouteSpec): ZodOpenApiOperationObject {
   const path = pathParams(route.path);
   const header = headerParams(route);
@@ -148,7 +157,7 @@ function operation(route: RouteSpec): ZodOpenApiOperationObject {
     summary: route.summary,
     ...(route.description && { description: route.description }),
     security: route.public ? [] : [{ ApiKey: [] }],
-    responses: { ...successResponse(route), ...errorResponses(route.errors) },
+    responses: { ...successResponse(route), ...otherResponses(route), ...errorResponses(route.errors) },
   };
   if (path || route.query || header) {
     op.requestParams = {

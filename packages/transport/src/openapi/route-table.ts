@@ -52,6 +52,8 @@ export interface RouteSpec {
   /** Request headers the route reads besides the key. */
   headers?: readonly ('Idempotency-Key' | 'Last-Event-ID')[];
   success: RouteSuccess;
+  /** Other JSON answers that are not the error body (`GET /readyz`'s 503). */
+  alsoAnswers?: readonly { status: number; schema: z.ZodType; description: string }[];
   errors: readonly ErrorCode[];
 }
 
@@ -138,10 +140,16 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'readiness',
     tag: 'Operations',
     summary: 'Readiness (the database answers)',
-    description: 'Answers 503 `{ status: "not_ready", error, code: "NOT_READY" }` when not ready.',
     public: true,
     success: { kind: 'json', status: 200, schema: readinessSchema, description: 'Ready.' },
-    errors: ['NOT_READY'],
+    alsoAnswers: [
+      {
+        status: 503,
+        schema: readinessSchema,
+        description: 'Not ready: `{ status: "not_ready", error, code: "NOT_READY" }`.',
+      },
+    ],
+    errors: [],
   },
   {
     method: 'get',
