@@ -40,6 +40,7 @@ import {
   spaceEventPublisher,
   syncThroughControlChannel,
 } from './control';
+import { docsEnabledByEnv } from './docs-from-env';
 import { StelloServerError } from './errors';
 import { createServerMetrics, withMetrics } from './metrics';
 
@@ -126,6 +127,11 @@ export interface StelloServerOptions {
   metrics?: { enabled?: boolean; path?: string };
   /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
   corsOrigins?: readonly string[];
+  /**
+   * `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (Swagger UI), no API key
+   * (default: on, unless env `STELLO_DOCS=off`); `false` turns both off.
+   */
+  docs?: boolean;
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
@@ -354,6 +360,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       ...(options.subtreeLimits && { limits: options.subtreeLimits }),
       ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
     }),
+    docs: options.docs ?? docsEnabledByEnv(),
   };
   const app = createApp(deps);
   if (metrics) {

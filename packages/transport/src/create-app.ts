@@ -10,6 +10,7 @@ import { apiKeyAuth } from './middleware/auth';
 import { drainRequest } from './middleware/drain-request';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
+import { registerDocsRoutes } from './openapi/docs-routes';
 import { registerMemoryWorkRoutes } from './routes/memory-work';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
@@ -22,7 +23,8 @@ import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
 
 /**
  * Builds the REST app: every route of the seeds under `/spaces` (behind the `X-API-Key`
- * header), `GET /healthz` and `GET /readyz` (no key). Order of checks: key (401), space
+ * header), `GET /healthz`, `GET /readyz`, and unless `docs: false` `GET /openapi.json` and
+ * `GET /docs` (no key). Order of checks: key (401), space
  * ownership (404/403), then the request (400/413). Errors are JSON `{ error, code, details? }`
  * with statuses from one code table; unknown faults are a generic 500, logged with the request id.
  *
@@ -75,6 +77,8 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
     if (ready) return c.json({ status: 'ready' });
     return c.json({ status: 'not_ready', error: 'the server is not ready', code: 'NOT_READY' }, 503);
   });
+
+  if (deps.docs !== false) registerDocsRoutes(app);
 
   const auth = apiKeyAuth(deps.userStore);
   const limit = bodyLimit({

@@ -1,5 +1,6 @@
 import type { CoreErrorCode } from '@stello-ai/core';
 import type { StorageErrorCode } from '@stello-ai/errors';
+import type { ErrorCode as ProtocolErrorCode } from '@stello-ai/protocol';
 import type { RuntimeErrorCode } from '@stello-ai/runtime';
 import type { SessionErrorCode } from '@stello-ai/session';
 import type { TransportErrorCode } from './errors';
@@ -14,6 +15,12 @@ export type ErrorCode =
   | RuntimeErrorCode
   | CoreErrorCode
   | InfrastructureErrorCode;
+
+// The protocol's published code list (what clients and the OpenAPI document see) must be exactly
+// the codes of the layers: a code added on either side without the other fails to compile.
+type Same<TLeft, TRight> = [TLeft] extends [TRight] ? ([TRight] extends [TLeft] ? true : false) : false;
+const PROTOCOL_LISTS_EVERY_CODE: Same<ErrorCode, ProtocolErrorCode> = true;
+void PROTOCOL_LISTS_EVERY_CODE;
 
 /**
  * The one table from error code to HTTP status. Adding a code to any layer's union without a

@@ -20,6 +20,8 @@ export {
   TurnRelay,
 } from './live/turn-relay';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
+// OpenAPI: the document of `GET /openapi.json`, generated from @stello-ai/protocol's schemas.
+export { API_VERSION, createOpenApiDocument } from './openapi/document';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER } from './routes/spaces';
 export type {

@@ -124,4 +124,9 @@ export interface TransportDeps {
   subtrees?: TransportSubtreeSource;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
+  /**
+   * `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (Swagger UI, served from
+   * node_modules), both without an API key; on by default, `false` turns both off.
+   */
+  docs?: boolean;
 }

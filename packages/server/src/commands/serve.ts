@@ -40,6 +40,7 @@ Environment:
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
   STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
+  STELLO_DOCS                   GET /openapi.json and GET /docs (Swagger UI), no key (default on; off)
   STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
                                 (default: none, CORS off; * allows any)
   STELLO_CONNECT_TIMEOUT_MS     opening a database connection may take this long (default 10000)
