@@ -52,7 +52,16 @@ export {
   type TurnSweeperOptions,
   type TurnSweepResult,
 } from './turn-sweeper';
+export { InMemoryRateLimitStore } from './users/in-memory-rate-limit-store';
 // Users and API keys
 export { InMemoryUserStore } from './users/in-memory-user-store';
+export { PgRateLimitStore } from './users/pg-rate-limit-store';
 export { PgUserStore } from './users/pg-user-store';
+export type {
+  KeyLimits,
+  KeyLimitsUpdate,
+  KeyUsage,
+  RateLimitStore,
+  UsageSync,
+} from './users/rate-limit-store';
 export type { StoredKey, User, UserKeyStore } from './users/user-key-store';

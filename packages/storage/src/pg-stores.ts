@@ -8,6 +8,7 @@ import { PgMemoryEngine } from './pg-memory-engine';
 import { assertStorageOptions, PgSessionStorage, type PgSessionStorageOptions } from './pg-session-storage';
 import { PgSessionTree } from './pg-session-tree';
 import { PgSpaceStore } from './spaces/pg-space-store';
+import { PgRateLimitStore } from './users/pg-rate-limit-store';
 import { PgUserStore } from './users/pg-user-store';
 
 /** The PostgreSQL adapters of one space, as `PgStores.forSpace` binds them. */
@@ -46,6 +47,8 @@ export class PgStores implements SharedPool {
   readonly spaces: PgSpaceStore;
   /** The users and their API key hashes. */
   readonly users: PgUserStore;
+  /** Per-key rate limits and each process's use of them. */
+  readonly rateLimits: PgRateLimitStore;
 
   /** @throws SessionError `INVALID_ARGUMENT` for a value that is not a pool, or a bad option */
   constructor(pool: pg.Pool, options: PgStoresOptions = {}) {
@@ -59,6 +62,7 @@ export class PgStores implements SharedPool {
     this.kysely = createDb(pool);
     this.spaces = new PgSpaceStore(pool, this.kysely, this.options.preparedStatements ?? true);
     this.users = new PgUserStore(this.kysely);
+    this.rateLimits = new PgRateLimitStore(this.kysely);
   }
 
   /**
