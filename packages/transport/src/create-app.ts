@@ -8,6 +8,7 @@ import { TransportError } from './errors';
 import { TurnHub } from './live/turn-hub';
 import { apiKeyAuth } from './middleware/auth';
 import { drainRequest } from './middleware/drain-request';
+import { retryAfterHeader } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerSessionDataRoutes } from './routes/session-data';
@@ -40,7 +41,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
       cors({
         origin: origins.includes('*') ? '*' : origins,
         allowHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id', 'Idempotency-Key', 'Last-Event-ID'],
-        exposeHeaders: ['X-Next-Cursor', 'X-Request-Id'],
+        exposeHeaders: ['X-Next-Cursor', 'X-Request-Id', 'Retry-After'],
         maxAge: 600,
       }),
     );
@@ -52,6 +53,8 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
     const fields = { requestId: c.get('requestId'), code: publicError.code, error };
     if (publicError.status === 500) logger.error('http.error', fields);
     else if (publicError.status > 500) logger.warn('http.error', fields);
+    const retryAfter = retryAfterHeader(error);
+    if (retryAfter !== undefined) c.header('Retry-After', retryAfter);
     return c.json(errorBody(publicError), publicError.status as 500);
   });
 

@@ -14,6 +14,7 @@ export { TransportError } from './errors';
 // Live turns: the frames of this process's streamed turns, for resumes.
 export { DEFAULT_TURN_FRAMES_TTL_MS, type SeqFrame, TurnHub, type TurnHubOptions } from './live/turn-hub';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
+export type { TransportKeyLimits } from './middleware/rate-limit';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER } from './routes/spaces';
 export type {

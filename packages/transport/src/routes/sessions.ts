@@ -3,6 +3,7 @@ import type { Logger } from '@stello-ai/runtime';
 import type { Context, Hono } from 'hono';
 import { TransportError } from '../errors';
 import { stringifyDeep } from '../json/stringify-deep';
+import { admitTurn } from '../middleware/rate-limit';
 import type { SpaceEnv } from '../middleware/space-access';
 import { runLoggedTurn } from '../turn-log';
 import type { TransportDeps } from '../types';
@@ -105,6 +106,11 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
     const sessionId = uuidParam(c, 'id');
     const body = await readJsonBody(c, turnBody);
     const turnId = requestTurnId(body.turnId, c.req.header('idempotency-key'));
+    admitTurn(deps.keyLimits, c.get('userId'), logger, {
+      transport: 'rest',
+      stream: false,
+      requestId: c.get('requestId'),
+    });
     const agent = await agentOf(c, deps);
     // No existence check here: the agent's turn reads the session anyway and throws SESSION_NOT_FOUND.
     const result = await runLoggedTurn(

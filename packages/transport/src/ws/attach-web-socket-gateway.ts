@@ -116,6 +116,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       sendBufferBytes,
       maxProtocolErrors,
       turnHub,
+      ...(options.keyLimits && { keyLimits: options.keyLimits }),
     });
     live.set(socket, connection);
     keepAlive.track(socket);

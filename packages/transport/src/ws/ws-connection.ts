@@ -5,6 +5,7 @@ import { type RawData, WebSocket } from 'ws';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
 import type { SeqFrame, TurnHub } from '../live/turn-hub';
+import { admitTurn, type TransportKeyLimits } from '../middleware/rate-limit';
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource } from '../types';
@@ -48,6 +49,8 @@ export interface WsConnectionOptions {
   maxProtocolErrors: number;
   /** Where streamed frames are kept for resumes. */
   turnHub: TurnHub;
+  /** Per-key limits asked before each turn (absent: none). */
+  keyLimits?: TransportKeyLimits;
 }
 
 // A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
@@ -233,6 +236,7 @@ export class WsConnection {
         return this.#leave();
       case 'session.message': {
         const { agent, sessionId } = this.#entered();
+        this.#admit(false);
         const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
           agent.turn(sessionId, message.input, turnOptions(message)),
         );
@@ -273,6 +277,12 @@ export class WsConnection {
   #entered(): { agent: StelloAgent; sessionId: string } {
     if (!this.#sessionId || !this.#agent) throw new ProtocolFailure('NOT_ENTERED', 'not in a session');
     return { agent: this.#agent, sessionId: this.#sessionId };
+  }
+
+  /** Admits a turn under the key's limits (a `RATE_LIMITED` error frame when over); returns the release. */
+  #admit(stream: boolean): () => void {
+    const { keyLimits, userId, logger } = this.#options;
+    return admitTurn(keyLimits, userId, logger, { transport: 'ws', stream, connectionId: this.id });
   }
 
   #turnContext(sessionId: string, stream: boolean): TurnLogContext {
@@ -323,6 +333,7 @@ export class WsConnection {
 
   async #stream(input: string, options: TurnOptions): Promise<void> {
     const { agent, sessionId } = this.#entered();
+    const release = this.#admit(true);
     let seq = 0;
     let turnId = options.turnId ?? '';
     this.#streamSeq = () => {
@@ -371,6 +382,7 @@ export class WsConnection {
       }
       this.#send({ type: 'turn.cancelled', turnId, seq: this.#nextSeq() });
     } finally {
+      release();
       this.#streamingTurnId = null;
       this.#streamSeq = null;
     }
