@@ -69,18 +69,36 @@ describe('KeyLimits', () => {
     expect(b.openStream(KEY).allowed).toBe(true);
   });
 
-  it('writes nothing while no key is counted, and reports a failing store once', async () => {
+  it('only looks for per-key limits every 5 s while nothing is limited, and reports a failing store once', async () => {
+    const time = clock();
     const store = new InMemoryRateLimitStore();
-    const writes: number[] = [];
+    const calls: string[] = [];
     const syncUsage = store.syncUsage.bind(store);
+    const listKeyLimits = store.listKeyLimits.bind(store);
     store.syncUsage = async (sync) => {
-      writes.push(sync.usage.length);
+      calls.push(`sync:${sync.usage.length}`);
       return syncUsage(sync);
     };
-    const limits = new KeyLimits({ store });
+    store.listKeyLimits = async () => {
+      calls.push('limits');
+      return listKeyLimits();
+    };
+    const limits = new KeyLimits({ store, now: time.now });
     limits.takeTurn(KEY);
     await limits.sync();
-    expect(writes).toEqual([0]);
+    time.advance(1_000);
+    await limits.sync();
+    expect(calls).toEqual(['limits']);
+    // A limit set meanwhile (the CLI) is found by the next look, and usage is shared from then on.
+    await store.setKeyLimits(KEY, { turnsPerMinute: 1 });
+    time.advance(5_000);
+    await limits.sync();
+    expect(calls).toEqual(['limits', 'limits', 'sync:0']);
+    expect(limits.takeTurn(KEY).allowed).toBe(true);
+    expect(limits.takeTurn(KEY).allowed).toBe(false);
+    time.advance(1_000);
+    await limits.sync();
+    expect(calls.slice(3)).toEqual(['sync:1', 'limits']);
 
     const warnings: string[] = [];
     const logger: Logger = { info: () => {}, warn: (event) => warnings.push(event), error: () => {} };

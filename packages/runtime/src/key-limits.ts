@@ -10,6 +10,8 @@ export const DEFAULT_RATE_SYNC_INTERVAL_MS = 1_000;
 // Another process's open streams count while its row is this many sync intervals old at most
 // (a process that died stops holding its streams soon after).
 const STREAMS_FRESH_INTERVALS = 5;
+// With no limit in force anywhere, a sync only looks for new per-key limits, this often.
+const IDLE_REFRESH_MS = 5_000;
 // Usage rows older than this many windows are deleted (one process does it at a time; harmless twice).
 const KEEP_WINDOWS = 2;
 
@@ -53,7 +55,9 @@ function limitOption(name: string, value: number | undefined): number {
  * How exact it is: a process sees the others' use at most one sync late, so together N processes
  * can admit a key's limit plus what the other N - 1 admitted in the last interval (at a steady
  * rate, about limit × (N - 1) × interval / 60 s extra per minute). A key's new limit set with the
- * CLI applies within one interval. Windows are wall-clock minutes, so every process agrees on them.
+ * CLI applies within one interval (within 5 s while no limit at all is in force: the sync then only
+ * looks for new per-key limits, so an unlimited server costs one small read every 5 s). Windows
+ * are wall-clock minutes, so every process agrees on them.
  */
 export class KeyLimits {
   readonly #turns: KeyRateLimiter;
@@ -70,6 +74,7 @@ export class KeyLimits {
   #syncing: Promise<void> | null = null;
   #failing = false;
   #sweptWindow = 0;
+  #limitsReadAt = Number.NEGATIVE_INFINITY;
   // What the last sync wrote per key, so an idle key is not written again.
   #written = new Map<string, string>();
   #writtenWindow = 0;
@@ -141,7 +146,17 @@ export class KeyLimits {
   async #syncOnce(): Promise<void> {
     const store = this.#store;
     if (!store) return;
+    // Nothing limited: no usage to share, only the keys' own limits to look for (less often).
+    const idle = this.#defaultTurns === 0 && this.#defaultStreams === 0 && this.#own.size === 0;
+    if (idle && this.#now() - this.#limitsReadAt < IDLE_REFRESH_MS) return;
     try {
+      if (idle) {
+        await this.#readOwnLimits(store);
+        if (this.#own.size === 0) {
+          this.#recovered();
+          return;
+        }
+      }
       const windowStart = Math.floor(this.#now() / RATE_WINDOW_MS) * RATE_WINDOW_MS;
       const usage = this.#usageToWrite(windowStart);
       const others = await store.syncUsage({
@@ -157,18 +172,27 @@ export class KeyLimits {
         remoteStreams.set(other.keyId, other.streams);
       }
       this.#streams.replaceRemoteStreams(remoteStreams);
-      this.#own = new Map((await store.listKeyLimits()).map((limits) => [limits.keyId, limits]));
+      if (!idle) await this.#readOwnLimits(store);
       if (this.#sweptWindow !== windowStart) {
         this.#sweptWindow = windowStart;
         await store.deleteUsageBefore(windowStart - KEEP_WINDOWS * RATE_WINDOW_MS);
       }
-      if (this.#failing) this.#logger.info('rate.sync_recovered', {});
-      this.#failing = false;
+      this.#recovered();
     } catch (error) {
       // Until the store answers again, each process enforces the limits on its own use.
       if (!this.#failing) this.#logger.warn('rate.sync_failed', { error });
       this.#failing = true;
     }
+  }
+
+  async #readOwnLimits(store: RateLimitStore): Promise<void> {
+    this.#own = new Map((await store.listKeyLimits()).map((limits) => [limits.keyId, limits]));
+    this.#limitsReadAt = this.#now();
+  }
+
+  #recovered(): void {
+    if (this.#failing) this.#logger.info('rate.sync_recovered', {});
+    this.#failing = false;
   }
 
   /** This process's use that changed since the last write, and every key with streams open (kept fresh). */

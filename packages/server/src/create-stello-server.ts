@@ -5,6 +5,7 @@ import { migrate } from '@stello-ai/db';
 import {
   AgentPool,
   type AgentPoolOptions,
+  KeyLimits,
   type Logger,
   SpaceEventHub,
   SpaceManager,
@@ -72,6 +73,15 @@ export interface StelloServerLimits extends TransportLimits {
   requestTimeoutMs?: number;
   /** Open HTTP connections at most (default 10,000); more are refused at once. */
   maxConnections?: number;
+  /**
+   * Turns per minute of an API key without a limit of its own (default: none). Counted across
+   * every server on the database; over it, 429 `RATE_LIMITED` with `Retry-After`.
+   */
+  turnsPerMinute?: number;
+  /** Streams (REST SSE and WebSocket) an API key without a limit of its own may run at once (default: none). */
+  streamsPerKey?: number;
+  /** How often this server shares its use of the keys' limits with the others, in ms (default 1 s). */
+  rateLimitSyncIntervalMs?: number;
 }
 
 /** Bounds of the graceful shutdown run by `close()`. */
@@ -249,6 +259,18 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     DEFAULT_MEMORY_DRAIN_TIMEOUT_MS,
     'shutdown.memoryTimeoutMs',
   );
+  for (const name of ['turnsPerMinute', 'streamsPerKey', 'rateLimitSyncIntervalMs'] as const) {
+    const value = options.limits?.[name];
+    if (
+      value !== undefined &&
+      (!Number.isInteger(value) || value < (name === 'rateLimitSyncIntervalMs' ? 1 : 0))
+    ) {
+      throw new StelloServerError(
+        'INVALID_OPTIONS',
+        `limits.${name} must be a non-negative integer, got ${String(value)}`,
+      );
+    }
+  }
   // Metrics are fed by the events the server logs, so the logger is wrapped once, here.
   let cachedAgents = () => 0;
   const metrics =
@@ -291,6 +313,16 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   const userStore = options.userStore ?? new UserStore(stores.users);
   const spaceEvents = controlChannel ? new SpaceEventHub(controlChannel) : undefined;
   cachedAgents = () => agentPool.size;
+  // Decided in memory on every turn; shared with the other servers by a background sync (listen()).
+  const keyLimits = new KeyLimits({
+    store: stores.rateLimits,
+    logger,
+    ...(options.limits?.turnsPerMinute !== undefined && { turnsPerMinute: options.limits.turnsPerMinute }),
+    ...(options.limits?.streamsPerKey !== undefined && { concurrentStreams: options.limits.streamsPerKey }),
+    ...(options.limits?.rateLimitSyncIntervalMs !== undefined && {
+      syncIntervalMs: options.limits.rateLimitSyncIntervalMs,
+    }),
+  });
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {
@@ -311,6 +343,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     agentPool,
     userStore,
     logger,
+    keyLimits,
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
@@ -346,6 +379,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
     agentPool.dispose();
     stopSync?.();
+    await keyLimits.stop();
     spaceEvents?.close();
     turnSweeper.stop();
     await controlChannel?.close();
@@ -421,6 +455,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
         });
       }
       boundPort = await listenOn(httpServer, port, host);
+      keyLimits.start();
     } catch (error) {
       active = null;
       stopSync?.();

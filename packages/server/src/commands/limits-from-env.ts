@@ -14,6 +14,8 @@ const LIMIT_VARIABLES = {
   STELLO_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
   STELLO_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
   STELLO_MAX_CONNECTIONS: 'maxConnections',
+  STELLO_TURNS_PER_MINUTE: 'turnsPerMinute',
+  STELLO_STREAMS_PER_KEY: 'streamsPerKey',
 } as const satisfies Record<string, keyof StelloServerLimits>;
 
 const POOL_VARIABLES = {

@@ -108,6 +108,38 @@ describe('runCli', () => {
     expect(again.stderr.join('\n')).toContain('no active key matches');
   });
 
+  it("shows and sets a key's rate limits by prefix or id, and goes back to the default", async () => {
+    const created = JSON.parse(
+      (await cli(['users', 'create', '--name', 'hana', '--json'], env)).stdout.join(''),
+    );
+    const prefix = created.apiKey.slice(0, 11);
+    const shown = await cli(['keys', 'limits', prefix], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.join('\n')).toContain('turns per minute: server default');
+    const set = await cli(
+      ['keys', 'limits', prefix, '--turns-per-minute', '30', '--streams', '0', '--json'],
+      env,
+    );
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout.join(''))).toEqual({ userId: created.id, turnsPerMinute: 30, streams: 0 });
+    const back = await cli(['keys', 'limits', created.id, '--turns-per-minute', 'default', '--json'], env);
+    expect(JSON.parse(back.stdout.join(''))).toEqual({
+      userId: created.id,
+      turnsPerMinute: null,
+      streams: 0,
+    });
+
+    const bad = await cli(['keys', 'limits', prefix, '--streams', '-1'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.join('\n')).toContain('--streams');
+    const unknown = await cli(
+      ['keys', 'limits', '00000000-0000-4000-8000-000000000000', '--streams', '1'],
+      env,
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.join('\n')).toContain('no user or active key matches');
+  });
+
   it('fails with exit code 1 when issuing a key for an unknown user', async () => {
     const run = await cli(['keys', 'issue', '00000000-0000-4000-8000-000000000000'], env);
     expect(run.code).toBe(1);

@@ -16,6 +16,7 @@ Commands:
   users list                    list users and their key prefixes
   keys issue <userId>           issue a new key for a user (replaces the old one)
   keys revoke <userId|prefix>   revoke a user's key
+  keys limits <userId|prefix>   show or set a key's rate limits (--turns-per-minute N, --streams N)
 
 Options:
   -h, --help       show help (also: stello <command> --help)

@@ -42,6 +42,9 @@ Environment:
   STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
   STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
                                 (default: none, CORS off; * allows any)
+  STELLO_TURNS_PER_MINUTE       turns per minute of a key without its own limit, across all
+                                servers (default: none; set per key with \`stello keys limits\`)
+  STELLO_STREAMS_PER_KEY        streams a key without its own limit may run at once (default: none)
   STELLO_CONNECT_TIMEOUT_MS     opening a database connection may take this long (default 10000)
   STELLO_STATEMENT_TIMEOUT_MS   longest SQL statement (default 30000; 0 off, e.g. behind PgBouncer)
   STELLO_*_BYTES, STELLO_WS_*, STELLO_HEADERS_TIMEOUT_MS, STELLO_REQUEST_TIMEOUT_MS,
