@@ -30,7 +30,19 @@ export {
 } from './key-rate-limiter';
 export { KeyStreamLimiter, type KeyStreamLimiterOptions, type StreamDecision } from './key-stream-limiter';
 // Logging
-export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel, silentLogger } from './logger';
+export {
+  createJsonLogger,
+  currentLogContext,
+  isLogThreshold,
+  type JsonLoggerOptions,
+  LOG_THRESHOLDS,
+  type Logger,
+  type LogLevel,
+  type LogThreshold,
+  redactText,
+  silentLogger,
+  withLogContext,
+} from './logger';
 export {
   DEFAULT_SPACE_EVENT_QUEUE,
   type DeliveredSpaceEvent,

@@ -264,11 +264,61 @@ describe('runCli', () => {
     const spaces = await fetch(`${ready!.url}/spaces`, { headers: { 'X-API-Key': apiKey } });
     expect(spaces.status).toBe(200);
     expect(stdout.some((l) => JSON.parse(l).event === 'server.offline_model')).toBe(true);
+    // A turn: its prompt never reaches the log, its line carries the request id.
+    const prompt = 'the-secret-prompt-4711';
+    const headers = { 'X-API-Key': apiKey, 'Content-Type': 'application/json', 'X-Request-Id': 'req-cli-1' };
+    const space = (await (
+      await fetch(`${ready!.url}/spaces`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ label: 'logs' }),
+      })
+    ).json()) as { id: string };
+    const [root] = (await (await fetch(`${ready!.url}/spaces/${space.id}/sessions`, { headers })).json()) as {
+      id: string;
+    }[];
+    const turn = await fetch(`${ready!.url}/spaces/${space.id}/sessions/${root!.id}/turn`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ input: prompt }),
+    });
+    expect(turn.status).toBe(200);
 
     controller.abort();
     expect(await running).toBe(0);
-    expect(stdout.some((l) => JSON.parse(l).event === 'server.closed')).toBe(true);
-    // The key never reaches the log.
+    const entries = stdout.map((l) => JSON.parse(l));
+    expect(entries.some((entry) => entry.event === 'server.closed')).toBe(true);
+    expect(entries.find((entry) => entry.event === 'turn')).toMatchObject({
+      requestId: 'req-cli-1',
+      level: 'info',
+    });
+    // Neither the key nor the prompt reaches the log.
     expect(stdout.join('\n')).not.toContain(apiKey);
+    expect(stdout.join('\n')).not.toContain(prompt);
+  });
+
+  it('logs only from LOG_LEVEL up, and refuses an unknown level', async () => {
+    const bad = await cli(['serve', '--port', '0'], { ...env, LOG_LEVEL: 'loud' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.join('\n')).toContain('LOG_LEVEL');
+
+    const controller = new AbortController();
+    const stdout: string[] = [];
+    const running = runCli(['serve', '--port', '0'], {
+      env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn', STELLO_PREPARED_STATEMENTS: 'off' },
+      stdout: (line) => stdout.push(line),
+      stderr: () => {},
+      signal: controller.signal,
+    });
+    // The offline model's warning is the one line a quiet server writes at start-up.
+    const deadline = Date.now() + 15_000;
+    while (!stdout.some((l) => JSON.parse(l).event === 'server.offline_model') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    controller.abort();
+    expect(await running).toBe(0);
+    const levels = stdout.map((l) => JSON.parse(l).level);
+    expect(levels).toContain('warn');
+    expect(levels).not.toContain('info');
   });
 });

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { StelloAgent, TurnOptions } from '@stello-ai/core';
 import { isCodedError } from '@stello-ai/errors';
-import type { ConnectionManager, Logger, SpaceEventHub } from '@stello-ai/runtime';
+import { type ConnectionManager, type Logger, type SpaceEventHub, withLogContext } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
@@ -138,13 +139,17 @@ export class WsConnection {
       return;
     }
     this.#pending += 1;
-    this.#enqueue(async () => {
-      try {
-        if (!this.#closed) await this.#handle(data, isBinary);
-      } finally {
-        this.#pending -= 1;
-      }
-    });
+    // Each message gets a request id of its own: every line logged while it is handled carries it.
+    const requestId = randomUUID();
+    this.#enqueue(() =>
+      withLogContext({ requestId, connectionId: this.id }, async () => {
+        try {
+          if (!this.#closed) await this.#handle(data, isBinary);
+        } finally {
+          this.#pending -= 1;
+        }
+      }),
+    );
   }
 
   /**
