@@ -10,6 +10,7 @@ import type {
 } from '@stello-ai/storage';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
+import { instrumentModel, withObservedHooks } from './observe-agent';
 import { type SpaceEventPublisher, withSpaceEventHooks } from './space-events';
 import type { HeldSpace, SpaceManager } from './space-manager';
 
@@ -368,6 +369,8 @@ export class AgentPool {
     const config: StelloAgentConfig = { ...built, sessions: ctx.sessionTree, memory: ctx.memoryEngine };
     if (config.storage === undefined) config.storage = ctx.mainStorage;
     if (config.llm === undefined && this.#options.model) config.llm = this.#options.model;
+    // Timed for the logs and the metrics (LLM time, first delta, tokens).
+    if (config.llm) config.llm = instrumentModel(config.llm, this.#logger);
 
     const session: SessionConfig = { ...built.session };
     if (session.llmCall === undefined && this.#options.llm) session.llmCall = this.#options.llm;
@@ -405,6 +408,7 @@ export class AgentPool {
     }
     const publish = this.#options.publishEvent;
     if (publish) orchestration.hooks = withSpaceEventHooks(orchestration.hooks, ctx.space.id, publish);
+    orchestration.hooks = withObservedHooks(orchestration.hooks, ctx.space.id, this.#logger);
     config.orchestration = orchestration;
     return config;
   }

@@ -34,6 +34,11 @@ export interface Logger {
   warn(event: string, fields?: Record<string, unknown>): void;
   /** Logs a failure (a background job that failed, a 5xx). */
   error(event: string, fields?: Record<string, unknown>): void;
+  /**
+   * Logs a detail (one LLM call, one lease wait): off at the default level, still counted by the
+   * server's metrics. Optional, so any `{ info, warn, error }` object is a logger.
+   */
+  debug?(event: string, fields?: Record<string, unknown>): void;
 }
 
 /** Options of `createJsonLogger`. */
@@ -177,7 +182,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
     { write: (chunk: string) => write(chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk) },
   );
 
-  const log = (level: LogLevel, event: string, fields?: Record<string, unknown>): void => {
+  const log = (level: LogLevel | 'debug', event: string, fields?: Record<string, unknown>): void => {
     if (!base.isLevelEnabled(level)) return;
     const merged: Record<string, unknown> = { ...logContext.getStore() };
     if (fields) {
@@ -195,6 +200,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   };
 
   return {
+    debug: (event, fields) => log('debug', event, fields),
     info: (event, fields) => log('info', event, fields),
     warn: (event, fields) => log('warn', event, fields),
     error: (event, fields) => log('error', event, fields),
@@ -203,6 +209,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
 
 /** A logger that drops every event (the default of library components). */
 export const silentLogger: Logger = Object.freeze({
+  debug: () => {},
   info: () => {},
   warn: () => {},
   error: () => {},

@@ -273,8 +273,11 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   }
   // Metrics are fed by the events the server logs, so the logger is wrapped once, here.
   let cachedAgents = () => 0;
+  let openConnections = 0;
   const metrics =
-    options.metrics?.enabled === false ? null : createServerMetrics({ pool, agents: () => cachedAgents() });
+    options.metrics?.enabled === false
+      ? null
+      : createServerMetrics({ pool, agents: () => cachedAgents(), connections: () => openConnections });
   const logger = metrics
     ? withMetrics(options.logger ?? silentLogger, metrics)
     : (options.logger ?? silentLogger);
@@ -438,6 +441,12 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       },
     }) as Server;
     httpServer.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    httpServer.on('connection', (socket) => {
+      openConnections += 1;
+      socket.once('close', () => {
+        openConnections -= 1;
+      });
+    });
     const gateway = attachWebSocketGateway(httpServer, {
       ...deps,
       ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
