@@ -300,6 +300,8 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   const agentPool = new AgentPool(
     stores,
     {
+      // The metrics' LLM time, first delta and tokens come from the timed model.
+      observeModel: metrics !== null,
       ...options.agentPoolOptions,
       logger: options.agentPoolOptions.logger ?? logger,
       ...(controlChannel && {
