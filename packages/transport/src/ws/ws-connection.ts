@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { StelloAgent, TurnOptions } from '@stello-ai/core';
 import { isCodedError } from '@stello-ai/errors';
 import { type ConnectionManager, type Logger, type SpaceEventHub, withLogContext } from '@stello-ai/runtime';
@@ -99,6 +98,7 @@ export class WsConnection {
   #sessionId: string | null = null;
   #pendingDelta = '';
   #protocolErrors = 0;
+  #received = 0;
   // The streamed turn of this connection, and the seq of its next frame.
   #streamingTurnId: string | null = null;
   #streamSeq: (() => number) | null = null;
@@ -139,8 +139,10 @@ export class WsConnection {
       return;
     }
     this.#pending += 1;
-    // Each message gets a request id of its own: every line logged while it is handled carries it.
-    const requestId = randomUUID();
+    // Each message gets a request id of its own (the connection id and the message's number, cheap
+    // under a flood): every line logged while it is handled carries it.
+    this.#received += 1;
+    const requestId = `${this.id}.${this.#received}`;
     this.#enqueue(() =>
       withLogContext({ requestId, connectionId: this.id }, async () => {
         try {
