@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'CONTEXT_TOO_LONG',
   'TOO_MANY_CONNECTIONS',
   'TOO_MANY_TURNS',
+  'RATE_LIMITED',
   'SUBTREE_TOO_LARGE',
   // Server faults (500).
   'INTERNAL',

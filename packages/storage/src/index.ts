@@ -75,6 +75,15 @@ export {
 } from './turn-sweeper';
 // Users and API keys
 export { PgUsageStore, type UserUsage } from './usage/pg-usage-store';
+export { InMemoryRateLimitStore } from './users/in-memory-rate-limit-store';
 export { InMemoryUserStore } from './users/in-memory-user-store';
+export { PgRateLimitStore } from './users/pg-rate-limit-store';
 export { PgUserStore } from './users/pg-user-store';
+export type {
+  KeyLimits,
+  KeyLimitsUpdate,
+  KeyUsage,
+  RateLimitStore,
+  UsageSync,
+} from './users/rate-limit-store';
 export type { StoredKey, User, UserKeyStore } from './users/user-key-store';

@@ -8,6 +8,7 @@ import { TransportError } from './errors';
 import { TurnHub } from './live/turn-hub';
 import { apiKeyAuth } from './middleware/auth';
 import { drainRequest } from './middleware/drain-request';
+import { retryAfterHeader } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
 import { registerDocsRoutes } from './openapi/docs-routes';
@@ -44,7 +45,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
       cors({
         origin: origins.includes('*') ? '*' : origins,
         allowHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id', 'Idempotency-Key', 'Last-Event-ID'],
-        exposeHeaders: ['X-Next-Cursor', 'X-Request-Id'],
+        exposeHeaders: ['X-Next-Cursor', 'X-Request-Id', 'Retry-After'],
         maxAge: 600,
       }),
     );
@@ -56,7 +57,10 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
     const fields = { requestId: c.get('requestId'), code: publicError.code, error };
     if (publicError.status === 500) logger.error('http.error', fields);
     else if (publicError.status > 500) logger.warn('http.error', fields);
-    if (publicError.status === 429) c.header('Retry-After', String(retryAfterSeconds(publicError.details)));
+    const retryAfter =
+      retryAfterHeader(error) ??
+      (publicError.status === 429 ? String(retryAfterSeconds(publicError.details)) : undefined);
+    if (retryAfter !== undefined) c.header('Retry-After', retryAfter);
     return c.json(errorBody(publicError), publicError.status as 500);
   });
 

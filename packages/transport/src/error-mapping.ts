@@ -65,6 +65,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   // A per-user bound; the client may try again once it closed something.
   TOO_MANY_CONNECTIONS: 429,
   TOO_MANY_TURNS: 429,
+  // A per-key rate limit; `Retry-After` says when.
+  RATE_LIMITED: 429,
   // The new input alone is over the model's context window: sending it again cannot succeed.
   CONTEXT_TOO_LONG: 413,
   // Real faults: the body carries a generic message, the details go to the log.

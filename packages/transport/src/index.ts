@@ -20,6 +20,7 @@ export {
   TurnRelay,
 } from './live/turn-relay';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
+export type { TransportKeyLimits } from './middleware/rate-limit';
 // OpenAPI: the document of `GET /openapi.json`, generated from @stello-ai/protocol's schemas.
 export { API_VERSION, createOpenApiDocument } from './openapi/document';
 export type { RecordView } from './routes/sessions';

@@ -10,6 +10,7 @@ import type {
 } from '@stello-ai/runtime';
 import type { TurnHub } from './live/turn-hub';
 import type { TurnRelay } from './live/turn-relay';
+import type { TransportKeyLimits } from './middleware/rate-limit';
 
 /** Default request body limit of the REST app: 1 MiB. */
 export const DEFAULT_BODY_BYTES = 1024 * 1024;
@@ -122,6 +123,12 @@ export interface TransportDeps {
    * `POST …/sessions/:id/archive-subtree`); without it those routes do not exist.
    */
   subtrees?: TransportSubtreeSource;
+  /**
+   * Per-key limits asked before every turn (REST turn and stream, WebSocket message and stream):
+   * over a limit the answer is 429 `RATE_LIMITED` with `Retry-After` (WebSocket: an error frame
+   * with `details.retryAfterMs`). Without it turns are not limited.
+   */
+  keyLimits?: TransportKeyLimits;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
   /**

@@ -21,6 +21,11 @@ export type {
 } from './account-types';
 export { describeMainStorageContract } from './main-storage';
 export { describeMemoryEngineContract } from './memory-engine';
+export {
+  type ContractRateLimitStore,
+  describeRateLimitStoreContract,
+  type RateLimitStoresFixture,
+} from './rate-limit-store';
 export { describeSessionStorageContract } from './session-storage';
 export { describeSessionTreeContract } from './session-tree';
 export { describeSpaceStoreContract } from './space-store';

@@ -19,6 +19,7 @@ Commands:
   keys revoke <userId|prefix>   revoke a user's key
   spaces export <spaceId>       write a subtree (default: the whole tree) as JSON
   spaces import <spaceId> FILE  copy an exported subtree into a space (new ids)
+  keys limits <userId|prefix>   show or set a key's rate limits (--turns-per-minute N, --streams N)
 
 Options:
   -h, --help       show help (also: stello <command> --help)

@@ -86,6 +86,7 @@ const TURN: readonly ErrorCode[] = [
   'AGENT_DISPOSED',
   'QUOTA_EXCEEDED',
   'TOO_MANY_TURNS',
+  'RATE_LIMITED',
 ];
 // Memory work on demand: LLM calls like a turn, without a body.
 const MEMORY: readonly ErrorCode[] = [
