@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { CoreError } from '@stello-ai/core';
 import { isUuid } from '@stello-ai/db';
-import { SessionArchivedError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
+import { CoreError, SessionArchivedError, sessionNotFoundError } from '../internal/domain-errors';
 import { selectSessionStatus } from '../internal/sessions-sql';
 import { createSqlContext, type PgTarget, type SqlContext } from '../internal/sql-context';
 import { toJsonParam } from '../internal/validate';

@@ -1,7 +1,7 @@
 import { SESSION_DATA_KEYS } from '@stello-ai/db';
-import { SessionError } from '@stello-ai/session';
 import { z } from 'zod';
 import { StorageError } from '../errors';
+import { SessionError } from '../internal/domain-errors';
 
 /** The `format` of every subtree document. */
 export const SUBTREE_FORMAT = 'stello.subtree';
