@@ -37,6 +37,14 @@ export { createInMemoryStores, InMemoryMemoryEngine, InMemorySessionTree } from 
 export type { MemorySchedulerOptions } from './scheduler';
 export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './scheduler';
 export { SerialQueue } from './serial-queue';
+export type { SessionCursorKey } from './session-list';
+export {
+  compareSessionKeys,
+  decodeSessionCursor,
+  encodeSessionCursor,
+  listSessionPage,
+  pageSessionInfos,
+} from './session-list';
 export { ACTIVATE_SKILL_TOOL_NAME, createActivateSkillTool, SkillRouter } from './skills';
 export type { StelloAgentEventMap } from './stello-agent';
 export {
@@ -60,7 +68,11 @@ export type {
   EngineTurnResult,
   MemoryEngine,
   SessionInfo,
+  SessionListFilter,
+  SessionListOptions,
+  SessionListPage,
   SessionMeta,
+  SessionMetadataValue,
   SessionMetaPatch,
   SessionTree,
   SessionTreeNode,

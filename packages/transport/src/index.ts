@@ -15,7 +15,7 @@ export { TransportError } from './errors';
 export { DEFAULT_TURN_FRAMES_TTL_MS, type SeqFrame, TurnHub, type TurnHubOptions } from './live/turn-hub';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
 export type { RecordView } from './routes/sessions';
-export { NEXT_CURSOR_HEADER } from './routes/spaces';
+export { NEXT_CURSOR_HEADER, PREV_CURSOR_HEADER } from './routes/spaces';
 export type {
   AuthEnv,
   TransportAgentSource,

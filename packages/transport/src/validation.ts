@@ -80,11 +80,29 @@ const cursor = z.string().min(1).max(512);
 /** Query of `GET /spaces`. */
 export const listSpacesQuery = z.object({ limit: pageLimit.optional(), after: cursor.optional() });
 
-/** Query of `GET …/sessions`. */
-export const listSessionsQuery = z.object({ view: z.enum(['flat', 'tree']).optional() });
+/** Most `tag` filters one `GET …/sessions` accepts. */
+export const SESSION_FILTER_MAX_TAGS = 20;
 
-/** Query of `GET …/messages`. */
-export const messagesQuery = z.object({ limit: pageLimit.optional(), after: cursor.optional() });
+/**
+ * Query of `GET …/sessions` (`meta.<key>` filters are read apart, see `session-list-query.ts`).
+ * `tag` may repeat: a session must carry every tag given.
+ */
+export const listSessionsQuery = z.object({
+  view: z.enum(['flat', 'tree']).optional(),
+  limit: pageLimit.optional(),
+  after: cursor.optional(),
+  status: z.enum(['active', 'archived']).optional(),
+  tag: z.array(z.string().min(1).max(LABEL_MAX_CHARS)).max(SESSION_FILTER_MAX_TAGS).optional(),
+  labelPrefix: z.string().min(1).max(LABEL_MAX_CHARS).optional(),
+});
+
+/** Query of `GET …/messages`: `after` pages forward, `before` backward; not both. */
+export const messagesQuery = z
+  .object({ limit: pageLimit.optional(), after: cursor.optional(), before: cursor.optional() })
+  .refine((query) => query.after === undefined || query.before === undefined, {
+    error: 'give `after` or `before`, not both',
+    path: ['before'],
+  });
 
 /** One validation problem, as `details` lists them. */
 export interface ValidationIssue {
