@@ -8,9 +8,9 @@ import type {
 } from './types';
 
 // A session listing pages with a keyset cursor on (depth, index, id): the order of `listInfo`,
-// made total by the id. Every part of the key is fixed when the session is created, so a page
-// boundary never moves: paging neither skips nor repeats a session that existed when it began,
-// whatever is forked meanwhile.
+// made total by the id. Every part of the key is fixed when the session is created (only a move
+// by `MainStorage.putNode` changes it), so a page boundary never moves: paging neither skips nor
+// repeats a session that existed when it began, whatever is forked meanwhile.
 
 /** The position of a session in a listing's order. */
 export interface SessionCursorKey {
