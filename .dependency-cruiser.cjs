@@ -3,8 +3,8 @@
 // Workspace packages resolve to their sources (the `@stello-ai/source` condition), so every rule
 // is written on real paths: `packages/<name>/`.
 
-/** Test-only code: test files and the fixture folders and files that only tests import. */
-const TEST_CODE = '(\\.test\\.ts$|/__fixtures__/|/testing/|/_[^/]+\\.ts$)';
+/** Test-only code: test files and the `__fixtures__` folders whose helpers only tests import. */
+const TEST_CODE = '(\\.test\\.ts$|/__fixtures__/)';
 
 /** The packages a package may import, besides npm modules and itself. */
 const ALLOWED = {
@@ -76,6 +76,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/', pathNot: TEST_CODE },
       to: { path: '^internal/testing/' },
+    },
+    {
+      name: 'fixtures-only-in-tests',
+      comment: "a package's __fixtures__ hold test helpers: only tests and other fixtures import them",
+      severity: 'error',
+      from: { path: '^packages/', pathNot: TEST_CODE },
+      to: { path: '/__fixtures__/' },
     },
     {
       name: 'no-circular',

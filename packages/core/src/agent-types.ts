@@ -11,7 +11,8 @@ import type {
   ToolCall,
 } from '@stello-ai/session';
 import type { z } from 'zod';
-import type { TurnConcurrency, TurnProgressEvent } from './turn-ledger';
+import type { LegacySkill, LegacySkillRouter, LegacyToolRuntime } from './tools/legacy-capability-types';
+import type { TurnConcurrency, TurnProgressEvent } from './turns/turn-ledger';
 import type {
   BootstrapResult,
   EngineStreamResult,
@@ -64,6 +65,12 @@ export interface Tool<TInput extends z.ZodType = z.ZodType> {
   /** Runs the call; the return value goes to the model (a string as is, anything else as JSON). */
   execute(input: z.infer<TInput>, context: ToolExecutionContext): Promise<unknown> | unknown;
 }
+
+/** Every shape `capabilities.tools` accepts: our list, the original 0.2.x runtime object, or a map by name. */
+export type ToolsInput = Tool[] | LegacyToolRuntime | Record<string, Tool>;
+
+/** Every shape `capabilities.skills` accepts: a list, the original 0.2.x router object, or a map by name. */
+export type SkillsInput = (Skill | LegacySkill)[] | LegacySkillRouter | Record<string, Skill | LegacySkill>;
 
 /** A named prompt fragment the model can activate with the built-in `activate_skill` tool. */
 export interface Skill {
@@ -170,10 +177,16 @@ export interface StelloAgentConfig {
   /** The model for turns; also the default `LLMCallFn` of consolidation and integration. */
   llm?: LLMAdapter;
   capabilities?: {
-    /** Tools the model may call in every session of the space. */
-    tools?: Tool[];
-    /** Skills; when any is given the built-in `activate_skill` tool is offered too. */
-    skills?: Skill[];
+    /**
+     * Tools the model may call in every session of the space: a list, a map by name, or the
+     * original 0.2.x `EngineToolRuntime` object (`getToolDefinitions` / `executeTool`).
+     */
+    tools?: ToolsInput;
+    /**
+     * Skills; when any is given the built-in `activate_skill` tool is offered too. A list, a map
+     * by name, or the original 0.2.x `SkillRouter` object (its skills' `guidancePrompt` is the content).
+     */
+    skills?: SkillsInput;
     /** Host callbacks (`bootstrap` replaces the built-in enter step; `afterTurn` observes). */
     lifecycle?: EngineLifecycleAdapter;
     /** Kept for hosts that implement proposals; the agent itself never calls it. */

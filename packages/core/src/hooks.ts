@@ -1,5 +1,5 @@
 import type { EngineHooks } from './agent-types';
-import { SerialQueue } from './serial-queue';
+import { SerialQueue } from './turns/serial-queue';
 
 /** What an `error` event (and the `onError` hook) carries. */
 export interface AgentErrorEvent {

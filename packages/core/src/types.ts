@@ -34,7 +34,8 @@ export type SessionInfo = SessionMeta & TopologyNode;
 export interface SessionTreeNode {
   id: string;
   label: string;
-  sourceSessionId: string | null;
+  /** The session it was forked from; absent when there is none (as in the original 0.2.x). */
+  sourceSessionId?: string;
   status: SessionStatus;
   turnCount: number;
   depth: number;
@@ -61,6 +62,8 @@ export interface SessionMetaPatch {
   scope?: string | null;
   tags?: string[];
   metadata?: Record<string, unknown>;
+  /** Sets the stored turn count (the original 0.2.x scheduler wrote it); turns count on from it. */
+  turnCount?: number;
 }
 
 /** A metadata value a listing can match on (JSON equality of one top-level key). */
@@ -121,8 +124,8 @@ export interface SessionTree {
   updateMeta(id: string, patch: SessionMetaPatch): Promise<SessionMeta>;
   getNode(id: string): Promise<TopologyNode | null>;
   getTree(): Promise<SessionTreeNode>;
-  /** Parent first, root last. */
-  getAncestors(id: string): Promise<SessionMeta[]>;
+  /** Parent first, root last; each with its topology (also the original's `TopologyNode[]`). */
+  getAncestors(id: string): Promise<SessionInfo[]>;
   getSiblings(id: string): Promise<TopologyNode[]>;
 }
 

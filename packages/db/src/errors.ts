@@ -2,7 +2,16 @@ import { CodedError } from '@stello-ai/errors';
 import type { MigrationResult } from 'kysely/migration';
 
 /** Stable codes of `DbError`. */
-export type DbErrorCode = 'INVALID_OPTIONS' | 'INT8_OUT_OF_RANGE' | 'MIGRATION_FAILED';
+export type DbErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'INT8_OUT_OF_RANGE'
+  | 'MIGRATION_FAILED'
+  /** `migrate()` met a `@stello-ai/server` v0.2.2 database: it needs `upgradeFromV022` once. */
+  | 'V022_SCHEMA'
+  /** `upgradeFromV022` met a database that does not hold the v0.2.2 schema. */
+  | 'NOT_V022_SCHEMA'
+  /** `upgradeFromV022` found rows that break an invariant; `details.offenses` lists them. */
+  | 'UPGRADE_REFUSED';
 
 /** Error of the database layer; identify it by `code` (see `isDbError`), not by class. */
 export class DbError extends CodedError<DbErrorCode> {

@@ -64,3 +64,6 @@ export {
   type UsersTable,
 } from './schema';
 export { type JsonbProblem, type JsonbText, toJsonbText } from './to-jsonb-text';
+export type { V022Offense } from './upgrade-v022/check-v022';
+export { detectSchema, type SchemaKind } from './upgrade-v022/detect-v022';
+export { upgradeFromV022, type V022UpgradeReport } from './upgrade-v022/upgrade-from-v022';

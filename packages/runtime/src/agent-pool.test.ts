@@ -182,6 +182,37 @@ describe('AgentPool', () => {
       expect(pool.size).toBe(1);
     });
 
+    it('builds agents from the capability shapes the original 0.2.x accepted (tool runtime and skill router objects)', async () => {
+      const space = await newSpace();
+      const executed: string[] = [];
+      const pool = newPool({
+        model,
+        buildConfig: () => ({
+          capabilities: {
+            tools: {
+              getToolDefinitions: () => [
+                { name: 'lookup', description: 'looks up', parameters: { type: 'object', properties: {} } },
+              ],
+              executeTool: async (name: string) => {
+                executed.push(name);
+                return { success: true, data: 'found' };
+              },
+            },
+            skills: {
+              getAll: () => [
+                { name: 'poet', description: 'poems', keywords: ['poem'], guidancePrompt: 'Rhyme.' },
+              ],
+            },
+          },
+        }),
+      });
+      const agent = await pool.getAgent(space.id);
+      expect(agent.tools.list().map((t) => t.name)).toEqual(['lookup', 'activate_skill']);
+      expect(agent.skills.get('poet')).toMatchObject({ content: 'Rhyme.' });
+      expect(await agent.tools.get('lookup')!.execute({}, null as never)).toBe('found');
+      expect(executed).toEqual(['lookup']);
+    });
+
     it('does not cache a failed creation and retries on the next call', async () => {
       const space = await newSpace();
       let attempts = 0;

@@ -5,7 +5,9 @@ export type RuntimeErrorCode =
   | 'SPACE_NOT_FOUND'
   | 'CONNECTION_NOT_BOUND'
   | 'USER_NOT_FOUND'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'QUOTA_EXCEEDED'
+  | 'TOO_MANY_TURNS';
 
 /**
  * Error of the runtime layer (spaces, the agent pool, connections, users). Identify it by `code`

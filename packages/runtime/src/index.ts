@@ -57,6 +57,17 @@ export {
   type SpaceManagerOptions,
   type SpaceUpdate,
 } from './space-manager';
+// Per-user quotas and the running-turns cap
+export {
+  DEFAULT_RUNNING_TURNS_PER_USER,
+  DEFAULT_SESSIONS_PER_USER,
+  DEFAULT_SPACES_PER_USER,
+  DEFAULT_STORED_BYTES_PER_USER,
+  DEFAULT_USAGE_TTL_MS,
+  UserLimits,
+  type UserLimitsOptions,
+  type UserUsageFigures,
+} from './user-limits';
 // Users and API keys
 export {
   API_KEY_PREFIX,

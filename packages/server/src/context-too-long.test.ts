@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 
 // A model with a small window, so a long input alone cannot fit.
 const WINDOW_TOKENS = 1_000;

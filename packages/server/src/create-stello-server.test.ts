@@ -2,7 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { createOfflineAdapter } from '@stello-ai/session';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 import { createStelloServer } from './create-stello-server';
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {

@@ -9,6 +9,7 @@ import {
   SpaceEventHub,
   SpaceManager,
   silentLogger,
+  UserLimits,
   UserStore,
 } from '@stello-ai/runtime';
 import {
@@ -26,6 +27,7 @@ import {
   drainRequest,
   type TransportLimits,
   TurnHub,
+  TurnRelay,
   type WebSocketGateway,
 } from '@stello-ai/transport';
 import type { Hono } from 'hono';
@@ -72,6 +74,14 @@ export interface StelloServerLimits extends TransportLimits {
   requestTimeoutMs?: number;
   /** Open HTTP connections at most (default 10,000); more are refused at once. */
   maxConnections?: number;
+  /** Spaces one user may hold (default 10,000); more get 403 `QUOTA_EXCEEDED`. */
+  spacesPerUser?: number;
+  /** Sessions one user may hold over all their spaces (default 100,000); more get 403 `QUOTA_EXCEEDED`. */
+  sessionsPerUser?: number;
+  /** Record bytes one user may store (default 10 GiB); past it turns and forks get 403 `QUOTA_EXCEEDED`. */
+  storedBytesPerUser?: number;
+  /** Turns one user may run at once in this process (default 64); more get 429 `TOO_MANY_TURNS`. */
+  runningTurnsPerUser?: number;
 }
 
 /** Bounds of the graceful shutdown run by `close()`. */
@@ -290,6 +300,15 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   });
   const userStore = options.userStore ?? new UserStore(stores.users);
   const spaceEvents = controlChannel ? new SpaceEventHub(controlChannel) : undefined;
+  const userLimits = new UserLimits({
+    readUsage: (userId) => stores.usage.usageOf(userId),
+    ...pickDefined(options.limits ?? {}, [
+      'spacesPerUser',
+      'sessionsPerUser',
+      'storedBytesPerUser',
+      'runningTurnsPerUser',
+    ]),
+  });
   cachedAgents = () => agentPool.size;
 
   let closing = false;
@@ -305,8 +324,15 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
 
   // One hub for the REST app and the gateway: either can resume a turn the other streams.
   const turnHub = new TurnHub();
+  // A resume landing here follows a turn another process streams, live, over the control channel.
+  const turnRelay = controlChannel
+    ? new TurnRelay(turnHub, controlChannel, (error) =>
+        logger.warn('turns.relay_failed', { error: (error as Error).message }),
+      )
+    : undefined;
   const deps = {
     turnHub,
+    ...(turnRelay && { turnRelay }),
     spaceManager,
     agentPool,
     userStore,
@@ -314,7 +340,9 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
+    userLimits,
     ...(spaceEvents && { spaceEvents }),
+    ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
   };
   const app = createApp(deps);
   if (metrics) {
@@ -346,6 +374,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     if (memory === 'timeout') logger.warn('server.memory_drain_timeout', { memoryTimeoutMs });
     agentPool.dispose();
     stopSync?.();
+    turnRelay?.close();
     spaceEvents?.close();
     turnSweeper.stop();
     await controlChannel?.close();
@@ -450,4 +479,14 @@ function makeControlChannel(options: StelloServerOptions, logger: Logger): Contr
     return null;
   }
   return createControlChannel(url, options.pool, logger);
+}
+
+/** The entries of `source` named in `keys` whose value is set. */
+function pickDefined<T extends object, K extends keyof T>(
+  source: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const picked: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
+  return picked;
 }

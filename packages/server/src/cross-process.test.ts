@@ -4,7 +4,7 @@ import { UserStore } from '@stello-ai/runtime';
 import { type ControlEvent, PgStores } from '@stello-ai/storage';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 
 // Two server stacks on one database, each with its own pool and control channel, as two
 // processes would be. Both keep production caches (30 s keys, 5 s spaces, agents held), so only
@@ -233,6 +233,8 @@ describe('two server processes on one database', () => {
     ).toBe(200);
     const fork = await a.api('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'child' });
     expect(fork.status).toBe(201);
+    const prompt = `/spaces/${spaceId}/sessions/${fork.body.id}/system-prompt`;
+    expect((await a.api('PUT', prompt, { content: 'Be brief.' })).status).toBe(200);
     expect((await a.api('PATCH', `/spaces/${spaceId}`, { label: 'renamed' })).status).toBe(200);
     await readUntil('event: space.updated');
     controller.abort();
@@ -245,11 +247,13 @@ describe('two server processes on one database', () => {
       'turn.started',
       'turn.completed',
       'session.forked',
+      'session.updated',
       'space.updated',
     ]);
     expect(events.every((event) => event.spaceId === spaceId)).toBe(true);
-    expect(events.map((event) => event.id)).toEqual([1, 2, 3, 4]);
+    expect(events.map((event) => event.id)).toEqual([1, 2, 3, 4, 5]);
     expect(events[2]).toMatchObject({ sessionId: fork.body.id, data: { parentId: rootId } });
+    expect(events[3]).toMatchObject({ sessionId: fork.body.id, data: { changed: 'system-prompt' } });
     expect(text).not.toContain(foreign.body.id);
   });
 

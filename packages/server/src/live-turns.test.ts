@@ -56,12 +56,12 @@ describe('live turns end to end', () => {
     await db?.drop();
   });
 
-  async function startServer() {
+  async function startServer(model: FakeLLMServer = llm) {
     const server = await createStelloServer({
       pool: db.pool,
       agentPoolOptions: {
         model: createOpenAICompatibleAdapter({
-          baseURL: llm.baseURL,
+          baseURL: model.baseURL,
           apiKey: 'k',
           model: 'gpt-test',
           maxRetries: 0,
@@ -191,5 +191,65 @@ describe('live turns end to end', () => {
     await until(elsewhere.frames, () => elsewhere.frames.some((f) => f.type === 'error'));
     expect(elsewhere.frames.at(-1)).toMatchObject({ type: 'error', code: 'TURN_NOT_FOUND' });
     elsewhere.socket.close();
+  });
+
+  it('relays the live frames of a turn streaming on one server to a resume on another', async () => {
+    // Slow enough that most of the turn streams after the resume on the other server.
+    const slow = await startFakeOpenAI({ chunkCount: 24, chunkDelayMs: 80 });
+    closers.push(() => slow.close());
+    const owner = await startServer(slow);
+    const other = await startServer(slow);
+    const { apiKey } = await owner.server.userStore.createUser('relay');
+    const headers = { 'x-api-key': apiKey, 'content-type': 'application/json' };
+    const space = (await (
+      await fetch(`${owner.base}/spaces`, { method: 'POST', headers, body: '{"label":"relay"}' })
+    ).json()) as { id: string };
+    const [root] = (await (
+      await fetch(`${owner.base}/spaces/${space.id}/sessions`, { headers })
+    ).json()) as Array<{
+      id: string;
+    }>;
+    const connect = async (ws: string) => {
+      const socket = new WebSocket(`${ws}/spaces/${space.id}/ws`, { headers: { 'X-API-Key': apiKey } });
+      const frames: Array<Record<string, any> & { at: number }> = [];
+      socket.on('message', (data) => frames.push({ ...JSON.parse(String(data)), at: Date.now() }));
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      return { socket, frames };
+    };
+    const until = async (check: () => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+
+    const streamer = await connect(owner.ws);
+    streamer.socket.send(JSON.stringify({ type: 'session.enter', sessionId: root!.id }));
+    await until(() => streamer.frames.some((f) => f.type === 'session.entered'));
+    const turnId = randomUUID();
+    const input = 'the tide comes in and the tide goes out, '.repeat(6);
+    streamer.socket.send(JSON.stringify({ type: 'session.stream', input, turnId }));
+    await until(() => streamer.frames.filter((f) => f.type === 'stream.delta').length >= 2);
+    streamer.socket.terminate();
+    const seen = streamer.frames.filter((f) => f.type === 'stream.delta');
+    const afterSeq = seen.at(-1)!.seq as number;
+
+    const follower = await connect(other.ws);
+    follower.socket.send(JSON.stringify({ type: 'session.resume', sessionId: root!.id, turnId, afterSeq }));
+    await until(() => follower.frames.some((f) => f.type === 'stream.end' || f.type === 'error'));
+    const relayed = follower.frames.filter((f) => f.type === 'stream.delta');
+    const end = follower.frames.at(-1)!;
+    expect(end).toMatchObject({ type: 'stream.end', turnId });
+    // Live: deltas arrived one by one, well before the end, not all at once with it.
+    expect(relayed.length).toBeGreaterThan(5);
+    expect(end.at - relayed[0]!.at).toBeGreaterThan(300);
+    // Nothing lost, nothing repeated, in order.
+    const seqs = follower.frames.filter((f) => f.seq !== undefined).map((f) => f.seq as number);
+    expect(seqs[0]).toBeGreaterThan(afterSeq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect([...seen, ...relayed].map((f) => f.chunk).join('')).toBe(end.result.turn.finalContent);
+    follower.socket.close();
   });
 });

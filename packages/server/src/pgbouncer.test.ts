@@ -9,7 +9,7 @@ import { UserStore } from '@stello-ai/runtime';
 import { PgStores } from '@stello-ai/storage';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './_e2e-harness';
+import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 
 // Two server stacks whose query pools go through a real PgBouncer in transaction pooling mode,
 // with their control channels on the direct URL, as a pooled deployment runs them.

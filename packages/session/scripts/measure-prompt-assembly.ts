@@ -5,7 +5,7 @@
  *
  *   node --conditions=@stello-ai/source --import tsx packages/session/scripts/measure-prompt-assembly.ts
  */
-import { assembleTurnPrompt } from '../src/context';
+import { assembleTurnPrompt } from '../src/context/context';
 import { tiktokenCounter } from '../src/tokens/tiktoken-counter';
 import { estimateTokenCounter, type TokenCounter } from '../src/tokens/token-counter';
 import type { Message } from '../src/types';

@@ -16,7 +16,9 @@ export type SessionErrorCode =
   | 'CONTEXT_TOO_LONG'
   | 'ABORTED'
   | 'INVALID_ARGUMENT'
-  | 'NOT_MAIN_SESSION';
+  | 'NOT_MAIN_SESSION'
+  /** An operation whose old meaning is gone, e.g. `removeNode` (see `MainStorage.deleteSubtree`). */
+  | 'INVALID_OPERATION';
 
 /** Error of the session layer; identify it by `code` (see `isSessionError`), not by class. */
 export class SessionError extends CodedError<SessionErrorCode> {
@@ -51,4 +53,17 @@ export function sessionNotFoundError(sessionId: string): SessionError {
   return new SessionError('SESSION_NOT_FOUND', `session "${sessionId}" not found`, {
     details: { sessionId },
   });
+}
+
+/**
+ * The error of `MainStorage.removeNode`: in the original 0.2.x it detached the node (which made a
+ * second root); that meaning cannot be kept, so the name refuses rather than do something else.
+ */
+export function removeNodeRefusedError(sessionId: string): SessionError {
+  return new SessionError(
+    'INVALID_OPERATION',
+    'removeNode no longer exists: it detached the node in 0.2.x, which left a second root. ' +
+      'Call deleteSubtree(id) to delete the session with its subtree, or putNode to move it.',
+    { details: { sessionId, operation: 'removeNode', use: ['deleteSubtree', 'putNode'] } },
+  );
 }

@@ -22,7 +22,7 @@ export {
   DEFAULT_OPENAI_MAX_TOKENS,
   defaultOpenAIContextTokens,
 } from './adapters';
-export type { TurnPrompt, TurnPromptInput } from './context';
+export type { TurnPrompt, TurnPromptInput } from './context/context';
 export {
   assembleTurnPrompt,
   DEFAULT_BUDGET_RATIO,
@@ -33,7 +33,7 @@ export {
   identityLine,
   removeIncompleteToolCallGroups,
   selectHistoryByBudget,
-} from './context';
+} from './context/context';
 export type { SessionErrorCode } from './errors';
 export {
   isCodedError,
@@ -59,12 +59,17 @@ export type {
   LLMResult,
   ToolCallDelta,
   ToolSchema,
-} from './llm';
-export { createMainSession, loadMainSession, openSession, validateIntegrateResult } from './main-session';
-export type { PushStream } from './push-stream';
-export { createPushStream } from './push-stream';
+} from './llm/llm';
+export type { PushStream } from './llm/push-stream';
+export { createPushStream } from './llm/push-stream';
+export {
+  createMainSession,
+  loadMainSession,
+  openSession,
+  validateIntegrateResult,
+} from './sessions/main-session';
 // Sessions: turns, context assembly and in-memory storage
-export { createSession, loadSession } from './session';
+export { createSession, loadSession } from './sessions/session';
 export type {
   BeginTurnOptions,
   ContextOptions,
@@ -81,7 +86,7 @@ export type {
   ToolResultInput,
   TurnDraft,
   TurnLeaseOptions,
-} from './session-types';
+} from './sessions/session-types';
 export type {
   ChildSessionSpec,
   LoadTurnContextOptions,

@@ -219,8 +219,13 @@ export interface MainStorage extends SessionStorage {
   /** Renames a node or moves it under another parent (depth of the subtree is recomputed). */
   putNode(node: { id: string; parentId: string | null; label: string }): Promise<void>;
   getChildren(parentId: string): Promise<{ id: string; parentId: string | null; label: string }[]>;
-  /** Deletes the node and its subtree. */
-  removeNode(id: string): Promise<void>;
+  /** Deletes the session and its whole subtree (records, slots, refs). Refuses the root. */
+  deleteSubtree(id: string): Promise<void>;
+  /**
+   * Always throws `INVALID_OPERATION`: the original 0.2.x detached the node here, which made a
+   * second root. Use `deleteSubtree` to delete, `putNode` to move.
+   */
+  removeNode(id: string): Promise<never>;
   getGlobal(key: string): Promise<unknown | null>;
   putGlobal(key: string, value: unknown): Promise<void>;
   /** Writes the synthesis and the insights in one transaction (integration's commit). */

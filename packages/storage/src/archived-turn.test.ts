@@ -1,8 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countStatements } from './__fixtures__/count-statements';
+import { createSpaceFixture } from './__fixtures__/space-fixture';
 import { PgSessionTree } from './pg-session-tree';
-import { countStatements } from './testing/count-statements';
-import { createSpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 beforeAll(async () => {

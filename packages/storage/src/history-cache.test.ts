@@ -3,9 +3,9 @@ import { createPool } from '@stello-ai/db';
 import type { Message, TurnContextData } from '@stello-ai/session';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgMemoryEngine } from './pg-memory-engine';
 import { PgSessionStorage } from './pg-session-storage';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 /** A pool whose turn-context reads are watched: did the statement send the window? */
@@ -224,7 +224,7 @@ describe('PgSessionStorage history cache', () => {
 
   it('forgets a deleted session', async () => {
     await readBoth(50);
-    await space.storage.removeNode(sessionId);
+    await space.storage.deleteSubtree(sessionId);
     expect(await cached.loadTurnContext(sessionId, { maxRecords: 50 })).toBeNull();
   });
 

@@ -53,6 +53,7 @@ export {
   type TurnSweepResult,
 } from './turn-sweeper';
 // Users and API keys
+export { PgUsageStore, type UserUsage } from './usage/pg-usage-store';
 export { InMemoryUserStore } from './users/in-memory-user-store';
 export { PgUserStore } from './users/pg-user-store';
 export type { StoredKey, User, UserKeyStore } from './users/user-key-store';

@@ -5,11 +5,11 @@ import { createPool } from '@stello-ai/db';
 import type { LLMAdapter, LLMResult, Message } from '@stello-ai/session';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgControlChannel } from './control/pg-control-channel';
 import { PgMainStorage } from './pg-main-storage';
 import { PgMemoryEngine } from './pg-memory-engine';
 import { PgSessionTree } from './pg-session-tree';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 import { sweepTurns } from './turn-sweeper';
 
 // Each pool (with its own control channel) is one server process: only PostgreSQL is shared.

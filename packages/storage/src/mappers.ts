@@ -126,7 +126,8 @@ export function toSessionTreeNode(row: SessionDbRow): SessionTreeNode {
   return {
     id: row.id,
     label: row.label,
-    sourceSessionId: row.source_session_id,
+    // Omitted when there is none, as the original 0.2.x tree did (`sourceSessionId?: string`).
+    ...(row.source_session_id === null ? {} : { sourceSessionId: row.source_session_id }),
     status: row.status,
     turnCount: row.turn_count,
     depth: row.depth,

@@ -4,11 +4,11 @@ import { createPool } from '@stello-ai/db';
 import type { LLMAdapter, LLMResult, Message } from '@stello-ai/session';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countStatements } from './__fixtures__/count-statements';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgMainStorage } from './pg-main-storage';
 import { PgMemoryEngine } from './pg-memory-engine';
 import { PgSessionTree } from './pg-session-tree';
-import { countStatements } from './testing/count-statements';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 // Two pools on one database are two server instances: nothing is shared but PostgreSQL.
 let database: TestDatabase;

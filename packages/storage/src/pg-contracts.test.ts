@@ -6,8 +6,8 @@ import {
   type TestDatabase,
 } from '@internal/testing';
 import { afterAll, beforeAll } from 'vitest';
+import { createSpaceFixture } from './__fixtures__/space-fixture';
 import { PgStores } from './pg-stores';
-import { createSpaceFixture } from './testing/space-fixture';
 
 // The same contract suites the in-memory backends pass, against PostgreSQL: each test gets two
 // fresh spaces (with roots) in this file's database, and the account stores of its pool.

@@ -1,8 +1,8 @@
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countStatements } from './__fixtures__/count-statements';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgMainStorage } from './pg-main-storage';
-import { countStatements } from './testing/count-statements';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 
@@ -119,7 +119,7 @@ describe('PgMainStorage', () => {
     });
   });
 
-  describe('removeNode', () => {
+  describe('deleteSubtree', () => {
     it('deletes the subtree with its records, slots and the refs pointing at it', async () => {
       const { storage, rootId } = space;
       const doomed = await storage.createChild(rootId, { label: 'doomed' });
@@ -128,7 +128,7 @@ describe('PgMainStorage', () => {
       await storage.commitTurn(inner.id, { records: [{ role: 'user', content: 'x' }], countTurn: true });
       await storage.putMemory(inner.id, 'm');
       await space.sessions.addRef(keeper.id, inner.id);
-      await storage.removeNode(doomed.id);
+      await storage.deleteSubtree(doomed.id);
       const { rows } = await database.pool.query(
         `SELECT (SELECT count(*) FROM sessions WHERE id IN ($1, $2))::int AS sessions,
                 (SELECT count(*) FROM records WHERE session_id = $2)::int AS records,

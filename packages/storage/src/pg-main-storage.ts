@@ -1,9 +1,9 @@
 import { isUuid } from '@stello-ai/db';
 import type { ChildL2Summary, MainStorage, SessionFilter, SessionMeta } from '@stello-ai/session';
-import { SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { readCoreValue, writeCoreValue } from './internal/core-data-sql';
+import { removeNodeRefusedError, SessionError, sessionNotFoundError } from './internal/domain-errors';
 import { SESSION_COLUMNS } from './internal/sessions-sql';
 import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
@@ -209,7 +209,7 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
    *
    * @throws SessionError `INVALID_ARGUMENT` for the root (a space keeps its root)
    */
-  removeNode(id: string): Promise<void> {
+  deleteSubtree(id: string): Promise<void> {
     return withPgErrors(async () => {
       if (!isUuid(id)) return;
       const removed = await this.#ctx.db
@@ -227,6 +227,15 @@ export class PgMainStorage extends PgSessionStorage implements MainStorage {
         });
       }
     });
+  }
+
+  /**
+   * Refuses, always, with `INVALID_OPERATION`, writing nothing. The original 0.2.x detached the
+   * node here (`parent_id = NULL`), which left a second root; this name cannot keep that meaning
+   * and must not quietly take another. Delete with `deleteSubtree`, move with `putNode`.
+   */
+  removeNode(id: string): Promise<never> {
+    return Promise.reject(removeNodeRefusedError(id));
   }
 
   /** A space-wide value (`core_data`); `null` when the key is missing. */

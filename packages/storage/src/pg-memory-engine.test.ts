@@ -1,9 +1,9 @@
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
 import type { TurnRecord } from '@stello-ai/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countStatements } from './__fixtures__/count-statements';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { MAX_RECORD_PAGE_SIZE, PgMemoryEngine } from './pg-memory-engine';
-import { countStatements } from './testing/count-statements';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 let space: SpaceFixture;

@@ -1,8 +1,9 @@
 import type { AssembledContext, MemoryEngine, TurnRecord } from '@stello-ai/core';
 import { isUuid } from '@stello-ai/db';
-import { SessionError, type SlotKey, sessionNotFoundError } from '@stello-ai/session';
+import type { SlotKey } from '@stello-ai/session';
 import { sql } from 'kysely';
 import { readCoreObject, readCoreValue, writeCoreValue } from './internal/core-data-sql';
+import { SessionError, sessionNotFoundError } from './internal/domain-errors';
 import { appendRecords, listRecords, RECORD_COLUMNS, replaceRecords } from './internal/records-sql';
 import { getSlot, putSlot } from './internal/slots-sql';
 import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';

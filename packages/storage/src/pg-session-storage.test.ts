@@ -1,9 +1,9 @@
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
 import type { Message } from '@stello-ai/session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countStatements } from './__fixtures__/count-statements';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgSessionStorage } from './pg-session-storage';
-import { countStatements } from './testing/count-statements';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 

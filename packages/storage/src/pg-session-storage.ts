@@ -14,9 +14,9 @@ import type {
   TurnContextData,
   TurnStatus,
 } from '@stello-ai/session';
-import { SessionArchivedError, SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type pg from 'pg';
+import { SessionArchivedError, SessionError, sessionNotFoundError } from './internal/domain-errors';
 import { HistoryCache } from './internal/history-cache';
 import { runHot } from './internal/prepared';
 import { appendRecords, bumpRecordsRev, insertRecordsFrom, listRecords } from './internal/records-sql';
@@ -104,6 +104,12 @@ export function assertStorageOptions(options: PgSessionStorageOptions): void {
 }
 
 const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
+
+/** True for PostgreSQL's unique violation of the sessions primary key (the id already exists). */
+function isPrimaryKeyViolation(error: unknown): boolean {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === 'sessions_pkey';
+}
 const MESSAGE_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
 
 /** Re-reads of a turn context whose lease was taken on a newer row version than its snapshot. */
@@ -162,10 +168,15 @@ export class PgSessionStorage implements SessionStorage {
   }
 
   /**
-   * Updates an existing session's label, status, tags and metadata. For an unknown id it creates
-   * the root when `meta.role` is `main` and the space has no root yet.
+   * Updates an existing session's label, status, tags and metadata (role and `createdAt` are fixed
+   * at creation). An unknown id is created, as the original 0.2.x `createSession()` and `fork()`
+   * expect: with `role: 'main'` as the space's root when it has none; with `role: 'standard'` as
+   * the next child of the root (the flat place the original's fork strategy gave every fork), so
+   * the space keeps one root. Move it elsewhere with `PgMainStorage.putNode`.
    *
-   * @throws SessionError `SESSION_NOT_FOUND` for any other unknown id, `INVALID_ARGUMENT` for bad fields
+   * @throws SessionError `SESSION_NOT_FOUND` for a second root or a space without a root,
+   * `SESSION_ARCHIVED` when the root is archived, `INVALID_ARGUMENT` for bad fields
+   * @throws StorageError `CONFLICT` when the id is taken by a session of another space
    */
   putSession(meta: SessionMeta): Promise<void> {
     return withPgErrors(async () => {
@@ -180,27 +191,25 @@ export class PgSessionStorage implements SessionStorage {
       assertJsonObject(meta.metadata, 'metadata');
       const metadataJson = toJsonParam(meta.metadata, 'metadata');
       if (!isUuid(meta.id)) {
-        if (meta.role === 'main') {
-          throw new SessionError('INVALID_ARGUMENT', `session id "${String(meta.id)}" is not a uuid`, {
-            details: { field: 'id' },
-          });
-        }
-        throw sessionNotFoundError(String(meta.id));
+        throw new SessionError('INVALID_ARGUMENT', `session id "${String(meta.id)}" is not a uuid`, {
+          details: { field: 'id' },
+        });
       }
-      const updated = await this.#ctx.db
-        .updateTable('sessions')
-        .set({
-          label: meta.label,
-          status: meta.status,
-          tags: meta.tags,
-          metadata: metadataJson,
-          updated_at: sql`now()`,
-        })
-        .where('id', '=', meta.id)
-        .where('space_id', '=', this.#ctx.spaceId)
-        .returning('id')
-        .executeTakeFirst();
-      if (updated) return;
+      const update = async () =>
+        (await this.#ctx.db
+          .updateTable('sessions')
+          .set({
+            label: meta.label,
+            status: meta.status,
+            tags: meta.tags,
+            metadata: metadataJson,
+            updated_at: sql`now()`,
+          })
+          .where('id', '=', meta.id)
+          .where('space_id', '=', this.#ctx.spaceId)
+          .returning('id')
+          .executeTakeFirst()) !== undefined;
+      if (await update()) return;
       if (meta.role === 'main') {
         const root = await insertRoot(this.#ctx, {
           id: meta.id,
@@ -210,9 +219,32 @@ export class PgSessionStorage implements SessionStorage {
           metadata: meta.metadata,
         });
         if (root?.id === meta.id) return;
+        throw sessionNotFoundError(meta.id);
       }
-      throw sessionNotFoundError(meta.id);
+      try {
+        await this.#createUnderRoot(meta);
+      } catch (error) {
+        // A concurrent putSession of the same id created it first: this one is then an update.
+        if (!isPrimaryKeyViolation(error) || !(await update())) throw error;
+      }
     });
+  }
+
+  /** `putSession`'s create path for a standard session: the next child of the root, in one statement. */
+  async #createUnderRoot(meta: SessionMeta): Promise<void> {
+    const root = await this.#ctx.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('space_id', '=', this.#ctx.spaceId)
+      .where('parent_id', 'is', null)
+      .executeTakeFirst();
+    if (!root) throw sessionNotFoundError(meta.id);
+    await insertChild(
+      this.#ctx,
+      root.id,
+      { label: meta.label, tags: meta.tags, metadata: meta.metadata, systemPrompt: null },
+      { id: meta.id, status: meta.status },
+    );
   }
 
   /**

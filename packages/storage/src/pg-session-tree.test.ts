@@ -1,9 +1,9 @@
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
 import type { SessionTreeNode, TopologyNode } from '@stello-ai/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countStatements } from './__fixtures__/count-statements';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 import { PgSessionTree } from './pg-session-tree';
-import { countStatements } from './testing/count-statements';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
 
 let database: TestDatabase;
 

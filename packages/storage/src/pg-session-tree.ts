@@ -1,18 +1,17 @@
-import {
-  CoreError,
-  type CreateChildOptions,
-  type SessionInfo,
-  type SessionListOptions,
-  type SessionListPage,
-  type SessionMeta,
-  type SessionMetaPatch,
-  type SessionTree,
-  type SessionTreeNode,
-  type TopologyNode,
+import type {
+  CreateChildOptions,
+  SessionInfo,
+  SessionListOptions,
+  SessionListPage,
+  SessionMeta,
+  SessionMetaPatch,
+  SessionTree,
+  SessionTreeNode,
+  TopologyNode,
 } from '@stello-ai/core';
 import { isUuid } from '@stello-ai/db';
-import { SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
+import { CoreError, SessionError, sessionNotFoundError } from './internal/domain-errors';
 import { selectSessionPage } from './internal/session-page-sql';
 import {
   insertChild,
@@ -42,6 +41,14 @@ import { withPgErrors } from './pg-errors';
 
 /** Label of a root created without one (the same default as core's in-memory tree). */
 const DEFAULT_ROOT_LABEL = 'Main Session';
+
+function assertTurnCount(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 2_147_483_647) {
+    throw new SessionError('INVALID_ARGUMENT', 'turnCount must be a non-negative integer', {
+      details: { field: 'turnCount' },
+    });
+  }
+}
 
 function invalidRef(fromId: string, toId: string, reason: 'self' | 'lineage'): CoreError {
   const what = reason === 'self' ? 'itself' : 'an ancestor or a descendant';
@@ -238,7 +245,9 @@ export class PgSessionTree implements SessionTree {
   }
 
   /**
-   * Partially updates label, scope, tags and metadata in one statement; returns the new meta.
+   * Partially updates label, scope, tags, metadata and the turn count in one statement; returns the
+   * new meta. `turnCount` sets the stored count as the original 0.2.x did (its scheduler wrote it
+   * after each round); turns keep counting from the value set.
    *
    * @throws SessionError `SESSION_NOT_FOUND`, `INVALID_ARGUMENT`
    */
@@ -249,6 +258,7 @@ export class PgSessionTree implements SessionTree {
       assertOptionalText(patch.scope, 'scope');
       if (patch.tags !== undefined) assertTags(patch.tags, 'tags');
       if (patch.metadata !== undefined) assertJsonObject(patch.metadata, 'metadata');
+      if (patch.turnCount !== undefined) assertTurnCount(patch.turnCount);
       if (!isUuid(id)) throw sessionNotFoundError(id);
       const { rows } = await sql<SessionDbRow>`
         UPDATE sessions AS s SET
@@ -256,6 +266,7 @@ export class PgSessionTree implements SessionTree {
           scope = ${patch.scope === undefined ? sql`s.scope` : sql`${patch.scope}::text`},
           tags = ${patch.tags === undefined ? sql`s.tags` : sql`${patch.tags}::text[]`},
           metadata = ${patch.metadata === undefined ? sql`s.metadata` : sql`${toJsonParam(patch.metadata, 'metadata')}::jsonb`},
+          turn_count = ${patch.turnCount === undefined ? sql`s.turn_count` : sql`${patch.turnCount}::integer`},
           updated_at = now()
         WHERE s.id = ${id} AND s.space_id = ${this.#ctx.spaceId}
         RETURNING ${SESSION_COLUMNS}`.execute(this.#ctx.db);
@@ -299,21 +310,25 @@ export class PgSessionTree implements SessionTree {
     });
   }
 
-  /** The ancestors' metas, parent first, root last; `[]` for the root or an unknown id. One statement. */
-  getAncestors(id: string): Promise<SessionMeta[]> {
+  /**
+   * The ancestors, parent first, root last; `[]` for the root or an unknown id. One statement.
+   * Each is meta and topology together (`SessionInfo`), so it is both our `SessionMeta` and the
+   * original 0.2.x interface's `TopologyNode`.
+   */
+  getAncestors(id: string): Promise<SessionInfo[]> {
     return withPgErrors(async () => {
       if (!isUuid(id)) return [];
-      const { rows } = await sql<SessionDbRow & { level: number }>`
+      const { rows } = await sql<SessionTopologyDbRow & { level: number }>`
         WITH RECURSIVE line(id, parent_id, level) AS (
           SELECT id, parent_id, 0 FROM sessions WHERE id = ${id} AND space_id = ${this.#ctx.spaceId}
           UNION ALL
           SELECT p.id, p.parent_id, line.level + 1 FROM sessions p JOIN line ON p.id = line.parent_id
           WHERE p.space_id = ${this.#ctx.spaceId}
         )
-        SELECT ${SESSION_COLUMNS}, line.level FROM line JOIN sessions s ON s.id = line.id
+        SELECT ${SESSION_TOPOLOGY_COLUMNS}, line.level FROM line JOIN sessions s ON s.id = line.id
         WHERE line.level > 0
         ORDER BY line.level`.execute(this.#ctx.db);
-      return rows.map(toCoreSessionMeta);
+      return rows.map(toSessionInfo);
     });
   }
 

@@ -1,13 +1,14 @@
 import { createDb, type Database } from '@stello-ai/db';
-import { SessionError } from '@stello-ai/session';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { SessionError } from './internal/domain-errors';
 import type { SharedPool } from './internal/sql-context';
 import { PgMainStorage } from './pg-main-storage';
 import { PgMemoryEngine } from './pg-memory-engine';
 import { assertStorageOptions, PgSessionStorage, type PgSessionStorageOptions } from './pg-session-storage';
 import { PgSessionTree } from './pg-session-tree';
 import { PgSpaceStore } from './spaces/pg-space-store';
+import { PgUsageStore } from './usage/pg-usage-store';
 import { PgUserStore } from './users/pg-user-store';
 
 /** The PostgreSQL adapters of one space, as `PgStores.forSpace` binds them. */
@@ -46,6 +47,8 @@ export class PgStores implements SharedPool {
   readonly spaces: PgSpaceStore;
   /** The users and their API key hashes. */
   readonly users: PgUserStore;
+  /** What each user holds (quotas). */
+  readonly usage: PgUsageStore;
 
   /** @throws SessionError `INVALID_ARGUMENT` for a value that is not a pool, or a bad option */
   constructor(pool: pg.Pool, options: PgStoresOptions = {}) {
@@ -59,6 +62,7 @@ export class PgStores implements SharedPool {
     this.kysely = createDb(pool);
     this.spaces = new PgSpaceStore(pool, this.kysely, this.options.preparedStatements ?? true);
     this.users = new PgUserStore(this.kysely);
+    this.usage = new PgUsageStore(this.kysely);
   }
 
   /**

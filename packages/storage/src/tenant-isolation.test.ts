@@ -1,6 +1,6 @@
 import { createTestDatabase, expectCode, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSpaceFixture, type SpaceFixture } from './testing/space-fixture';
+import { createSpaceFixture, type SpaceFixture } from './__fixtures__/space-fixture';
 
 let database: TestDatabase;
 let mine: SpaceFixture;
@@ -97,7 +97,11 @@ describe('tenant isolation', () => {
     const record = { role: 'user' as const, content: 'injected', timestamp: new Date().toISOString() };
     for (const id of [theirs.rootId, foreignChildId]) {
       const meta = (await theirs.storage.getSession(id))!;
-      await expectCode(storage.putSession({ ...meta, label: 'hijacked' }), 'SESSION_NOT_FOUND');
+      // Their root cannot be a second root here; their child's id is taken (putSession would create it).
+      await expectCode(
+        storage.putSession({ ...meta, label: 'hijacked' }),
+        meta.role === 'main' ? 'SESSION_NOT_FOUND' : 'CONFLICT',
+      );
       await expectCode(storage.appendRecord(id, record), 'SESSION_NOT_FOUND');
       await expectCode(storage.trimRecords(id, 0), 'SESSION_NOT_FOUND');
       await expectCode(storage.putSystemPrompt(id, 'x'), 'SESSION_NOT_FOUND');
@@ -119,7 +123,8 @@ describe('tenant isolation', () => {
       );
       await expectCode(storage.putNode({ id, parentId: mine.rootId, label: 'x' }), 'SESSION_NOT_FOUND');
       await expectCode(storage.putNode({ id: myChildId, parentId: id, label: 'x' }), 'SESSION_NOT_FOUND');
-      await storage.removeNode(id);
+      await storage.deleteSubtree(id);
+      await expectCode(storage.removeNode(id), 'INVALID_OPERATION');
       await expectCode(storage.commitIntegration(id, 'x', []), 'SESSION_NOT_FOUND');
       await expectCode(
         storage.commitIntegration(mine.rootId, 'x', [{ sessionId: id, content: 'leak' }]),

@@ -10,6 +10,7 @@ import { apiKeyAuth } from './middleware/auth';
 import { drainRequest } from './middleware/drain-request';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
+import { registerMemoryWorkRoutes } from './routes/memory-work';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSpaceEventRoutes } from './routes/space-events';
@@ -52,6 +53,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
     const fields = { requestId: c.get('requestId'), code: publicError.code, error };
     if (publicError.status === 500) logger.error('http.error', fields);
     else if (publicError.status > 500) logger.warn('http.error', fields);
+    if (publicError.status === 429) c.header('Retry-After', String(retryAfterSeconds(publicError.details)));
     return c.json(errorBody(publicError), publicError.status as 500);
   });
 
@@ -94,8 +96,15 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerTurnRoutes(space, deps);
   registerTurnStreamRoutes(space, deps, deps.turnHub ?? new TurnHub(), logger);
   registerSessionDataRoutes(space, deps);
+  registerMemoryWorkRoutes(space, deps, logger);
   if (deps.spaceEvents) registerSpaceEventRoutes(space, { spaceEvents: deps.spaceEvents });
   app.route('/spaces/:spaceId', space);
 
   return app;
+}
+
+/** Whole seconds of a 429's `Retry-After`: from the error's `retryAfterMs` when given, else 1. */
+function retryAfterSeconds(details: unknown): number {
+  const ms = (details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof ms === 'number' && ms > 0 ? Math.ceil(ms / 1000) : 1;
 }

@@ -33,6 +33,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   MISSING_API_KEY: 401,
   INVALID_API_KEY: 401,
   FORBIDDEN: 403,
+  // A quota of what the user holds is used up: waiting does not help, deleting something does.
+  QUOTA_EXCEEDED: 403,
   // Unknown things (a session of another space is unknown too).
   NOT_FOUND: 404,
   SPACE_NOT_FOUND: 404,
@@ -54,6 +56,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   // A per-user bound; the client may try again once it closed something.
   TOO_MANY_CONNECTIONS: 429,
+  TOO_MANY_TURNS: 429,
   // The new input alone is over the model's context window: sending it again cannot succeed.
   CONTEXT_TOO_LONG: 413,
   // Real faults: the body carries a generic message, the details go to the log.

@@ -13,6 +13,12 @@ export type { TransportErrorCode } from './errors';
 export { TransportError } from './errors';
 // Live turns: the frames of this process's streamed turns, for resumes.
 export { DEFAULT_TURN_FRAMES_TTL_MS, type SeqFrame, TurnHub, type TurnHubOptions } from './live/turn-hub';
+export {
+  type RelayChannel,
+  TURN_FOLLOW_EVENT,
+  TURN_FRAMES_EVENT,
+  TurnRelay,
+} from './live/turn-relay';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER, PREV_CURSOR_HEADER } from './routes/spaces';
@@ -23,6 +29,7 @@ export type {
   TransportDeps,
   TransportLimits,
   TransportSpaceStore,
+  TransportUserLimits,
 } from './types';
 export { DEFAULT_BODY_BYTES, DEFAULT_WS_FRAME_BYTES } from './types';
 export type { WebSocketGateway, WebSocketGatewayOptions } from './ws/attach-web-socket-gateway';

@@ -1,5 +1,14 @@
-import type { AgentPool, Logger, SpaceEventHub, SpaceManager, UserStore } from '@stello-ai/runtime';
+import type {
+  AgentPool,
+  Logger,
+  SpaceEventHub,
+  SpaceEventPublisher,
+  SpaceManager,
+  UserLimits,
+  UserStore,
+} from '@stello-ai/runtime';
 import type { TurnHub } from './live/turn-hub';
+import type { TurnRelay } from './live/turn-relay';
 
 /** Default request body limit of the REST app: 1 MiB. */
 export const DEFAULT_BODY_BYTES = 1024 * 1024;
@@ -67,6 +76,9 @@ export type TransportAgentSource = Pick<AgentPool, 'getAgent'>;
 export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
   Partial<Pick<UserStore, 'onKeysChanged'>>;
 
+/** The per-user bounds the transport asks before work (the runtime's `UserLimits` satisfies it). */
+export type TransportUserLimits = Pick<UserLimits, 'admitTurn' | 'admitSpace' | 'admitSessions' | 'forget'>;
+
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
   /**
@@ -74,6 +86,8 @@ export interface TransportDeps {
    * gateway the same one (createStelloServer does), so either can resume a turn the other streams.
    */
   turnHub?: TurnHub;
+  /** Live frames of turns streamed by other processes, for resumes landing here (needs the control channel). */
+  turnRelay?: TurnRelay;
   /**
    * Origins allowed to call the REST API from a browser (CORS); off by default. `['*']` allows
    * any origin (the API key still guards every route).
@@ -89,8 +103,15 @@ export interface TransportDeps {
   logger?: Logger;
   /** Size limits. */
   limits?: TransportLimits;
+  /** Publishes the space events of changes the transport makes itself (a prompt slot written). */
+  publishEvent?: SpaceEventPublisher;
   /** Space events of `GET /spaces/:spaceId/events` (SSE); without it the route does not exist. */
   spaceEvents?: Pick<SpaceEventHub, 'subscribe'>;
+  /**
+   * Per-user quotas (spaces, sessions, stored bytes) and the cap of turns a user runs at once;
+   * without it nothing is bounded per user.
+   */
+  userLimits?: TransportUserLimits;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
 }

@@ -74,24 +74,39 @@ export function describeMainStorageContract(name: string, factory: ContractFacto
       expect((await storage.getChildren(b.id)).map((c) => c.id)).toEqual([a.id]);
     });
 
-    it('removes a node with its subtree', async () => {
+    it('deletes a node with its subtree (deleteSubtree)', async () => {
       const { storage, rootId } = fx.current;
       const a = await storage.createChild(rootId, { label: 'A' });
       const a1 = await storage.createChild(a.id, { label: 'A1' });
       const b = await storage.createChild(rootId, { label: 'B' });
       await storage.appendRecord(a1.id, { role: 'user', content: 'x' });
-      await storage.removeNode(a.id);
+      await storage.deleteSubtree(a.id);
       expect(await storage.getSession(a.id)).toBeNull();
       expect(await storage.getSession(a1.id)).toBeNull();
       expect(await storage.listRecords(a1.id)).toEqual([]);
       expect((await storage.getChildren(rootId)).map((c) => c.id)).toEqual([b.id]);
-      await storage.removeNode('00000000-0000-4000-8000-000000000000');
+      await storage.deleteSubtree('00000000-0000-4000-8000-000000000000');
     });
 
-    it('refuses to remove the root', async () => {
+    it('refuses to delete the root', async () => {
       const { storage, rootId } = fx.current;
-      await expectCode(storage.removeNode(rootId), 'INVALID_ARGUMENT');
+      await expectCode(storage.deleteSubtree(rootId), 'INVALID_ARGUMENT');
       expect(await storage.getSession(rootId)).not.toBeNull();
+    });
+
+    it('refuses removeNode, whose 0.2.x meaning (detach) would make a second root, and writes nothing', async () => {
+      const { storage, rootId } = fx.current;
+      const a = await storage.createChild(rootId, { label: 'A' });
+      const a1 = await storage.createChild(a.id, { label: 'A1' });
+      const error = await storage.removeNode(a.id).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        code: 'INVALID_OPERATION',
+        details: { operation: 'removeNode', use: ['deleteSubtree', 'putNode'] },
+      });
+      expect((error as Error).message).toMatch(/deleteSubtree/);
+      expect(await storage.getSessionRow(a.id)).toMatchObject({ parentId: rootId, depth: 1 });
+      expect(await storage.getSessionRow(a1.id)).toMatchObject({ parentId: a.id });
+      await expectCode(storage.removeNode(rootId), 'INVALID_OPERATION');
     });
 
     it('reads and writes space-wide globals', async () => {
@@ -169,7 +184,7 @@ export function describeMainStorageContract(name: string, factory: ContractFacto
         'SESSION_NOT_FOUND',
       );
       expect(await otherSpace.storage.getInsight(foreign.id)).toBeNull();
-      await storage.removeNode(foreign.id);
+      await storage.deleteSubtree(foreign.id);
       expect(await otherSpace.storage.getSession(foreign.id)).not.toBeNull();
     });
   });

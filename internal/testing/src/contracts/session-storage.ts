@@ -1,3 +1,7 @@
+/*
+ * Over 350 lines: one contract, `SessionStorage`, that every backend runs whole; its cases share
+ * one fixture and one `describe`, so splitting it would only spread one job over several files.
+ */
 import type { Message } from '@stello-ai/session';
 import { describe, expect, it } from 'vitest';
 import { type ContractFactory, expectCode } from './types';
@@ -48,12 +52,64 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         });
       });
 
-      it('refuses putSession for an unknown standard session', async () => {
+      it('creates an unknown standard session under the root, as the original createSession() and fork() expect', async () => {
+        const { storage, rootId } = fx.current;
+        const existing = await storage.createChild(rootId, { label: 'first' });
+        const fresh = {
+          id: '00000000-0000-4000-8000-0000000000aa',
+          label: 'forked',
+          role: 'standard' as const,
+          status: 'active' as const,
+          tags: ['t'],
+          metadata: { from: 'fork' },
+          createdAt: new Date().toISOString(),
+          updatedAt: new Date().toISOString(),
+        };
+        await storage.putSession(fresh);
+        expect(await storage.getSession(fresh.id)).toMatchObject({
+          id: fresh.id,
+          label: 'forked',
+          role: 'standard',
+          status: 'active',
+          tags: ['t'],
+          metadata: { from: 'fork' },
+        });
+        expect(await storage.getSessionRow(fresh.id)).toMatchObject({
+          parentId: rootId,
+          depth: 1,
+          index: existing.index + 1,
+          turnCount: 0,
+        });
+        // No system prompt is copied: the original fork() writes it itself when it has one.
+        expect(await storage.getSystemPrompt(fresh.id)).toBeNull();
+        // The second put of the same id is the update it always was.
+        await storage.putSession({ ...fresh, label: 'renamed', status: 'archived' });
+        expect(await storage.getSessionRow(fresh.id)).toMatchObject({
+          label: 'renamed',
+          status: 'archived',
+          parentId: rootId,
+        });
+      });
+
+      it('creates a fresh session with the status it is given, and refuses a bad one', async () => {
         const { storage, rootId } = fx.current;
         const root = (await storage.getSession(rootId))!;
-        const ghost = { ...root, id: '00000000-0000-4000-8000-0000000000aa', role: 'standard' as const };
-        await expectCode(storage.putSession(ghost), 'SESSION_NOT_FOUND');
-        expect(await storage.getSession(ghost.id)).toBeNull();
+        const archived = {
+          ...root,
+          id: '00000000-0000-4000-8000-0000000000ab',
+          role: 'standard' as const,
+          status: 'archived' as const,
+        };
+        await storage.putSession(archived);
+        expect(await storage.getSessionRow(archived.id)).toMatchObject({
+          status: 'archived',
+          parentId: rootId,
+        });
+        await expectCode(
+          storage.putSession({ ...archived, id: '00000000-0000-4000-8000-0000000000ac', label: '' }),
+          'INVALID_ARGUMENT',
+        );
+        expect(await storage.getSession('00000000-0000-4000-8000-0000000000ac')).toBeNull();
       });
 
       it('refuses a second root through putSession', async () => {
@@ -570,7 +626,13 @@ export function describeSessionStorageContract(name: string, factory: ContractFa
         );
         await expectCode(storage.createChild(foreign.id, { label: 'x' }), 'SESSION_NOT_FOUND');
         const meta = (await otherSpace.storage.getSession(foreign.id))!;
-        await expectCode(storage.putSession({ ...meta, label: 'hijack' }), 'SESSION_NOT_FOUND');
+        // Another space's id is never updated: PostgreSQL refuses the taken id (CONFLICT); an
+        // in-memory space, which cannot see the other, may create its own session of that id.
+        const outcome = await storage.putSession({ ...meta, label: 'hijack' }).then(
+          () => 'created',
+          (error: { code?: string }) => error.code,
+        );
+        expect(['CONFLICT', 'created']).toContain(outcome);
         expect(await otherSpace.storage.getSystemPrompt(foreign.id)).toBe('secret prompt');
         expect((await otherSpace.storage.getSession(foreign.id))!.label).toBe('secret');
         expect(await otherSpace.storage.listRecords(foreign.id)).toHaveLength(1);

@@ -176,7 +176,9 @@ export function describeSessionTreeContract(name: string, factory: ContractFacto
       const { rootId, a, b, a1, a2 } = await buildTree();
       await sessions.archive(a2.id);
       const tree = await sessions.getTree();
-      expect(tree).toMatchObject({ id: rootId, depth: 0, index: 0, sourceSessionId: null });
+      expect(tree).toMatchObject({ id: rootId, depth: 0, index: 0 });
+      // As in the original 0.2.x: absent when there is none, never null.
+      expect(tree).not.toHaveProperty('sourceSessionId');
       expect(tree.children.map((c) => c.id)).toEqual([a.id, b.id]);
       expect(tree.children[1]).toMatchObject({ id: b.id, sourceSessionId: rootId, children: [] });
       expect(tree.children[0]!.children).toEqual([
@@ -195,10 +197,56 @@ export function describeSessionTreeContract(name: string, factory: ContractFacto
       ]);
     });
 
+    it('sets the turn count with updateMeta, as the original scheduler did', async () => {
+      const { sessions } = fx.current;
+      const { a } = await buildTree();
+      expect(await sessions.updateMeta(a.id, { turnCount: 3 })).toMatchObject({ id: a.id, turnCount: 3 });
+      expect((await sessions.get(a.id))!.turnCount).toBe(3);
+      expect(await sessions.updateMeta(a.id, { label: 'A2' })).toMatchObject({ label: 'A2', turnCount: 3 });
+      for (const bad of [-1, 1.5, Number.NaN, '4' as unknown as number]) {
+        await expectCode(sessions.updateMeta(a.id, { label: 'never', turnCount: bad }), 'INVALID_ARGUMENT');
+      }
+      expect(await sessions.get(a.id)).toMatchObject({ label: 'A2', turnCount: 3 });
+    });
+
+    it('takes the provenance the original orchestrator passed in metadata.sourceSessionId', async () => {
+      const { sessions } = fx.current;
+      const { rootId, b } = await buildTree();
+      const legacy = await sessions.createChild({
+        parentId: rootId,
+        label: 'legacy fork',
+        metadata: { sourceSessionId: b.id },
+      });
+      expect(legacy.sourceSessionId).toBe(b.id);
+      expect((await sessions.get(legacy.id))!.metadata).toEqual({ sourceSessionId: b.id });
+      const tree = await sessions.getTree();
+      expect(tree.children.find((c) => c.id === legacy.id)).toMatchObject({ sourceSessionId: b.id });
+      // An explicit field wins, null included.
+      const explicit = await sessions.createChild({
+        parentId: rootId,
+        label: 'explicit',
+        sourceSessionId: null,
+        metadata: { sourceSessionId: b.id },
+      });
+      expect(explicit.sourceSessionId).toBeNull();
+    });
+
     it('returns ancestors parent first and siblings by index', async () => {
       const { sessions } = fx.current;
       const { rootId, a, b, a1, a2 } = await buildTree();
       expect((await sessions.getAncestors(a1.id)).map((s) => s.id)).toEqual([a.id, rootId]);
+      // Each ancestor is meta and topology together: the original interface's TopologyNode.
+      expect((await sessions.getAncestors(a1.id))[0]).toMatchObject({
+        id: a.id,
+        parentId: rootId,
+        children: [a1.id, a2.id],
+        refs: [],
+        depth: 1,
+        index: 0,
+        label: 'A',
+        status: 'active',
+        turnCount: 0,
+      });
       expect(await sessions.getAncestors(rootId)).toEqual([]);
       expect(await sessions.getAncestors(GHOST_ID)).toEqual([]);
       expect((await sessions.getSiblings(a1.id)).map((n) => n.id)).toEqual([a2.id]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountStoresFactory, AccountStoresFixture } from './account-types';
+import { randomStoredKey } from './random-stored-key';
 import { expectCode } from './types';
-import { randomStoredKey, useAccountFixture } from './use-account-fixture';
+import { useFixture } from './use-fixture';
 
 const GHOST_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -26,7 +27,7 @@ async function newUser(fx: AccountStoresFixture, name = 'owner'): Promise<string
  */
 export function describeSpaceStoreContract(name: string, factory: AccountStoresFactory): void {
   describe(`SpaceStore contract: ${name}`, () => {
-    const fx = useAccountFixture(factory);
+    const fx = useFixture(factory);
 
     it('creates a space with every field and reads it back', async () => {
       const userId = await newUser(fx.current);

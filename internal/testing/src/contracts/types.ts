@@ -37,6 +37,6 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 }
 
 /** Lets a test use the fixture of the current test and releases it afterwards. */
-export interface FixtureHandle {
-  readonly current: ContractFixture;
+export interface FixtureHandle<T = ContractFixture> {
+  readonly current: T;
 }

@@ -1,9 +1,14 @@
 import { afterEach, beforeEach } from 'vitest';
-import type { ContractFactory, ContractFixture, FixtureHandle } from './types';
+import type { FixtureHandle } from './types';
 
-/** Creates a fresh fixture before each test of the enclosing `describe` and cleans it up after. */
-export function useFixture(factory: ContractFactory): FixtureHandle {
-  let fixture: ContractFixture | null = null;
+/**
+ * Creates a fresh fixture before each test of the enclosing `describe` and runs its `cleanup`
+ * after; the space contracts and the account contracts both use it.
+ */
+export function useFixture<T extends { cleanup?: () => Promise<void> }>(
+  factory: () => Promise<T>,
+): FixtureHandle<T> {
+  let fixture: T | null = null;
   beforeEach(async () => {
     fixture = await factory();
   });
@@ -13,7 +18,7 @@ export function useFixture(factory: ContractFactory): FixtureHandle {
     await done?.cleanup?.();
   });
   return {
-    get current(): ContractFixture {
+    get current(): T {
       if (!fixture) throw new Error('contract fixture used outside a test');
       return fixture;
     },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountStoresFactory } from './account-types';
+import { randomStoredKey } from './random-stored-key';
 import { expectCode } from './types';
-import { randomStoredKey, useAccountFixture } from './use-account-fixture';
+import { useFixture } from './use-fixture';
 
 const GHOST_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -11,7 +12,7 @@ const GHOST_ID = '00000000-0000-4000-8000-000000000000';
  */
 export function describeUserKeyStoreContract(name: string, factory: AccountStoresFactory): void {
   describe(`UserKeyStore contract: ${name}`, () => {
-    const fx = useAccountFixture(factory);
+    const fx = useFixture(factory);
 
     it('creates a user with an active key and finds it by the hash', async () => {
       const key = randomStoredKey();

@@ -73,14 +73,18 @@ describe('the layering check of pnpm lint', () => {
   it('lets tests reach test helpers but keeps them out of published code', async () => {
     const dir = await workspace({
       'internal/testing/src/index.ts': 'export const helper = 1;\n',
+      'packages/session/src/__fixtures__/fixture.ts':
+        "import { helper } from '../../../../internal/testing/src/index';\nexport const f = helper;\n",
       'packages/session/src/thing.test.ts':
-        "import { helper } from '../../../internal/testing/src/index';\nexport const t = helper;\n",
+        "import { helper } from '../../../internal/testing/src/index';\nimport { f } from './__fixtures__/fixture';\nexport const t = [helper, f];\n",
       'packages/session/src/thing.ts':
-        "import { helper } from '../../../internal/testing/src/index';\nexport const t = helper;\n",
+        "import { helper } from '../../../internal/testing/src/index';\nimport { f } from './__fixtures__/fixture';\nexport const t = [helper, f];\n",
     });
     const result = await cruise(dir, ['packages', 'internal']);
     expect(result.ok).toBe(false);
     expect(result.output).toMatch(/testing-only-in-tests: packages\/session\/src\/thing\.ts/);
+    expect(result.output).toMatch(/fixtures-only-in-tests: packages\/session\/src\/thing\.ts/);
+    expect(result.output).not.toMatch(/__fixtures__\/fixture\.ts →/);
     expect(result.output).not.toMatch(/thing\.test\.ts/);
   });
 });

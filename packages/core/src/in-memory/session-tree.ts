@@ -1,6 +1,6 @@
 import { type InMemoryStore, SessionError, type SessionRow, sessionNotFoundError } from '@stello-ai/session';
 import { CoreError } from '../errors';
-import { pageSessionInfos } from '../session-list';
+import { pageSessionInfos } from '../sessions/session-list';
 import type {
   CreateChildOptions,
   SessionInfo,
@@ -118,6 +118,7 @@ export class InMemorySessionTree implements SessionTree {
     if (patch.scope !== undefined) update.scope = patch.scope;
     if (patch.tags !== undefined) update.tags = patch.tags;
     if (patch.metadata !== undefined) update.metadata = patch.metadata;
+    if (patch.turnCount !== undefined) update.turnCount = patch.turnCount;
     return toMeta(await this.#store.updateSession(id, update));
   }
 
@@ -144,7 +145,7 @@ export class InMemorySessionTree implements SessionTree {
     const build = (row: SessionRow): SessionTreeNode => ({
       id: row.id,
       label: row.label,
-      sourceSessionId: row.sourceSessionId,
+      ...(row.sourceSessionId === null ? {} : { sourceSessionId: row.sourceSessionId }),
       status: row.status,
       turnCount: row.turnCount,
       depth: row.depth,
@@ -156,13 +157,13 @@ export class InMemorySessionTree implements SessionTree {
   }
 
   /** Ancestors, parent first and root last; `[]` for the root or an unknown id. */
-  async getAncestors(id: string): Promise<SessionMeta[]> {
-    const ancestors: SessionMeta[] = [];
+  async getAncestors(id: string): Promise<SessionInfo[]> {
+    const ancestors: SessionInfo[] = [];
     let parentId = this.#store.getRow(id)?.parentId ?? null;
     while (parentId !== null) {
       const parent = this.#store.getRow(parentId);
       if (!parent) break;
-      ancestors.push(toMeta(parent));
+      ancestors.push(this.#info(parent));
       parentId = parent.parentId;
     }
     return ancestors;

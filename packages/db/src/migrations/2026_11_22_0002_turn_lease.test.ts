@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertRootSession } from '../__fixtures__/insert-root-session';
 import { createDb } from '../create-db';
-import { insertRootSession } from '../testing/insert-root-session';
 
 describe('2026_11_22_0002_turn_lease', () => {
   let database: TestDatabase;

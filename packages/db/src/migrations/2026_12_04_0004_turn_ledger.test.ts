@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRootSession } from '../testing/insert-root-session';
+import { insertRootSession } from '../__fixtures__/insert-root-session';
 
 describe('2026_12_04_0004_turn_ledger', () => {
   let database: TestDatabase;

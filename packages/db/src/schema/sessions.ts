@@ -54,6 +54,10 @@ export interface SessionsTable {
    * lock: equal revisions mean identical records (what a cached history window is checked against).
    */
   records_rev: Generated<number>;
+  /** Bytes of the session's records (content and tool calls), kept by triggers on `records`. */
+  stored_bytes: Generated<number>;
+  /** Turn count at the last consolidation; `NULL` before the first. */
+  consolidated_turn_count: number | null;
 }
 
 /** A row of `sessions` as read. */

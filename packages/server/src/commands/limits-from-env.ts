@@ -14,6 +14,10 @@ const LIMIT_VARIABLES = {
   STELLO_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
   STELLO_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
   STELLO_MAX_CONNECTIONS: 'maxConnections',
+  STELLO_SPACES_PER_USER: 'spacesPerUser',
+  STELLO_SESSIONS_PER_USER: 'sessionsPerUser',
+  STELLO_STORED_BYTES_PER_USER: 'storedBytesPerUser',
+  STELLO_RUNNING_TURNS_PER_USER: 'runningTurnsPerUser',
 } as const satisfies Record<string, keyof StelloServerLimits>;
 
 const POOL_VARIABLES = {

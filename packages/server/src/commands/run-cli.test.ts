@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness } from '../_e2e-harness';
+import { type E2EHarness, startHarness } from '../__fixtures__/e2e-harness';
 import { runCli } from './run-cli';
 
 interface CliRun {

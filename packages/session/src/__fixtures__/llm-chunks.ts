@@ -1,4 +1,4 @@
-import type { LLMChunk } from '../llm';
+import type { LLMChunk } from '../llm/llm';
 
 /** Drains a stream of chunks into an array. */
 export async function collectChunks(stream: AsyncIterable<LLMChunk>): Promise<LLMChunk[]> {

@@ -1,4 +1,4 @@
-import type { LLMChunk } from '../llm';
+import type { LLMChunk } from '../llm/llm';
 import { throwIfAborted, toAdapterError } from './_errors';
 
 /** A provider SDK's client together with the SDK's own test for its abort error class. */

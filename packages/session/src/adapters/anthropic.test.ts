@@ -1,7 +1,7 @@
 import { type FakeLLMServer, startFakeAnthropic } from '@internal/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accumulateToolCalls, collectChunks } from '../__fixtures__/llm-chunks';
-import type { LLMAdapter, ToolSchema } from '../llm';
+import type { LLMAdapter, ToolSchema } from '../llm/llm';
 import type { Message } from '../types';
 import { createAnthropicAdapter } from './anthropic';
 

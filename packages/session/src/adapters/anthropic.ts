@@ -5,8 +5,8 @@ import type {
   MessageParam,
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm';
-import { parseToolArguments } from '../parse-tool-arguments';
+import type { LLMAdapter, LLMCompleteOptions, LLMResult, ToolSchema } from '../llm/llm';
+import { parseToolArguments } from '../llm/parse-tool-arguments';
 import { estimateTokenCounter } from '../tokens/token-counter';
 import type { Message, ToolCall } from '../types';
 import { lazySdk, sdkClientOptions, sdkRequest, sdkStream } from './_sdk';

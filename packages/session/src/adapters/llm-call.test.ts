@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LLMAdapter, LLMCompleteOptions } from '../llm';
+import type { LLMAdapter, LLMCompleteOptions } from '../llm/llm';
 import type { Message } from '../types';
 import { createLLMCallFn } from './llm-call';
 import { createOfflineAdapter } from './offline';

@@ -1,4 +1,4 @@
-import type { LLMAdapter, LLMCallFn } from '../llm';
+import type { LLMAdapter, LLMCallFn } from '../llm/llm';
 
 /**
  * Wraps an adapter as a text-in/text-out {@link LLMCallFn} (used by the default consolidate and

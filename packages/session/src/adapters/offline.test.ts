@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collectChunks } from '../__fixtures__/llm-chunks';
-import type { ToolSchema } from '../llm';
+import type { ToolSchema } from '../llm/llm';
 import type { Message } from '../types';
 import { createOfflineAdapter } from './offline';
 

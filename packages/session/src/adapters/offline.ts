@@ -1,5 +1,5 @@
-import type { LLMAdapter, LLMChunk, LLMResult, ToolSchema } from '../llm';
-import { parseToolArguments } from '../parse-tool-arguments';
+import type { LLMAdapter, LLMChunk, LLMResult, ToolSchema } from '../llm/llm';
+import { parseToolArguments } from '../llm/parse-tool-arguments';
 import type { Message, TokenUsage, ToolCall } from '../types';
 import { createAbortError, throwIfAborted } from './_errors';
 

@@ -6,8 +6,15 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, ToolCallDelta, ToolSchema } from '../llm';
-import { parseToolArguments } from '../parse-tool-arguments';
+import type {
+  LLMAdapter,
+  LLMChunk,
+  LLMCompleteOptions,
+  LLMResult,
+  ToolCallDelta,
+  ToolSchema,
+} from '../llm/llm';
+import { parseToolArguments } from '../llm/parse-tool-arguments';
 import { openAIEncodingFor, tiktokenCounter } from '../tokens/tiktoken-counter';
 import { estimateTokenCounter, type TokenCounter } from '../tokens/token-counter';
 import type { Message, TokenUsage, ToolCall } from '../types';

@@ -35,10 +35,14 @@ describe('InMemoryStorageAdapter', () => {
     expect(await storage.getSessionRow(rootId)).toMatchObject({ role: 'main', depth: 0, parentId: null });
     const second: SessionMeta = { ...(await storage.getSession(rootId))!, id: 'root-2' };
     expect(await codeOf(storage.putSession(second))).toBe('SESSION_NOT_FOUND');
-    expect(await codeOf(storage.putSession({ ...second, id: 'std', role: 'standard' }))).toBe(
-      'SESSION_NOT_FOUND',
-    );
     expect(await storage.getSession('root-2')).toBeNull();
+    // A standard session of a fresh id is created under the root (the original fork() relies on it).
+    await storage.putSession({ ...second, id: 'std', role: 'standard' });
+    expect(await storage.getSessionRow('std')).toMatchObject({
+      role: 'standard',
+      parentId: rootId,
+      depth: 1,
+    });
   });
 
   it('returns copies that callers cannot use to change the store', async () => {

@@ -1,4 +1,4 @@
-import { sessionNotFoundError } from '../errors';
+import { removeNodeRefusedError, sessionNotFoundError } from '../errors';
 import type {
   ChildSessionSpec,
   LoadTurnContextOptions,
@@ -43,8 +43,9 @@ export class InMemoryStorageAdapter implements MainStorage {
 
   /**
    * Updates label, status, tags and metadata of an existing session (role and `createdAt` are
-   * fixed at creation). For an unknown id it creates the root when `meta.role` is `main` and the
-   * space has none; otherwise it throws `SESSION_NOT_FOUND`.
+   * fixed at creation). An unknown id is created, as the original 0.2.x `createSession()` and
+   * `fork()` expect: the root when `meta.role` is `main` and the space has none (a second root is
+   * `SESSION_NOT_FOUND`), a standard session as the next child of the root.
    */
   async putSession(meta: SessionMeta): Promise<void> {
     if (this.store.getRow(meta.id)) {
@@ -66,8 +67,15 @@ export class InMemoryStorageAdapter implements MainStorage {
         createdAt: meta.createdAt,
       });
       if (created && row.id === meta.id) return;
+      throw sessionNotFoundError(meta.id);
     }
-    throw sessionNotFoundError(meta.id);
+    const rootId = this.store.rootId;
+    if (rootId === null) throw sessionNotFoundError(meta.id);
+    await this.store.createChild(
+      rootId,
+      { label: meta.label, tags: meta.tags, metadata: meta.metadata, systemPrompt: null },
+      { id: meta.id, status: meta.status },
+    );
   }
 
   async appendRecord(sessionId: string, record: Message): Promise<void> {
@@ -209,8 +217,13 @@ export class InMemoryStorageAdapter implements MainStorage {
     });
   }
 
-  async removeNode(id: string): Promise<void> {
+  async deleteSubtree(id: string): Promise<void> {
     await this.store.removeSubtree(id);
+  }
+
+  /** Refuses: see `MainStorage.removeNode`. */
+  async removeNode(id: string): Promise<never> {
+    throw removeNodeRefusedError(id);
   }
 
   async getGlobal(key: string): Promise<unknown | null> {

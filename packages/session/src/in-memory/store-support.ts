@@ -52,6 +52,8 @@ export interface StoredSessionPatch {
   tags?: string[];
   metadata?: Record<string, unknown>;
   scope?: string | null;
+  /** Sets the stored turn count (core's `updateMeta`, as the original 0.2.x allowed). */
+  turnCount?: number;
 }
 
 /** What `InMemoryStore.ensureRoot` writes when the space has no root yet. */

@@ -1,12 +1,8 @@
-import {
-  decodeSessionCursor,
-  encodeSessionCursor,
-  type SessionListOptions,
-  type SessionListPage,
-} from '@stello-ai/core';
-import { SessionError } from '@stello-ai/session';
+import type { SessionListOptions, SessionListPage } from '@stello-ai/core';
 import { type RawBuilder, sql } from 'kysely';
 import { type SessionTopologyDbRow, toSessionInfo } from '../mappers';
+import { SessionError } from './domain-errors';
+import { decodeSessionCursor, encodeSessionCursor } from './session-cursor';
 import { SESSION_TOPOLOGY_COLUMNS } from './sessions-sql';
 import type { SqlContext } from './sql-context';
 import { assertTags, assertText, toJsonParam } from './validate';

@@ -1,8 +1,8 @@
 import { isUuid } from '@stello-ai/db';
 import type { ChildSessionSpec, SessionStatus } from '@stello-ai/session';
-import { SessionArchivedError, SessionError, sessionNotFoundError } from '@stello-ai/session';
 import { sql } from 'kysely';
 import type { SessionDbRow, SessionTopologyDbRow } from '../mappers';
+import { SessionArchivedError, SessionError, sessionNotFoundError } from './domain-errors';
 import { insertRecordsFrom } from './records-sql';
 import type { SqlContext } from './sql-context';
 import {
@@ -62,6 +62,23 @@ export async function selectSessionStatus(ctx: SqlContext, id: string): Promise<
 }
 
 /**
+ * The provenance the original 0.2.x orchestrator passed in `metadata.sourceSessionId` (it had no
+ * field for it); used when the caller gives no `sourceSessionId` of its own.
+ */
+export function legacySourceId(metadata: Record<string, unknown>): string | undefined {
+  const id = metadata.sourceSessionId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** What only `putSession`'s create path fixes itself when it inserts a child. */
+export interface ChildOverrides {
+  /** The caller's id (the original `fork()` picks it); a random uuid otherwise. */
+  id?: string;
+  /** The status to create it with; `active` otherwise. */
+  status?: SessionStatus;
+}
+
+/**
  * Creates a child under `parentId` in ONE statement. The first CTE bumps the parent's
  * `next_child_index` under its row lock: concurrent forks queue on that lock and, under READ
  * COMMITTED, re-read the bumped value, so every child gets its own index (and the unique
@@ -74,6 +91,7 @@ export async function insertChild(
   ctx: SqlContext,
   parentId: string,
   spec: ChildSessionSpec,
+  fixed: ChildOverrides = {},
 ): Promise<SessionDbRow> {
   if (typeof spec !== 'object' || spec === null) {
     throw new SessionError('INVALID_ARGUMENT', 'child spec must be an object', {
@@ -90,8 +108,11 @@ export async function insertChild(
   const metadataJson = toJsonParam(metadata, 'metadata');
   const recordsJson = toRecordsParam(spec.records ?? []);
   if (!isUuid(parentId)) throw sessionNotFoundError(parentId);
+  const childId = fixed.id ?? null;
+  const childStatus = fixed.status ?? 'active';
   // A provenance id that is not a session of this space is dropped rather than leaked across spaces.
-  const sourceId = isUuid(spec.sourceSessionId) ? spec.sourceSessionId : null;
+  const provenance = spec.sourceSessionId !== undefined ? spec.sourceSessionId : legacySourceId(metadata);
+  const sourceId = isUuid(provenance) ? provenance : null;
   const systemPrompt =
     spec.systemPrompt === undefined
       ? sql`(SELECT d.content FROM session_data d
@@ -105,9 +126,10 @@ export async function insertChild(
       RETURNING id, space_id, depth, next_child_index - 1 AS child_index
     ),
     child AS (
-      INSERT INTO sessions AS s (space_id, parent_id, label, role, status, scope, depth, "index", tags, metadata,
+      INSERT INTO sessions AS s (id, space_id, parent_id, label, role, status, scope, depth, "index", tags, metadata,
                                  source_session_id)
-      SELECT parent.space_id, parent.id, ${spec.label}, 'standard', 'active', ${spec.scope ?? null}::text,
+      SELECT coalesce(${childId}::uuid, gen_random_uuid()), parent.space_id, parent.id, ${spec.label}, 'standard',
+             ${childStatus}::text, ${spec.scope ?? null}::text,
              parent.depth + 1, parent.child_index, ${tags}::text[], ${metadataJson}::jsonb,
              (SELECT src.id FROM sessions src WHERE src.id = ${sourceId}::uuid AND src.space_id = parent.space_id)
       FROM parent

@@ -1,7 +1,7 @@
 import { createDb, type Database, isUuid } from '@stello-ai/db';
-import { SessionError } from '@stello-ai/session';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { SessionError } from './domain-errors';
 
 /** A pool with the Kysely instance made once for it (what `PgStores` is), shared by the adapters it builds. */
 export interface SharedPool {

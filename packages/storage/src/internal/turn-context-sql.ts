@@ -1,8 +1,8 @@
 import type { TurnClaim, TurnLeaseClaim } from '@stello-ai/session';
-import { SessionError } from '@stello-ai/session';
 import { type RawBuilder, sql } from 'kysely';
 import { instanceAliveSql } from '../control/pg-control-channel';
 import type { RecordDbRow, SessionDbRow } from '../mappers';
+import { SessionError } from './domain-errors';
 import { runHot } from './prepared';
 import { RECORD_COLUMNS } from './records-sql';
 import { SESSION_COLUMNS } from './sessions-sql';

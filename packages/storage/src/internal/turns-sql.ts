@@ -1,8 +1,8 @@
 import type { StoredTurn, TurnClaim, TurnStatus } from '@stello-ai/session';
-import { SessionError } from '@stello-ai/session';
 import { type RawBuilder, sql } from 'kysely';
 import type { ControlEventInput } from '../control/control-channel';
 import { instanceAliveSql } from '../control/pg-control-channel';
+import { SessionError } from './domain-errors';
 import type { SqlContext } from './sql-context';
 import { toJsonParam } from './validate';
 

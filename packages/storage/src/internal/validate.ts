@@ -1,6 +1,6 @@
 import { SESSION_DATA_KEYS, toJsonbText } from '@stello-ai/db';
 import type { Message, MessageRole, SlotKey } from '@stello-ai/session';
-import { SessionError } from '@stello-ai/session';
+import { SessionError } from './domain-errors';
 
 const MESSAGE_ROLES: ReadonlySet<string> = new Set<MessageRole>(['system', 'user', 'assistant', 'tool']);
 

@@ -1,6 +1,7 @@
 import type { StelloAgent } from '@stello-ai/core';
 import { TransportError } from '../errors';
 import type { SeqFrame, TurnHub } from './turn-hub';
+import type { TurnRelay } from './turn-relay';
 
 /** How often a resume polls a turn that runs in another process. */
 const POLL_MS = 250;
@@ -9,7 +10,8 @@ const MAX_WAIT_MS = 10 * 60_000;
 
 /**
  * The frames a resume sends after `afterSeq`: from this process's hub while it keeps the turn (the
- * frames it missed, then the live ones, then the end); otherwise from storage once the turn is over,
+ * frames it missed, then the live ones, then the end); from the process that streams it through the
+ * relay, when one is given and the turn still runs elsewhere; otherwise from storage once the turn is over,
  * wherever it ran: `stream.end` with the stored result (the whole final text), `turn.cancelled`, or
  * an `error` frame for a failed turn.
  *
@@ -22,12 +24,14 @@ export async function* followTurn(
   turnId: string,
   afterSeq: number,
   signal?: AbortSignal,
+  relay?: TurnRelay,
 ): AsyncGenerator<SeqFrame> {
   if (hub.has(turnId)) {
     yield* hub.follow(turnId, afterSeq, signal);
     return;
   }
   const deadline = Date.now() + MAX_WAIT_MS;
+  let relayed = false;
   for (;;) {
     const turn = await agent.getTurn(sessionId, turnId);
     if (!turn)
@@ -50,6 +54,14 @@ export async function* followTurn(
     if (hub.has(turnId)) {
       yield* hub.follow(turnId, afterSeq, signal);
       return;
+    }
+    if (relay && !relayed) {
+      // Live frames from the process that streams it; its end may still have to come from storage.
+      relayed = true;
+      const outcome = yield* relay.follow(turnId, afterSeq, signal);
+      if (outcome.ended) return;
+      afterSeq = outcome.lastSeq;
+      continue;
     }
     if (signal?.aborted || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -53,6 +53,12 @@ export function registerSessionDataRoutes(app: Hono<SpaceEnv>, deps: TransportDe
         throw new TransportError('SESSION_ARCHIVED', `session "${sessionId}" is archived`);
       }
       await storage.putSlot(sessionId, route.slot, content);
+      deps.publishEvent?.({
+        kind: 'session.updated',
+        spaceId: c.get('space').id,
+        sessionId,
+        data: { changed: route.path },
+      });
       return c.json({ content });
     });
   }

@@ -1,6 +1,7 @@
 import type { EngineForkOptions, StelloAgent, TurnRecord } from '@stello-ai/core';
 import type { Logger } from '@stello-ai/runtime';
 import type { Context, Hono } from 'hono';
+import { admitSessions, admitTurn } from '../admission';
 import { TransportError } from '../errors';
 import { stringifyDeep } from '../json/stringify-deep';
 import type { SpaceEnv } from '../middleware/space-access';
@@ -130,23 +131,29 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
     const body = await readJsonBody(c, turnBody);
     const turnId = requestTurnId(body.turnId, c.req.header('idempotency-key'));
     const agent = await agentOf(c, deps);
-    // No existence check here: the agent's turn reads the session anyway and throws SESSION_NOT_FOUND.
-    const result = await runLoggedTurn(
-      logger,
-      { transport: 'rest', requestId: c.get('requestId'), spaceId: c.get('space').id, sessionId },
-      () =>
-        agent.turn(sessionId, body.input, {
-          ...(turnId !== undefined && { turnId }),
-          ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
-        }),
-    );
-    return c.json(result);
+    const release = await admitTurn(deps, c.get('userId'));
+    try {
+      // No existence check here: the agent's turn reads the session anyway and throws SESSION_NOT_FOUND.
+      const result = await runLoggedTurn(
+        logger,
+        { transport: 'rest', requestId: c.get('requestId'), spaceId: c.get('space').id, sessionId },
+        () =>
+          agent.turn(sessionId, body.input, {
+            ...(turnId !== undefined && { turnId }),
+            ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
+          }),
+      );
+      return c.json(result);
+    } finally {
+      release();
+    }
   });
 
   app.post('/sessions/:id/fork', async (c) => {
     const sessionId = uuidParam(c, 'id');
     const body = await readJsonBody(c, forkOptions);
     const agent = await agentOf(c, deps);
+    await admitSessions(deps, c.get('userId'));
     return c.json(await agent.forkSession(sessionId, toForkOptions(body)), 201);
   });
 

@@ -22,6 +22,7 @@ export function registerSpaceListRoutes(app: Hono<AuthEnv>, deps: TransportDeps)
     if (body.consolidatePrompt != null) config.consolidatePrompt = body.consolidatePrompt;
     if (body.integratePrompt != null) config.integratePrompt = body.integratePrompt;
     if (body.config !== undefined) config.config = body.config;
+    await deps.userLimits?.admitSpace(c.get('userId'));
     const space = await deps.spaceManager.createSpace(c.get('userId'), config);
     return c.json(space, 201);
   });
@@ -58,6 +59,8 @@ export function registerSpaceRoutes(app: Hono<SpaceEnv>, deps: TransportDeps): v
   app.delete('/', async (c) => {
     // The manager notifies the agent pool, which evicts the space's agent.
     await deps.spaceManager.deleteSpace(c.get('space').id);
+    // Its sessions and bytes no longer count against the owner's quotas.
+    deps.userLimits?.forget(c.get('userId'));
     return c.body(null, 204);
   });
 }

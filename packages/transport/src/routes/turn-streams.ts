@@ -3,6 +3,7 @@ import { isCodedError } from '@stello-ai/errors';
 import type { Logger } from '@stello-ai/runtime';
 import type { Context, Hono } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import { admitTurn } from '../admission';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
 import type { SeqFrame, TurnHub } from '../live/turn-hub';
@@ -109,11 +110,15 @@ export function registerTurnStreamRoutes(
       ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
     };
     let streamTurnId = turnId ?? '';
+    const release = await admitTurn(deps, c.get('userId'));
     const frames = turnFrames(agent, sessionId, body.input, options, (id) => {
       streamTurnId = id;
     });
     // The first frame is awaited before answering, so a refused turn is a plain JSON error.
-    const first = await frames.next();
+    const first = await frames.next().catch((error: unknown) => {
+      release();
+      throw error;
+    });
     c.header('X-Turn-Id', streamTurnId);
     return streamSSE(c, async (stream) => {
       const stop = heartbeat(stream);
@@ -145,6 +150,7 @@ export function registerTurnStreamRoutes(
           return last.result as Awaited<ReturnType<StelloAgent['turn']>>;
         }).catch(() => {});
       } finally {
+        release();
         stop();
       }
     });
@@ -155,7 +161,7 @@ export function registerTurnStreamRoutes(
     const turnId = uuidParam(c, 'turnId');
     const afterSeq = resumePoint(c);
     const agent = await deps.agentPool.getAgent(c.get('space').id);
-    const frames = followTurn(agent, hub, sessionId, turnId, afterSeq);
+    const frames = followTurn(agent, hub, sessionId, turnId, afterSeq, undefined, deps.turnRelay);
     // An unknown turn answers 404 before the stream starts.
     const first = await frames.next();
     c.header('X-Turn-Id', turnId);

@@ -111,6 +111,8 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       spaceId: identity.spaceId,
       agentPool: options.agentPool,
       ...(options.spaceEvents && { spaceEvents: options.spaceEvents }),
+      ...(options.userLimits && { userLimits: options.userLimits }),
+      ...(options.turnRelay && { turnRelay: options.turnRelay }),
       connections,
       logger,
       sendBufferBytes,

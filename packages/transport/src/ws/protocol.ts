@@ -1,4 +1,5 @@
 import type { BootstrapResult, EngineTurnResult, SessionInfo } from '@stello-ai/core';
+import type { IntegrateResult } from '@stello-ai/session';
 import { z } from 'zod';
 import type { ErrorCode } from '../error-mapping';
 import { concurrencyField, forkOptions, sessionIdField, turnIdField, turnInput } from '../validation';
@@ -58,6 +59,12 @@ export const CLIENT_MESSAGE_SCHEMAS = {
   // Handled at once, not queued behind the running turn it cancels.
   'session.cancel': z.object({ type: z.literal('session.cancel'), turnId: turnIdField }),
   'session.fork': z.object({ type: z.literal('session.fork'), options: forkOptions }),
+  // Memory work on demand: the entered session unless `sessionId` names another of the space.
+  'session.consolidate': z.object({
+    type: z.literal('session.consolidate'),
+    sessionId: sessionIdField.optional(),
+  }),
+  'space.integrate': z.object({ type: z.literal('space.integrate') }),
   ...spaceSubscriptionSchemas,
 } as const;
 
@@ -93,5 +100,7 @@ export type ServerFrame =
     }
   | { type: 'turn.cancelled'; turnId: string; seq?: number }
   | { type: 'session.forked'; child: SessionInfo }
+  | { type: 'session.consolidated'; sessionId: string; memory: string | null }
+  | { type: 'space.integrated'; synthesis: string; insights: IntegrateResult['insights'] }
   | { type: 'error'; message: string; code: WsErrorCode; details?: unknown }
   | SpaceSubscriptionFrame;

@@ -2,12 +2,14 @@ import type { StelloAgent, TurnOptions } from '@stello-ai/core';
 import { isCodedError } from '@stello-ai/errors';
 import type { ConnectionManager, Logger, SpaceEventHub } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
+import { admitSessions, admitTurn } from '../admission';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
 import type { SeqFrame, TurnHub } from '../live/turn-hub';
+import type { TurnRelay } from '../live/turn-relay';
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
-import type { TransportAgentSource } from '../types';
+import type { TransportAgentSource, TransportUserLimits } from '../types';
 import { toValidationIssues } from '../validation';
 import { assertWellFormedText } from '../well-formed-text';
 import {
@@ -48,6 +50,10 @@ export interface WsConnectionOptions {
   maxProtocolErrors: number;
   /** Where streamed frames are kept for resumes. */
   turnHub: TurnHub;
+  /** Live frames of turns streamed by other processes. */
+  turnRelay?: TurnRelay;
+  /** Per-user quotas and the running-turns cap (absent: unbounded). */
+  userLimits?: TransportUserLimits;
 }
 
 // A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
@@ -233,14 +239,27 @@ export class WsConnection {
         return this.#leave();
       case 'session.message': {
         const { agent, sessionId } = this.#entered();
-        const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
-          agent.turn(sessionId, message.input, turnOptions(message)),
-        );
-        this.#send({ type: 'turn.complete', turnId: result.turnId, result });
+        const release = await admitTurn(this.#options, this.#options.userId);
+        try {
+          const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
+            agent.turn(sessionId, message.input, turnOptions(message)),
+          );
+          this.#send({ type: 'turn.complete', turnId: result.turnId, result });
+        } finally {
+          release();
+        }
         return;
       }
-      case 'session.stream':
-        return this.#stream(message.input, turnOptions(message));
+      case 'session.stream': {
+        this.#entered();
+        const release = await admitTurn(this.#options, this.#options.userId);
+        try {
+          await this.#stream(message.input, turnOptions(message));
+        } finally {
+          release();
+        }
+        return;
+      }
       case 'session.resume': {
         const agent = await this.#options.agentPool.getAgent(this.#options.spaceId);
         for await (const frame of followTurn(
@@ -249,6 +268,8 @@ export class WsConnection {
           message.sessionId,
           message.turnId,
           message.afterSeq,
+          undefined,
+          this.#options.turnRelay,
         )) {
           this.#send(frame as ServerFrame);
         }
@@ -259,8 +280,32 @@ export class WsConnection {
         return this.#cancel(message.turnId);
       case 'session.fork': {
         const { agent, sessionId } = this.#entered();
+        await admitSessions(this.#options, this.#options.userId);
         const child = await agent.forkSession(sessionId, toForkOptions(message.options));
         this.#send({ type: 'session.forked', child });
+        return;
+      }
+      case 'session.consolidate': {
+        const sessionId = message.sessionId ?? this.#entered().sessionId;
+        const agent = await this.#options.agentPool.getAgent(this.#options.spaceId);
+        const release = await admitTurn(this.#options, this.#options.userId);
+        try {
+          const memory = await agent.consolidateSession(sessionId);
+          this.#send({ type: 'session.consolidated', sessionId, memory });
+        } finally {
+          release();
+        }
+        return;
+      }
+      case 'space.integrate': {
+        const agent = await this.#options.agentPool.getAgent(this.#options.spaceId);
+        const release = await admitTurn(this.#options, this.#options.userId);
+        try {
+          const { synthesis, insights } = await agent.integrate();
+          this.#send({ type: 'space.integrated', synthesis, insights });
+        } finally {
+          release();
+        }
         return;
       }
       case 'space.subscribe':
