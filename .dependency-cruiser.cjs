@@ -1,5 +1,7 @@
 // The dependency direction of ../shared/DESIGN.md, checked by `pnpm lint`:
 //   errors ← session ← core ← (db ← storage) ← runtime ← transport ← server;  client ← console.
+//   protocol (the wire's zod schemas) sits at the bottom beside errors: transport, server and
+//   client import it; it imports nothing of ours and no Node built-in (it ships to browsers).
 // Workspace packages resolve to their sources (the `@stello-ai/source` condition), so every rule
 // is written on real paths: `packages/<name>/`.
 
@@ -9,15 +11,16 @@ const TEST_CODE = '(\\.test\\.ts$|/__fixtures__/)';
 /** The packages a package may import, besides npm modules and itself. */
 const ALLOWED = {
   errors: [],
+  protocol: [],
   session: ['errors'],
   core: ['errors', 'session'],
   db: ['errors'],
   storage: ['errors', 'session', 'core', 'db'],
   runtime: ['errors', 'session', 'core', 'storage'],
-  transport: ['errors', 'session', 'core', 'runtime'],
-  server: ['errors', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'console'],
-  client: ['errors'],
-  console: ['errors', 'client'],
+  transport: ['errors', 'protocol', 'session', 'core', 'runtime'],
+  server: ['errors', 'protocol', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'console'],
+  client: ['errors', 'protocol'],
+  console: ['errors', 'protocol', 'client'],
 };
 /** What tests may import on top: runtime's tests make pools with db's `createPool`. */
 const ALLOWED_IN_TESTS = { runtime: ['db'] };
@@ -65,9 +68,9 @@ module.exports = {
     },
     {
       name: 'browser-client',
-      comment: 'the client and the console run in browsers: no Node built-ins',
+      comment: 'the protocol, the client and the console run in browsers: no Node built-ins',
       severity: 'error',
-      from: { path: '^packages/(client|console)/', pathNot: TEST_CODE },
+      from: { path: '^packages/(protocol|client|console)/', pathNot: TEST_CODE },
       to: { dependencyTypes: ['core'] },
     },
     {

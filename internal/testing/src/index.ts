@@ -16,12 +16,14 @@ export {
   describeMainStorageContract,
   describeMemoryEngineContract,
   describePagingContract,
+  describeRateLimitStoreContract,
   describeSessionStorageContract,
   describeSessionTreeContract,
   describeSpaceStoreContract,
   describeStorageContracts,
   describeUserKeyStoreContract,
   expectCode,
+  type RateLimitStoresFixture,
 } from './contracts';
 
 // Fake LLM servers speaking the OpenAI and Anthropic wire formats on 127.0.0.1.

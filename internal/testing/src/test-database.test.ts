@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from './index';
 
 const TABLES = [
   'core_data',
+  'rate_usage',
   'records',
   'session_data',
   'session_refs',
@@ -52,6 +53,8 @@ describe('createTestDatabase', () => {
       '2026_11_22_0002_turn_lease',
       '2026_11_22_0003_records_revision',
       '2026_12_04_0004_turn_ledger',
+      '2026_12_04_0005_session_usage',
+      '2026_12_04_0006_rate_limits',
     ]);
   });
 

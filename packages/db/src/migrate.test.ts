@@ -11,6 +11,7 @@ import type { Database } from './schema';
 
 const TABLES = [
   'core_data',
+  'rate_usage',
   'records',
   'session_data',
   'session_refs',

@@ -15,4 +15,6 @@ export type StorageErrorCode =
   /** The database cannot be reached or is shutting down (class 08, 57P01…, network errors). */
   | 'UNAVAILABLE'
   /** PostgreSQL refused a value (bad text representation, out-of-range date, check violation). */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** A subtree export or import is over the configured bounds (sessions, records or bytes). */
+  | 'SUBTREE_TOO_LARGE';

@@ -10,6 +10,7 @@ import type {
 } from '@stello-ai/storage';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
+import { instrumentModel, withObservedHooks } from './observe-agent';
 import { type SpaceEventPublisher, withSpaceEventHooks } from './space-events';
 import type { HeldSpace, SpaceManager } from './space-manager';
 
@@ -49,6 +50,12 @@ export interface AgentPoolOptions {
   llm?: LLMCallFn;
   /** The server's chat model; required when `buildConfig` is absent. */
   model?: LLMAdapter;
+  /**
+   * Times every call of each agent's chat model as an `llm.call` debug event of `logger`
+   * (duration, first delta, tokens; never the messages), for the server's metrics. The agent's
+   * `config.llm` is then a wrapper of the model. Default `false`.
+   */
+  observeModel?: boolean;
   /** Evict a space's agent after this long without use, unless it is busy (default 5 min). */
   /**
    * Told of every change an agent committed (turn started/completed, fork, archive,
@@ -368,6 +375,8 @@ export class AgentPool {
     const config: StelloAgentConfig = { ...built, sessions: ctx.sessionTree, memory: ctx.memoryEngine };
     if (config.storage === undefined) config.storage = ctx.mainStorage;
     if (config.llm === undefined && this.#options.model) config.llm = this.#options.model;
+    // Timed for the logs and the metrics (LLM time, first delta, tokens) when asked.
+    if (config.llm && this.#options.observeModel) config.llm = instrumentModel(config.llm, this.#logger);
 
     const session: SessionConfig = { ...built.session };
     if (session.llmCall === undefined && this.#options.llm) session.llmCall = this.#options.llm;
@@ -405,6 +414,7 @@ export class AgentPool {
     }
     const publish = this.#options.publishEvent;
     if (publish) orchestration.hooks = withSpaceEventHooks(orchestration.hooks, ctx.space.id, publish);
+    orchestration.hooks = withObservedHooks(orchestration.hooks, ctx.space.id, this.#logger);
     config.orchestration = orchestration;
     return config;
   }

@@ -5,6 +5,13 @@
  * (`UserStore`), and structured logging.
  */
 
+// Subtrees: export, import, archive (the document types come from storage)
+export type {
+  SubtreeArchiveResult,
+  SubtreeDocument,
+  SubtreeImportResult,
+  SubtreeLimits,
+} from '@stello-ai/storage';
 // Value checks of ids, shared with the transport (from @stello-ai/db, through storage)
 // The PostgreSQL stores the runtime is built on (re-exported so a caller needs one import)
 export { isUuid, PgStores, type PgStoresOptions, UUID_PATTERN } from '@stello-ai/storage';
@@ -20,15 +27,29 @@ export {
 export { ConnectionManager, type ConnectionState } from './connection-manager';
 // Errors
 export { RuntimeError, type RuntimeErrorCode } from './errors';
-// Per-key turn rate limits, decided in memory (synced across processes in the background)
+// Per-key rate limits, decided in memory (synced across processes in the background)
+export { DEFAULT_RATE_SYNC_INTERVAL_MS, KeyLimits, type KeyLimitsOptions } from './key-limits';
 export {
   KeyRateLimiter,
   type KeyRateLimiterOptions,
   RATE_WINDOW_MS,
   type RateDecision,
 } from './key-rate-limiter';
+export { KeyStreamLimiter, type KeyStreamLimiterOptions, type StreamDecision } from './key-stream-limiter';
 // Logging
-export { createJsonLogger, type JsonLoggerOptions, type Logger, type LogLevel, silentLogger } from './logger';
+export {
+  createJsonLogger,
+  currentLogContext,
+  isLogThreshold,
+  type JsonLoggerOptions,
+  LOG_THRESHOLDS,
+  type Logger,
+  type LogLevel,
+  type LogThreshold,
+  redactText,
+  silentLogger,
+  withLogContext,
+} from './logger';
 export {
   DEFAULT_SPACE_EVENT_QUEUE,
   type DeliveredSpaceEvent,
@@ -57,6 +78,7 @@ export {
   type SpaceManagerOptions,
   type SpaceUpdate,
 } from './space-manager';
+export { SubtreeService, type SubtreeServiceOptions } from './subtree-service';
 // Per-user quotas and the running-turns cap
 export {
   DEFAULT_RUNNING_TURNS_PER_USER,

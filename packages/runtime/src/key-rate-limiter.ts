@@ -51,14 +51,34 @@ export class KeyRateLimiter {
     return { windowStart: usage.windowStart, count: usage.local };
   }
 
+  /**
+   * Every key this process counted in the current window, with its own count (what a sync
+   * writes out). Keys of past windows are forgotten here, so the map stays bounded by the keys
+   * active in one window.
+   */
+  localUsages(): { key: string; windowStart: number; count: number }[] {
+    const windowStart = this.#windowStart();
+    const out: { key: string; windowStart: number; count: number }[] = [];
+    for (const [key, usage] of this.#usage) {
+      if (usage.windowStart !== windowStart) this.#usage.delete(key);
+      else if (usage.local > 0) out.push({ key, windowStart, count: usage.local });
+    }
+    return out;
+  }
+
   /** Records the other processes' total for `key` in `windowStart`; stale windows are ignored. */
   recordRemoteUsage(key: string, windowStart: number, othersCount: number): void {
     const usage = this.#current(key);
     if (usage.windowStart === windowStart) usage.remote = Math.max(0, othersCount);
   }
 
+  /** Start of the current window (wall-clock minutes, so every process agrees). */
+  #windowStart(): number {
+    return Math.floor(this.#now() / RATE_WINDOW_MS) * RATE_WINDOW_MS;
+  }
+
   #current(key: string): WindowUsage {
-    const windowStart = Math.floor(this.#now() / RATE_WINDOW_MS) * RATE_WINDOW_MS;
+    const windowStart = this.#windowStart();
     let usage = this.#usage.get(key);
     if (!usage || usage.windowStart !== windowStart) {
       usage = { windowStart, local: 0, remote: 0 };

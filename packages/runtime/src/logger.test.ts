@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RuntimeError } from './errors';
-import { createJsonLogger, silentLogger } from './logger';
+import { createJsonLogger, isLogThreshold, type LogThreshold, silentLogger, withLogContext } from './logger';
 
-function capture(level?: 'info' | 'warn' | 'error' | 'silent') {
+function capture(level?: LogThreshold) {
   const lines: string[] = [];
   const logger = createJsonLogger({ level, write: (line) => lines.push(line) });
   const parsed = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -59,6 +59,51 @@ describe('createJsonLogger', () => {
     logger.warn(`event with ${key}`);
     for (const line of lines) expect(line).not.toContain(key);
     expect(lines.join('\n')).toContain('[redacted]');
+  });
+
+  it('never writes a prompt, an answer or an LLM credential', () => {
+    const prompt = 'my secret diary entry 4711';
+    const { logger, lines } = capture();
+    logger.info('turn', {
+      input: prompt,
+      nested: { messages: [{ role: 'user', content: prompt }], systemPrompt: prompt },
+      baseURL: 'https://user:hunter2pass@llm.example.com/v1?api_key=abcdef123456',
+      header: 'Bearer sk-abcdefghijklmnopqrstuvwx',
+    });
+    const text = lines.join('\n');
+    for (const secret of [prompt, 'hunter2pass', 'abcdef123456', 'sk-abcdefghijklmnopqrstuvwx']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(JSON.parse(lines[0]!).baseURL).toBe('https://[redacted]@llm.example.com/v1?api_key=[redacted]');
+  });
+
+  it('adds the fields of the surrounding log context (the request id) to every line', async () => {
+    const { logger, parsed } = capture();
+    await withLogContext({ requestId: 'req-1' }, async () => {
+      await Promise.resolve();
+      logger.info('inside', { spaceId: 's' });
+      withLogContext({ connectionId: 'c' }, () => logger.warn('nested'));
+    });
+    logger.info('outside');
+    expect(parsed()).toMatchObject([
+      { event: 'inside', requestId: 'req-1', spaceId: 's' },
+      { event: 'nested', requestId: 'req-1', connectionId: 'c' },
+      { event: 'outside' },
+    ]);
+    expect(parsed()[2]).not.toHaveProperty('requestId');
+  });
+
+  it('takes pino level names as the threshold (LOG_LEVEL)', () => {
+    expect(isLogThreshold('debug')).toBe(true);
+    expect(isLogThreshold('verbose')).toBe(false);
+    const debug = capture('debug');
+    debug.logger.info('a');
+    expect(debug.parsed().map((entry) => entry.event)).toEqual(['a']);
+    const error = capture('error');
+    error.logger.info('a');
+    error.logger.warn('b');
+    error.logger.error('c');
+    expect(error.parsed().map((entry) => entry.event)).toEqual(['c']);
   });
 
   it('still writes the event when a field cannot be serialized', () => {

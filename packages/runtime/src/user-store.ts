@@ -234,23 +234,28 @@ export class UserStore {
    * @throws RuntimeError `INVALID_ARGUMENT` when a prefix matches the keys of several users
    */
   async revokeKey(userIdOrPrefix: string): Promise<boolean> {
-    if (typeof userIdOrPrefix !== 'string' || userIdOrPrefix.length === 0) return false;
-    let userId: string;
-    if (isUuid(userIdOrPrefix)) {
-      userId = userIdOrPrefix;
-    } else {
-      const matches = await this.#store.findByKeyPrefix(userIdOrPrefix, 2);
-      if (matches.length === 0) return false;
-      if (matches.length > 1) {
-        throw new RuntimeError('INVALID_ARGUMENT', 'key prefix matches several users; revoke by user id', {
-          details: { field: 'prefix' },
-        });
-      }
-      userId = matches[0]!;
-    }
+    const userId = await this.resolveKeyOwner(userIdOrPrefix);
+    if (userId === null) return false;
     const revoked = await this.#store.revokeKey(userId);
     this.#forget(userId);
     return revoked;
+  }
+
+  /**
+   * The user named by a user id (returned as is, existing or not) or by the display prefix of an
+   * active key; `null` when no active key has the prefix.
+   * @throws RuntimeError `INVALID_ARGUMENT` when the prefix matches the keys of several users
+   */
+  async resolveKeyOwner(userIdOrPrefix: string): Promise<string | null> {
+    if (typeof userIdOrPrefix !== 'string' || userIdOrPrefix.length === 0) return null;
+    if (isUuid(userIdOrPrefix)) return userIdOrPrefix;
+    const matches = await this.#store.findByKeyPrefix(userIdOrPrefix, 2);
+    if (matches.length > 1) {
+      throw new RuntimeError('INVALID_ARGUMENT', 'key prefix matches several users; name the user by id', {
+        details: { field: 'prefix' },
+      });
+    }
+    return matches[0] ?? null;
   }
 
   /** Drops every cached key check, positive and negative (events between processes may have been missed). */

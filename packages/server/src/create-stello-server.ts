@@ -5,9 +5,12 @@ import { migrate } from '@stello-ai/db';
 import {
   AgentPool,
   type AgentPoolOptions,
+  KeyLimits,
   type Logger,
   SpaceEventHub,
   SpaceManager,
+  type SubtreeLimits,
+  SubtreeService,
   silentLogger,
   UserLimits,
   UserStore,
@@ -38,6 +41,7 @@ import {
   spaceEventPublisher,
   syncThroughControlChannel,
 } from './control';
+import { docsEnabledByEnv } from './docs-from-env';
 import { StelloServerError } from './errors';
 import { createServerMetrics, withMetrics } from './metrics';
 
@@ -82,6 +86,15 @@ export interface StelloServerLimits extends TransportLimits {
   storedBytesPerUser?: number;
   /** Turns one user may run at once in this process (default 64); more get 429 `TOO_MANY_TURNS`. */
   runningTurnsPerUser?: number;
+  /**
+   * Turns per minute of an API key without a limit of its own (default: none). Counted across
+   * every server on the database; over it, 429 `RATE_LIMITED` with `Retry-After`.
+   */
+  turnsPerMinute?: number;
+  /** Streams (REST SSE and WebSocket) an API key without a limit of its own may run at once (default: none). */
+  streamsPerKey?: number;
+  /** How often this server shares its use of the keys' limits with the others, in ms (default 1 s). */
+  rateLimitSyncIntervalMs?: number;
 }
 
 /** Bounds of the graceful shutdown run by `close()`. */
@@ -109,6 +122,11 @@ export interface StelloServerOptions {
   logger?: Logger;
   /** Request body and WebSocket frame limits. */
   limits?: StelloServerLimits;
+  /**
+   * Bounds of one subtree export or import over REST (defaults: 1,000 sessions, 50,000 records,
+   * 64 MiB); an import is also bounded by `limits.bodyBytes`.
+   */
+  subtreeLimits?: SubtreeLimits;
   /** The users and API keys store (default: `new UserStore(new PgStores(pool).users)`). */
   userStore?: UserStore;
   /**
@@ -119,6 +137,11 @@ export interface StelloServerOptions {
   metrics?: { enabled?: boolean; path?: string };
   /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
   corsOrigins?: readonly string[];
+  /**
+   * `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (Swagger UI), no API key
+   * (default: on, unless env `STELLO_DOCS=off`); `false` turns both off.
+   */
+  docs?: boolean;
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
@@ -259,10 +282,25 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     DEFAULT_MEMORY_DRAIN_TIMEOUT_MS,
     'shutdown.memoryTimeoutMs',
   );
+  for (const name of ['turnsPerMinute', 'streamsPerKey', 'rateLimitSyncIntervalMs'] as const) {
+    const value = options.limits?.[name];
+    if (
+      value !== undefined &&
+      (!Number.isInteger(value) || value < (name === 'rateLimitSyncIntervalMs' ? 1 : 0))
+    ) {
+      throw new StelloServerError(
+        'INVALID_OPTIONS',
+        `limits.${name} must be a non-negative integer, got ${String(value)}`,
+      );
+    }
+  }
   // Metrics are fed by the events the server logs, so the logger is wrapped once, here.
   let cachedAgents = () => 0;
+  let openConnections = 0;
   const metrics =
-    options.metrics?.enabled === false ? null : createServerMetrics({ pool, agents: () => cachedAgents() });
+    options.metrics?.enabled === false
+      ? null
+      : createServerMetrics({ pool, agents: () => cachedAgents(), connections: () => openConnections });
   const logger = metrics
     ? withMetrics(options.logger ?? silentLogger, metrics)
     : (options.logger ?? silentLogger);
@@ -285,6 +323,8 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
   const agentPool = new AgentPool(
     stores,
     {
+      // The metrics' LLM time, first delta and tokens come from the timed model.
+      observeModel: metrics !== null,
       ...options.agentPoolOptions,
       logger: options.agentPoolOptions.logger ?? logger,
       ...(controlChannel && {
@@ -310,6 +350,16 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     ]),
   });
   cachedAgents = () => agentPool.size;
+  // Decided in memory on every turn; shared with the other servers by a background sync (listen()).
+  const keyLimits = new KeyLimits({
+    store: stores.rateLimits,
+    logger,
+    ...(options.limits?.turnsPerMinute !== undefined && { turnsPerMinute: options.limits.turnsPerMinute }),
+    ...(options.limits?.streamsPerKey !== undefined && { concurrentStreams: options.limits.streamsPerKey }),
+    ...(options.limits?.rateLimitSyncIntervalMs !== undefined && {
+      syncIntervalMs: options.limits.rateLimitSyncIntervalMs,
+    }),
+  });
 
   let closing = false;
   const readiness = async (): Promise<boolean> => {
@@ -337,12 +387,18 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     agentPool,
     userStore,
     logger,
+    keyLimits,
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.corsOrigins !== undefined && { corsOrigins: options.corsOrigins }),
     readiness,
     userLimits,
     ...(spaceEvents && { spaceEvents }),
     ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
+    subtrees: new SubtreeService(stores, {
+      ...(options.subtreeLimits && { limits: options.subtreeLimits }),
+      ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
+    }),
+    docs: options.docs ?? docsEnabledByEnv(),
   };
   const app = createApp(deps);
   if (metrics) {
@@ -375,6 +431,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     agentPool.dispose();
     stopSync?.();
     turnRelay?.close();
+    await keyLimits.stop();
     spaceEvents?.close();
     turnSweeper.stop();
     await controlChannel?.close();
@@ -433,6 +490,12 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       },
     }) as Server;
     httpServer.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    httpServer.on('connection', (socket) => {
+      openConnections += 1;
+      socket.once('close', () => {
+        openConnections -= 1;
+      });
+    });
     const gateway = attachWebSocketGateway(httpServer, {
       ...deps,
       ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
@@ -450,6 +513,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
         });
       }
       boundPort = await listenOn(httpServer, port, host);
+      keyLimits.start();
     } catch (error) {
       active = null;
       stopSync?.();

@@ -32,8 +32,21 @@ export {
   createOpenAICompatibleAdapter,
   isCodedError,
 } from '@stello-ai/session';
-export type { PgStoresOptions } from '@stello-ai/storage';
-export { PgMainStorage, PgMemoryEngine, PgSessionStorage, PgSessionTree, PgStores } from '@stello-ai/storage';
+export type {
+  PgStoresOptions,
+  SubtreeArchiveResult,
+  SubtreeDocument,
+  SubtreeImportResult,
+  SubtreeLimits,
+} from '@stello-ai/storage';
+export {
+  PgMainStorage,
+  PgMemoryEngine,
+  PgSessionStorage,
+  PgSessionTree,
+  PgStores,
+  PgSubtreeStore,
+} from '@stello-ai/storage';
 export type { AuthEnv } from '@stello-ai/transport';
 export type { ModelEnv, ModelFromEnv } from './create-model-from-env';
 export { createModelFromEnv, DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL } from './create-model-from-env';

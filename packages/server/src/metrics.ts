@@ -20,9 +20,12 @@ export interface MetricsSources {
   pool: pg.Pool;
   /** Cached agents. */
   agents(): number;
+  /** Open HTTP connections (WebSockets included) of the listening server. */
+  connections?(): number;
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const LLM_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
 
 /** Creates the metrics of one server, on a registry of its own (two servers in one process never mix). */
 export function createServerMetrics(sources: MetricsSources): ServerMetrics {
@@ -81,6 +84,51 @@ export function createServerMetrics(sources: MetricsSources): ServerMetrics {
     help: 'Agents evicted from the cache, by reason',
     labelNames: ['reason'] as const,
     registers: [registry],
+  });
+  const llmSeconds = new Histogram({
+    name: 'stello_llm_call_duration_seconds',
+    help: 'Duration of LLM calls (turn rounds and memory work), by streamed or not and outcome',
+    labelNames: ['stream', 'outcome'] as const,
+    buckets: LLM_SECONDS,
+    registers: [registry],
+  });
+  const firstDeltaSeconds = new Histogram({
+    name: 'stello_llm_first_delta_seconds',
+    help: 'Time from a streamed LLM call to its first delta',
+    buckets: LLM_SECONDS,
+    registers: [registry],
+  });
+  const tokens = new Counter({
+    name: 'stello_llm_tokens_total',
+    help: 'Tokens the LLM provider reported, by direction (in: prompt, out: completion)',
+    labelNames: ['direction'] as const,
+    registers: [registry],
+  });
+  const leaseWaitSeconds = new Histogram({
+    name: 'stello_turn_lease_wait_seconds',
+    help: "Time from a turn's start on its session to its first LLM call: the turn lease (waits on another process's lease included) and the context read",
+    buckets: SECONDS,
+    registers: [registry],
+  });
+  const memoryRuns = new Counter({
+    name: 'stello_memory_work_runs_total',
+    help: 'Background consolidations and integrations that completed, by phase',
+    labelNames: ['phase'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'stello_rate_limited_total',
+    help: 'Turns refused by a per-key limit, by limit',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'stello_http_connections_open',
+    help: 'Open HTTP connections (WebSockets included)',
+    registers: [registry],
+    collect() {
+      this.set(sources.connections?.() ?? 0);
+    },
   });
   new Gauge({
     name: 'stello_agents_cached',
@@ -142,6 +190,31 @@ export function createServerMetrics(sources: MetricsSources): ServerMetrics {
         case 'agent.evicted':
           agentEvictions.inc({ reason: text(fields.reason, 'unknown') });
           return;
+        case 'llm.call': {
+          if (typeof fields.durationMs === 'number') {
+            llmSeconds.observe(
+              { stream: String(fields.stream === true), outcome: text(fields.outcome, 'ok') },
+              fields.durationMs / 1000,
+            );
+          }
+          if (typeof fields.firstDeltaMs === 'number') firstDeltaSeconds.observe(fields.firstDeltaMs / 1000);
+          if (typeof fields.promptTokens === 'number') tokens.inc({ direction: 'in' }, fields.promptTokens);
+          if (typeof fields.completionTokens === 'number')
+            tokens.inc({ direction: 'out' }, fields.completionTokens);
+          return;
+        }
+        case 'turn.lease_wait':
+          if (typeof fields.waitMs === 'number') leaseWaitSeconds.observe(fields.waitMs / 1000);
+          return;
+        case 'memory.consolidated':
+          memoryRuns.inc({ phase: 'consolidate' });
+          return;
+        case 'memory.integrated':
+          memoryRuns.inc({ phase: 'integrate' });
+          return;
+        case 'rate.limited':
+          rateLimited.inc({ limit: text(fields.limit, 'unknown') });
+          return;
       }
     },
     render: () => registry.metrics(),
@@ -156,5 +229,10 @@ export function withMetrics(logger: Logger, metrics: ServerMetrics): Logger {
       metrics.observe(event, fields);
       logger[level](event, fields);
     };
-  return { info: tap('info'), warn: tap('warn'), error: tap('error') };
+  // Debug events (LLM calls, lease waits) are counted whatever the log level.
+  const debug = (event: string, fields: Record<string, unknown> = {}): void => {
+    metrics.observe(event, fields);
+    logger.debug?.(event, fields);
+  };
+  return { debug, info: tap('info'), warn: tap('warn'), error: tap('error') };
 }

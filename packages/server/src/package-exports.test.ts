@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['errors', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'server'];
+const PACKAGES = ['errors', 'protocol', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'server'];
 const BUILD_TIMEOUT_MS = 8 * 60_000;
 const MAX_BUFFER = 64 * 1024 * 1024;
 

@@ -160,6 +160,14 @@ export interface SessionStorage {
   clearInsight(sessionId: string): Promise<void>;
   getMemory(sessionId: string): Promise<string | null>;
   putMemory(sessionId: string, content: string): Promise<void>;
+  /**
+   * Writes a consolidated memory together with the turn count it covers, so the mark survives the
+   * agent (a rebuilt agent does not consolidate an unchanged session again). Optional: without it
+   * the mark lives only in the agent. Throws `SESSION_NOT_FOUND`.
+   */
+  putConsolidatedMemory?(sessionId: string, content: string, turnCount: number): Promise<void>;
+  /** The turn count covered by the last consolidated memory; `null` before the first. */
+  getConsolidatedTurnCount?(sessionId: string): Promise<number | null>;
   /** Any named slot; a missing slot reads as `null`. */
   getSlot(sessionId: string, key: SlotKey): Promise<string | null>;
   putSlot(sessionId: string, key: SlotKey, content: string): Promise<void>;

@@ -1,5 +1,6 @@
-import { describeAccountStoreContracts } from '@internal/testing';
+import { describeAccountStoreContracts, describeRateLimitStoreContract } from '@internal/testing';
 import { InMemorySpaceStore } from './spaces/in-memory-space-store';
+import { InMemoryRateLimitStore } from './users/in-memory-rate-limit-store';
 import { InMemoryUserStore } from './users/in-memory-user-store';
 
 // The account stores in memory pass the same suites as PostgreSQL (pg-contracts.test.ts).
@@ -7,4 +8,9 @@ describeAccountStoreContracts('in memory', async () => {
   const users = new InMemoryUserStore();
   const spaces = new InMemorySpaceStore({ userExists: (userId) => users.has(userId) });
   return { spaces, users };
+});
+
+describeRateLimitStoreContract('in memory', async () => {
+  const users = new InMemoryUserStore();
+  return { users, rateLimits: new InMemoryRateLimitStore({ keyExists: (keyId) => users.has(keyId) }) };
 });

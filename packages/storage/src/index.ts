@@ -45,6 +45,27 @@ export { type PgSpaceStores, PgStores, type PgStoresOptions } from './pg-stores'
 export { InMemorySpaceStore, type InMemorySpaceStoreOptions } from './spaces/in-memory-space-store';
 export { PgSpaceStore } from './spaces/pg-space-store';
 export type { NewSpace, Space, SpacePage, SpacePatch, SpaceStore } from './spaces/space-store';
+// Subtrees: export as JSON, import as a copy, archive (one statement each)
+export {
+  PgSubtreeStore,
+  type SubtreeArchiveResult,
+  type SubtreeImportResult,
+} from './subtree/pg-subtree-store';
+export {
+  DEFAULT_SUBTREE_MAX_BYTES,
+  DEFAULT_SUBTREE_MAX_RECORDS,
+  DEFAULT_SUBTREE_MAX_SESSIONS,
+  parseSubtreeDocument,
+  type ResolvedSubtreeLimits,
+  resolveSubtreeLimits,
+  SUBTREE_FORMAT,
+  SUBTREE_VERSION,
+  type SubtreeDocument,
+  type SubtreeLimits,
+  type SubtreeRecord,
+  type SubtreeSession,
+  type SubtreeSlots,
+} from './subtree/subtree-document';
 export {
   DEFAULT_TURN_RETENTION_MS,
   sweepTurns,
@@ -54,6 +75,15 @@ export {
 } from './turn-sweeper';
 // Users and API keys
 export { PgUsageStore, type UserUsage } from './usage/pg-usage-store';
+export { InMemoryRateLimitStore } from './users/in-memory-rate-limit-store';
 export { InMemoryUserStore } from './users/in-memory-user-store';
+export { PgRateLimitStore } from './users/pg-rate-limit-store';
 export { PgUserStore } from './users/pg-user-store';
+export type {
+  KeyLimits,
+  KeyLimitsUpdate,
+  KeyUsage,
+  RateLimitStore,
+  UsageSync,
+} from './users/rate-limit-store';
 export type { StoredKey, User, UserKeyStore } from './users/user-key-store';

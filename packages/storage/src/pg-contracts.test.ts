@@ -2,6 +2,7 @@ import {
   type ContractFixture,
   createTestDatabase,
   describeAccountStoreContracts,
+  describeRateLimitStoreContract,
   describeStorageContracts,
   type TestDatabase,
 } from '@internal/testing';
@@ -45,4 +46,9 @@ describeStorageContracts('PostgreSQL', pgFixture);
 describeAccountStoreContracts('PostgreSQL', async () => {
   const stores = new PgStores(database.pool);
   return { spaces: stores.spaces, users: stores.users };
+});
+
+describeRateLimitStoreContract('PostgreSQL', async () => {
+  const stores = new PgStores(database.pool);
+  return { users: stores.users, rateLimits: stores.rateLimits };
 });

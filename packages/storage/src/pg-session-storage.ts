@@ -341,6 +341,47 @@ export class PgSessionStorage implements SessionStorage {
     return this.putSlot(sessionId, 'memory', content);
   }
 
+  /**
+   * Writes the `memory` slot and the turn count it covers in one statement, so an agent rebuilt
+   * later (a restart, a space change, another process) knows the session is already consolidated.
+   * @throws SessionError `SESSION_NOT_FOUND`, `INVALID_ARGUMENT`
+   */
+  putConsolidatedMemory(sessionId: string, content: string, turnCount: number): Promise<void> {
+    return withPgErrors(async () => {
+      assertText(content, 'content');
+      assertCount(turnCount, 'turnCount');
+      if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
+      const { rows } = await sql<{ found: boolean }>`
+        WITH target AS (
+          UPDATE sessions SET consolidated_turn_count = ${turnCount}::int
+          WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId}
+          RETURNING id, space_id
+        ),
+        slot AS (
+          INSERT INTO session_data (space_id, session_id, key, content)
+          SELECT space_id, id, 'memory', ${content}::text FROM target
+          ON CONFLICT (session_id, key) DO UPDATE SET content = excluded.content, updated_at = now()
+          RETURNING 1
+        )
+        SELECT EXISTS (SELECT 1 FROM target) AS found`.execute(this.#ctx.db);
+      if (rows[0]?.found !== true) throw sessionNotFoundError(sessionId);
+    });
+  }
+
+  /** The turn count the last consolidated memory covers; `null` before the first or for an unknown session. */
+  getConsolidatedTurnCount(sessionId: string): Promise<number | null> {
+    return withPgErrors(async () => {
+      if (!isUuid(sessionId)) return null;
+      const row = await this.#ctx.db
+        .selectFrom('sessions')
+        .select('consolidated_turn_count')
+        .where('id', '=', sessionId)
+        .where('space_id', '=', this.#ctx.spaceId)
+        .executeTakeFirst();
+      return row?.consolidated_turn_count ?? null;
+    });
+  }
+
   /** Any named slot; `null` when unset or when the session is not in this space. */
   getSlot(sessionId: string, key: SlotKey): Promise<string | null> {
     return withPgErrors(async () => {

@@ -9,6 +9,7 @@ import { assertStorageOptions, PgSessionStorage, type PgSessionStorageOptions } 
 import { PgSessionTree } from './pg-session-tree';
 import { PgSpaceStore } from './spaces/pg-space-store';
 import { PgUsageStore } from './usage/pg-usage-store';
+import { PgRateLimitStore } from './users/pg-rate-limit-store';
 import { PgUserStore } from './users/pg-user-store';
 
 /** The PostgreSQL adapters of one space, as `PgStores.forSpace` binds them. */
@@ -49,6 +50,8 @@ export class PgStores implements SharedPool {
   readonly users: PgUserStore;
   /** What each user holds (quotas). */
   readonly usage: PgUsageStore;
+  /** Per-key rate limits and each process's use of them. */
+  readonly rateLimits: PgRateLimitStore;
 
   /** @throws SessionError `INVALID_ARGUMENT` for a value that is not a pool, or a bad option */
   constructor(pool: pg.Pool, options: PgStoresOptions = {}) {
@@ -63,6 +66,7 @@ export class PgStores implements SharedPool {
     this.spaces = new PgSpaceStore(pool, this.kysely, this.options.preparedStatements ?? true);
     this.users = new PgUserStore(this.kysely);
     this.usage = new PgUsageStore(this.kysely);
+    this.rateLimits = new PgRateLimitStore(this.kysely);
   }
 
   /**

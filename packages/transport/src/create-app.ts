@@ -8,20 +8,24 @@ import { TransportError } from './errors';
 import { TurnHub } from './live/turn-hub';
 import { apiKeyAuth } from './middleware/auth';
 import { drainRequest } from './middleware/drain-request';
+import { retryAfterHeader } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { type SpaceEnv, spaceAccess } from './middleware/space-access';
+import { registerDocsRoutes } from './openapi/docs-routes';
 import { registerMemoryWorkRoutes } from './routes/memory-work';
 import { registerSessionDataRoutes } from './routes/session-data';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSpaceEventRoutes } from './routes/space-events';
 import { registerSpaceListRoutes, registerSpaceRoutes } from './routes/spaces';
+import { registerSubtreeRoutes } from './routes/subtree';
 import { registerTurnStreamRoutes } from './routes/turn-streams';
 import { registerTurnRoutes } from './routes/turns';
 import { type AuthEnv, DEFAULT_BODY_BYTES, type TransportDeps } from './types';
 
 /**
  * Builds the REST app: every route of the seeds under `/spaces` (behind the `X-API-Key`
- * header), `GET /healthz` and `GET /readyz` (no key). Order of checks: key (401), space
+ * header), `GET /healthz`, `GET /readyz`, and unless `docs: false` `GET /openapi.json` and
+ * `GET /docs` (no key). Order of checks: key (401), space
  * ownership (404/403), then the request (400/413). Errors are JSON `{ error, code, details? }`
  * with statuses from one code table; unknown faults are a generic 500, logged with the request id.
  *
@@ -41,7 +45,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
       cors({
         origin: origins.includes('*') ? '*' : origins,
         allowHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id', 'Idempotency-Key', 'Last-Event-ID'],
-        exposeHeaders: ['X-Next-Cursor', 'X-Prev-Cursor', 'X-Request-Id'],
+        exposeHeaders: ['X-Next-Cursor', 'X-Prev-Cursor', 'X-Request-Id', 'Retry-After'],
         maxAge: 600,
       }),
     );
@@ -53,7 +57,10 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
     const fields = { requestId: c.get('requestId'), code: publicError.code, error };
     if (publicError.status === 500) logger.error('http.error', fields);
     else if (publicError.status > 500) logger.warn('http.error', fields);
-    if (publicError.status === 429) c.header('Retry-After', String(retryAfterSeconds(publicError.details)));
+    const retryAfter =
+      retryAfterHeader(error) ??
+      (publicError.status === 429 ? String(retryAfterSeconds(publicError.details)) : undefined);
+    if (retryAfter !== undefined) c.header('Retry-After', retryAfter);
     return c.json(errorBody(publicError), publicError.status as 500);
   });
 
@@ -74,6 +81,8 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
     if (ready) return c.json({ status: 'ready' });
     return c.json({ status: 'not_ready', error: 'the server is not ready', code: 'NOT_READY' }, 503);
   });
+
+  if (deps.docs !== false) registerDocsRoutes(app);
 
   const auth = apiKeyAuth(deps.userStore);
   const limit = bodyLimit({
@@ -97,6 +106,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   registerTurnStreamRoutes(space, deps, deps.turnHub ?? new TurnHub(), logger);
   registerSessionDataRoutes(space, deps);
   registerMemoryWorkRoutes(space, deps, logger);
+  if (deps.subtrees) registerSubtreeRoutes(space, deps.subtrees, deps);
   if (deps.spaceEvents) registerSpaceEventRoutes(space, { spaceEvents: deps.spaceEvents });
   app.route('/spaces/:spaceId', space);
 

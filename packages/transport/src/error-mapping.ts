@@ -1,5 +1,6 @@
 import type { CoreErrorCode } from '@stello-ai/core';
 import type { StorageErrorCode } from '@stello-ai/errors';
+import type { ErrorCode as ProtocolErrorCode } from '@stello-ai/protocol';
 import type { RuntimeErrorCode } from '@stello-ai/runtime';
 import type { SessionErrorCode } from '@stello-ai/session';
 import type { TransportErrorCode } from './errors';
@@ -14,6 +15,12 @@ export type ErrorCode =
   | RuntimeErrorCode
   | CoreErrorCode
   | InfrastructureErrorCode;
+
+// The protocol's published code list (what clients and the OpenAPI document see) must be exactly
+// the codes of the layers: a code added on either side without the other fails to compile.
+type Same<TLeft, TRight> = [TLeft] extends [TRight] ? ([TRight] extends [TLeft] ? true : false) : false;
+const PROTOCOL_LISTS_EVERY_CODE: Same<ErrorCode, ProtocolErrorCode> = true;
+void PROTOCOL_LISTS_EVERY_CODE;
 
 /**
  * The one table from error code to HTTP status. Adding a code to any layer's union without a
@@ -54,9 +61,12 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_MAIN_SESSION: 409,
   INVALID_OPERATION: 409,
   PAYLOAD_TOO_LARGE: 413,
+  SUBTREE_TOO_LARGE: 413,
   // A per-user bound; the client may try again once it closed something.
   TOO_MANY_CONNECTIONS: 429,
   TOO_MANY_TURNS: 429,
+  // A per-key rate limit; `Retry-After` says when.
+  RATE_LIMITED: 429,
   // The new input alone is over the model's context window: sending it again cannot succeed.
   CONTEXT_TOO_LONG: 413,
   // Real faults: the body carries a generic message, the details go to the log.
@@ -81,6 +91,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
 const GENERIC_MESSAGE: Partial<Record<ErrorCode, string>> = {
   INVALID_ARGUMENT: 'invalid argument',
   INVALID_REFERENCE: 'a referenced resource no longer exists',
+  SUBTREE_TOO_LARGE: "the subtree is over the server's export/import limits",
   CONFLICT: 'the resource changed concurrently, retry',
   LLM_ERROR: 'the language model provider failed',
   INVALID_MODEL_REPLY: 'the language model returned an unusable reply',

@@ -37,6 +37,8 @@ export type TransportErrorCode =
   | 'NOT_READY'
   /** The user has as many open WebSockets as `limits.wsConnectionsPerUser` allows. */
   | 'TOO_MANY_CONNECTIONS'
+  /** The API key is over its turns per minute or its streams at once (`details.retryAfterMs`; REST: `Retry-After`). */
+  | 'RATE_LIMITED'
   /** The transport is shutting down. */
   | 'UNAVAILABLE'
   /** An unexpected server fault; the details are only in the logs. */

@@ -20,6 +20,9 @@ export {
   TurnRelay,
 } from './live/turn-relay';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
+export type { TransportKeyLimits } from './middleware/rate-limit';
+// OpenAPI: the document of `GET /openapi.json`, generated from @stello-ai/protocol's schemas.
+export { API_VERSION, createOpenApiDocument } from './openapi/document';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER, PREV_CURSOR_HEADER } from './routes/spaces';
 export type {
@@ -29,6 +32,7 @@ export type {
   TransportDeps,
   TransportLimits,
   TransportSpaceStore,
+  TransportSubtreeSource,
   TransportUserLimits,
 } from './types';
 export { DEFAULT_BODY_BYTES, DEFAULT_WS_FRAME_BYTES } from './types';

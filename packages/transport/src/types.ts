@@ -4,11 +4,13 @@ import type {
   SpaceEventHub,
   SpaceEventPublisher,
   SpaceManager,
+  SubtreeService,
   UserLimits,
   UserStore,
 } from '@stello-ai/runtime';
 import type { TurnHub } from './live/turn-hub';
 import type { TurnRelay } from './live/turn-relay';
+import type { TransportKeyLimits } from './middleware/rate-limit';
 
 /** Default request body limit of the REST app: 1 MiB. */
 export const DEFAULT_BODY_BYTES = 1024 * 1024;
@@ -78,6 +80,11 @@ export type TransportAuthenticator = Pick<UserStore, 'authenticate'> &
 
 /** The per-user bounds the transport asks before work (the runtime's `UserLimits` satisfies it). */
 export type TransportUserLimits = Pick<UserLimits, 'admitTurn' | 'admitSpace' | 'admitSessions' | 'forget'>;
+/** The subtree operations of the REST app (the runtime's `SubtreeService` satisfies it). */
+export type TransportSubtreeSource = Pick<
+  SubtreeService,
+  'exportSubtree' | 'importSubtree' | 'archiveSubtree'
+>;
 
 /** What the REST app and the WebSocket gateway need from the runtime. */
 export interface TransportDeps {
@@ -112,6 +119,22 @@ export interface TransportDeps {
    * without it nothing is bounded per user.
    */
   userLimits?: TransportUserLimits;
+  /**
+   * Subtree export, import and archive (`GET …/sessions/:id/export`, `POST …/sessions/:id/import`,
+   * `POST …/sessions/:id/archive-subtree`); without it those routes do not exist.
+   */
+  subtrees?: TransportSubtreeSource;
+  /**
+   * Per-key limits asked before every turn (REST turn and stream, WebSocket message and stream):
+   * over a limit the answer is 429 `RATE_LIMITED` with `Retry-After` (WebSocket: an error frame
+   * with `details.retryAfterMs`). Without it turns are not limited.
+   */
+  keyLimits?: TransportKeyLimits;
   /** Readiness probe of `GET /readyz` (default: always ready); a throw counts as not ready. */
   readiness?: () => Promise<boolean>;
+  /**
+   * `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (Swagger UI, served from
+   * node_modules), both without an API key; on by default, `false` turns both off.
+   */
+  docs?: boolean;
 }

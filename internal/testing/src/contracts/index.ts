@@ -23,6 +23,11 @@ export type {
 export { describeMainStorageContract } from './main-storage';
 export { describeMemoryEngineContract } from './memory-engine';
 export { describePagingContract } from './paging';
+export {
+  type ContractRateLimitStore,
+  describeRateLimitStoreContract,
+  type RateLimitStoresFixture,
+} from './rate-limit-store';
 export { describeSessionStorageContract } from './session-storage';
 export { describeSessionTreeContract } from './session-tree';
 export { describeSpaceStoreContract } from './space-store';

@@ -70,6 +70,20 @@ describe('the layering check of pnpm lint', () => {
     expect(result.output).toMatch(/no-circular: packages\/core\/src\/a\.ts/);
   });
 
+  it('keeps the protocol at the bottom and free of Node built-ins (it ships to browsers)', async () => {
+    const dir = await workspace({
+      'packages/errors/src/index.ts': 'export const errors = 1;\n',
+      'packages/protocol/src/schemas.ts':
+        "import { errors } from '../../errors/src/index';\nimport { readFileSync } from 'node:fs';\nexport const s = [errors, readFileSync];\n",
+    });
+    const result = await cruise(dir, ['packages']);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(
+      /layer-protocol: packages\/protocol\/src\/schemas\.ts → packages\/errors\/src\/index\.ts/,
+    );
+    expect(result.output).toMatch(/browser-client: packages\/protocol\/src\/schemas\.ts → (node:)?fs/);
+  });
+
   it('lets tests reach test helpers but keeps them out of published code', async () => {
     const dir = await workspace({
       'internal/testing/src/index.ts': 'export const helper = 1;\n',

@@ -3,7 +3,10 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   createDefaultConsolidateFn,
   createDefaultIntegrateFn,
+  DEFAULT_INTEGRATION_BUDGET_CHARS,
+  DEFAULT_INTEGRATION_CHILD_CHARS,
   DEFAULT_TRANSCRIPT_BUDGET_CHARS,
+  integrationLines,
   stripThinking,
 } from './defaults';
 
@@ -128,5 +131,31 @@ describe('createDefaultIntegrateFn', () => {
 describe('stripThinking', () => {
   it('removes every think block and trims', () => {
     expect(stripThinking(' <think>a</think>x<THINK>b</THINK> y ')).toBe('x y');
+  });
+});
+
+describe('integrationLines', () => {
+  it('keeps the prompt of 600 long child memories within the budget and counts the rest', () => {
+    const children = Array.from({ length: 600 }, (_, index) => ({
+      sessionId: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      label: `child ${index}`,
+      l2: '记忆'.repeat(1_500),
+    }));
+    const lines = integrationLines(children);
+    const total = lines.join('\n').length;
+    expect(total).toBeLessThanOrEqual(DEFAULT_INTEGRATION_BUDGET_CHARS + 100);
+    const shown = lines.filter((line) => line.startsWith('- [sessionId='));
+    expect(shown.length).toBeGreaterThan(10);
+    expect(shown.every((line) => line.length < DEFAULT_INTEGRATION_CHILD_CHARS + 120)).toBe(true);
+    expect(lines.at(-1)).toBe(`(${600 - shown.length} more sessions not shown: over the input budget)`);
+  });
+
+  it('sends every child whole when they fit, and never splits a surrogate pair', () => {
+    const lines = integrationLines([{ sessionId: 's1', label: 'a', l2: `${'x'.repeat(1_999)}😀tail` }]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(`- [sessionId=s1] a: ${'x'.repeat(1_999)}…`);
+    expect(integrationLines([{ sessionId: 's2', label: 'b', l2: 'short' }])).toEqual([
+      '- [sessionId=s2] b: short',
+    ]);
   });
 });

@@ -25,6 +25,11 @@ Reply with one JSON object and nothing else:
 /** Newest transcript text the default consolidation sends; older turns live in the current summary. */
 export const DEFAULT_TRANSCRIPT_BUDGET_CHARS = 48_000;
 
+/** Input budget of the default integration: the children's memories it sends, in characters. */
+export const DEFAULT_INTEGRATION_BUDGET_CHARS = 48_000;
+/** Longest part of one child's memory the default integration sends. */
+export const DEFAULT_INTEGRATION_CHILD_CHARS = 2_000;
+
 const THINK_BLOCK = /<think>[\s\S]*?<\/think>/gi;
 
 const INTEGRATE_REPLY = z.object({
@@ -55,6 +60,33 @@ export function createDefaultConsolidateFn(prompt: string, llm: LLMCallFn): Cons
 }
 
 /**
+ * One line per child (`- [sessionId=…] label: summary`), each summary cut at
+ * {@link DEFAULT_INTEGRATION_CHILD_CHARS}, the whole within {@link DEFAULT_INTEGRATION_BUDGET_CHARS}:
+ * a space of many children costs a bounded prompt, and the children left out are counted.
+ */
+export function integrationLines(
+  children: readonly { sessionId: string; label: string; l2: string }[],
+  budgetChars: number = DEFAULT_INTEGRATION_BUDGET_CHARS,
+): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  for (const child of children) {
+    const summary = child.l2.trim();
+    const cut =
+      summary.length > DEFAULT_INTEGRATION_CHILD_CHARS
+        ? `${sliceWhole(summary, DEFAULT_INTEGRATION_CHILD_CHARS)}…`
+        : summary;
+    const line = `- [sessionId=${child.sessionId}] ${sliceWhole(oneLine(child.label), 200)}: ${cut}`;
+    if (used + line.length > budgetChars) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  const omitted = children.length - lines.length;
+  if (omitted > 0) lines.push(`(${omitted} more sessions not shown: over the input budget)`);
+  return lines;
+}
+
+/**
  * Builds the default integration: the prompt as system message; the current synthesis and one
  * line per child (`- [sessionId=…] label: summary`) as user message. The first JSON object of the
  * reply is parsed and validated (`{ synthesis: string, insights?: { sessionId, content }[] }`);
@@ -64,9 +96,7 @@ export function createDefaultConsolidateFn(prompt: string, llm: LLMCallFn): Cons
  */
 export function createDefaultIntegrateFn(prompt: string, llm: LLMCallFn): IntegrateFn {
   return async (children, currentSynthesis) => {
-    const lines = children.map(
-      (child) => `- [sessionId=${child.sessionId}] ${oneLine(child.label)}: ${child.l2.trim()}`,
-    );
+    const lines = integrationLines(children);
     const parts: string[] = [];
     if (currentSynthesis?.trim()) parts.push(`Current synthesis:\n${currentSynthesis.trim()}`);
     parts.push(`Sessions:\n${lines.length > 0 ? lines.join('\n') : '(none)'}`);
@@ -172,4 +202,11 @@ function oneLine(text: string): string {
 
 function preview(text: string): string {
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** The first `length` UTF-16 units of `text`, one less when the cut would split a surrogate pair. */
+function sliceWhole(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
 }

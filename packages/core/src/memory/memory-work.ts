@@ -88,7 +88,7 @@ export class MemoryWork {
   async #consolidate(sessionId: string, force: boolean): Promise<string | null> {
     const meta = await this.#deps.config.sessions.get(sessionId);
     if (!meta || meta.status === 'archived') return null;
-    if (!force && this.#consolidatedAt.get(sessionId) === meta.turnCount) return null;
+    if (!force && (await this.#consolidatedTurnCount(sessionId)) === meta.turnCount) return null;
     return this.#deps.sessionObjects.withRuntime(sessionId, 'consolidate', async (session) => {
       if (session.meta.role === 'main') return null;
       const [current, records] = await Promise.all([session.memory(), session.messages()]);
@@ -100,7 +100,7 @@ export class MemoryWork {
           details: { sessionId },
         });
       }
-      if (!(await this.#writeMemory(session, memory))) return null;
+      if (!(await this.#writeMemory(session, memory, meta.turnCount))) return null;
       this.#consolidatedAt.set(sessionId, meta.turnCount);
       this.#deps.hooks.fire('onConsolidated', { sessionId, memory });
       return memory;
@@ -108,14 +108,27 @@ export class MemoryWork {
   }
 
   /** Stores a consolidated memory unless the session was archived meanwhile; true when written. */
-  async #writeMemory(session: Session, memory: string): Promise<boolean> {
+  async #writeMemory(session: Session, memory: string, turnCount: number): Promise<boolean> {
     const storage = this.#deps.config.storage;
     // Without storage, Session.consolidate does the check and the write (it re-reads the records).
     if (!storage) return (await session.consolidate(async () => memory)) === memory;
     const meta = await this.#deps.config.sessions.get(session.id);
     if (!meta || meta.status === 'archived') return false;
-    await storage.putMemory(session.id, memory);
+    if (storage.putConsolidatedMemory) await storage.putConsolidatedMemory(session.id, memory, turnCount);
+    else await storage.putMemory(session.id, memory);
     return true;
+  }
+
+  /**
+   * The turn count of the last consolidation: this agent's own mark, else the one stored with the
+   * memory (so a rebuilt agent does not repeat the LLM call for an unchanged session).
+   */
+  async #consolidatedTurnCount(sessionId: string): Promise<number | null> {
+    const known = this.#consolidatedAt.get(sessionId);
+    if (known !== undefined) return known;
+    const stored = (await this.#deps.config.storage?.getConsolidatedTurnCount?.(sessionId)) ?? null;
+    if (stored !== null) this.#consolidatedAt.set(sessionId, stored);
+    return stored;
   }
 
   /** Integration at the root; `null` when the root is archived and the run was not asked for. */

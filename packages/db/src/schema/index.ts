@@ -1,4 +1,5 @@
 import type { CoreDataTable } from './core-data';
+import type { RateUsageTable } from './rate-usage';
 import type { RecordsTable } from './records';
 import type { SessionDataTable } from './session-data';
 import type { SessionRefsTable } from './session-refs';
@@ -17,6 +18,7 @@ export interface Database {
   session_refs: SessionRefsTable;
   core_data: CoreDataTable;
   turns: TurnsTable;
+  rate_usage: RateUsageTable;
 }
 
 export type {
@@ -30,6 +32,7 @@ export type {
   NullableTimestamp,
 } from './columns';
 export type { CoreDataRow, CoreDataRowUpdate, CoreDataTable, NewCoreDataRow } from './core-data';
+export type { NewRateUsageRow, RateUsageRow, RateUsageRowUpdate, RateUsageTable } from './rate-usage';
 export type { NewRecordRow, RecordRow, RecordRowRole, RecordRowUpdate, RecordsTable } from './records';
 export {
   type NewSessionDataRow,

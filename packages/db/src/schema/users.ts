@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type { DefaultTimestamp, GeneratedId, NullableTimestamp } from './columns';
 
 /** Table `users`: the owners of spaces, authenticated by a hashed API key. */
@@ -12,6 +12,10 @@ export interface UsersTable {
   created_at: DefaultTimestamp;
   key_created_at: NullableTimestamp;
   key_revoked_at: NullableTimestamp;
+  /** Turns per minute this user's key may start; `NULL`: the server's default, `0`: no limit. */
+  turns_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Streams this user's key may run at once; `NULL`: the server's default, `0`: no limit. */
+  concurrent_streams: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** A row of `users` as read. */

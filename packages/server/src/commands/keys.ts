@@ -14,11 +14,12 @@ import {
 } from './_context';
 
 /** Help text of `stello keys`. */
-export const KEYS_HELP = `Usage: stello keys <issue|revoke> [options]
+export const KEYS_HELP = `Usage: stello keys <issue|revoke|limits> [options]
 
 Commands:
   issue <userId>               issue a new API key for a user and print it once; the old key stops working
   revoke <userId|keyPrefix>    revoke a user's key (by user id or by the prefix \`users list\` shows)
+  limits <userId|keyPrefix>    show or set a key's rate limits (--turns-per-minute N, --streams N)
 
 Options:
   --database-url URL   PostgreSQL connection string (default: $DATABASE_URL)
@@ -44,6 +45,39 @@ Exits with 1 when nothing matches.
 Options:
   --database-url URL   PostgreSQL connection string (default: $DATABASE_URL)
   -h, --help           show this help`;
+
+const KEYS_LIMITS_HELP = `Usage: stello keys limits <userId|keyPrefix> [--turns-per-minute N] [--streams N] [--json]
+
+Shows a key's rate limits, or sets them. A value is a whole number; 0 means no limit for this
+key, and "default" goes back to the server's default (STELLO_TURNS_PER_MINUTE,
+STELLO_STREAMS_PER_KEY). Running servers apply a change within a few seconds; over a limit a
+turn gets 429 RATE_LIMITED with Retry-After.
+
+Options:
+  --turns-per-minute N   turns the key may start per minute, across all servers
+  --streams N            streams (REST SSE and WebSocket) the key may run at once
+  --json                 print {"userId","turnsPerMinute","streams"} as JSON (null: server default)
+  --database-url URL     PostgreSQL connection string (default: $DATABASE_URL)
+  -h, --help             show this help`;
+
+/** A limit given on the command line: a whole number, or \`default\` (null). */
+function parseLimit(flag: string, raw: string | undefined): number | null | undefined {
+  if (raw === undefined) return undefined;
+  const value = raw.trim().toLowerCase();
+  if (value === 'default') return null;
+  if (!/^\d{1,9}$/.test(value)) {
+    throw new CliUsageError(
+      `invalid --${flag} "${raw}": expected a whole number or "default"`,
+      'keys limits',
+    );
+  }
+  return Number(value);
+}
+
+function showLimit(value: number | null, unit: string): string {
+  if (value === null) return 'server default';
+  return value === 0 ? 'no limit' : `${value} ${unit}`;
+}
 
 function onePositional(command: string, positionals: string[], what: string): string {
   const [value, ...extra] = positionals;
@@ -89,7 +123,57 @@ async function revokeKey(args: string[], ctx: CliContext): Promise<number> {
   return EXIT_OK;
 }
 
-/** `stello keys issue|revoke`. */
+async function keyLimits(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'keys limits',
+    args,
+    {
+      ...DATABASE_OPTIONS,
+      'turns-per-minute': { type: 'string' },
+      streams: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    true,
+  );
+  if (values.help) {
+    ctx.stdout(KEYS_LIMITS_HELP);
+    return EXIT_OK;
+  }
+  const target = onePositional('keys limits', positionals, '<userId|keyPrefix>');
+  const turnsPerMinute = parseLimit('turns-per-minute', values['turns-per-minute']);
+  const concurrentStreams = parseLimit('streams', values.streams);
+  const url = resolveDatabaseUrl('keys limits', values['database-url'], ctx);
+  const limits = await withPool(url, async (pool) => {
+    const stores = new PgStores(pool);
+    const userId = await new UserStore(stores.users).resolveKeyOwner(target);
+    if (userId === null) return null;
+    return stores.rateLimits.setKeyLimits(userId, {
+      ...(turnsPerMinute !== undefined && { turnsPerMinute }),
+      ...(concurrentStreams !== undefined && { concurrentStreams }),
+    });
+  });
+  if (limits === null) throw new CliFailure(`no user or active key matches "${target}"`);
+  if (values.json) {
+    ctx.stdout(
+      JSON.stringify({
+        userId: limits.keyId,
+        turnsPerMinute: limits.turnsPerMinute,
+        streams: limits.concurrentStreams,
+      }),
+    );
+  } else {
+    ctx.stdout(`limits of user ${limits.keyId}:`);
+    ctx.stdout(`  turns per minute: ${showLimit(limits.turnsPerMinute, 'per minute')}`);
+    ctx.stdout(`  streams at once:  ${showLimit(limits.concurrentStreams, 'at once')}`);
+  }
+  return EXIT_OK;
+}
+
+/** `stello keys issue|revoke|limits`. */
 export async function runKeys(args: string[], ctx: CliContext): Promise<number> {
-  return runSubcommand('keys', args, ctx, KEYS_HELP, { issue: issueKey, revoke: revokeKey });
+  return runSubcommand('keys', args, ctx, KEYS_HELP, {
+    issue: issueKey,
+    revoke: revokeKey,
+    limits: keyLimits,
+  });
 }

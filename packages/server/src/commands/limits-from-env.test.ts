@@ -10,6 +10,10 @@ describe('limits from the environment', () => {
         STELLO_HEADERS_TIMEOUT_MS: '',
       }),
     ).toEqual({ listBytes: 1024, wsConnectionsPerUser: 4 });
+    expect(limitsFromEnv({ STELLO_TURNS_PER_MINUTE: '60', STELLO_STREAMS_PER_KEY: '4' })).toEqual({
+      turnsPerMinute: 60,
+      streamsPerKey: 4,
+    });
     expect(
       poolTimeoutsFromEnv({ STELLO_STATEMENT_TIMEOUT_MS: '0', STELLO_CONNECT_TIMEOUT_MS: '2500' }),
     ).toEqual({
@@ -24,6 +28,7 @@ describe('limits from the environment', () => {
   it('refuses a malformed value, naming the variable', () => {
     expect(() => limitsFromEnv({ STELLO_LIST_BYTES: 'lots' })).toThrow(/STELLO_LIST_BYTES/);
     expect(() => limitsFromEnv({ STELLO_MAX_CONNECTIONS: '0' })).toThrow(/STELLO_MAX_CONNECTIONS/);
+    expect(() => limitsFromEnv({ STELLO_TURNS_PER_MINUTE: '1.5' })).toThrow(/STELLO_TURNS_PER_MINUTE/);
     expect(() => poolTimeoutsFromEnv({ STELLO_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(
       /STELLO_STATEMENT_TIMEOUT_MS/,
     );

@@ -18,6 +18,8 @@ const LIMIT_VARIABLES = {
   STELLO_SESSIONS_PER_USER: 'sessionsPerUser',
   STELLO_STORED_BYTES_PER_USER: 'storedBytesPerUser',
   STELLO_RUNNING_TURNS_PER_USER: 'runningTurnsPerUser',
+  STELLO_TURNS_PER_MINUTE: 'turnsPerMinute',
+  STELLO_STREAMS_PER_KEY: 'streamsPerKey',
 } as const satisfies Record<string, keyof StelloServerLimits>;
 
 const POOL_VARIABLES = {

@@ -108,6 +108,38 @@ describe('runCli', () => {
     expect(again.stderr.join('\n')).toContain('no active key matches');
   });
 
+  it("shows and sets a key's rate limits by prefix or id, and goes back to the default", async () => {
+    const created = JSON.parse(
+      (await cli(['users', 'create', '--name', 'hana', '--json'], env)).stdout.join(''),
+    );
+    const prefix = created.apiKey.slice(0, 11);
+    const shown = await cli(['keys', 'limits', prefix], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.join('\n')).toContain('turns per minute: server default');
+    const set = await cli(
+      ['keys', 'limits', prefix, '--turns-per-minute', '30', '--streams', '0', '--json'],
+      env,
+    );
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout.join(''))).toEqual({ userId: created.id, turnsPerMinute: 30, streams: 0 });
+    const back = await cli(['keys', 'limits', created.id, '--turns-per-minute', 'default', '--json'], env);
+    expect(JSON.parse(back.stdout.join(''))).toEqual({
+      userId: created.id,
+      turnsPerMinute: null,
+      streams: 0,
+    });
+
+    const bad = await cli(['keys', 'limits', prefix, '--streams', '-1'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.join('\n')).toContain('--streams');
+    const unknown = await cli(
+      ['keys', 'limits', '00000000-0000-4000-8000-000000000000', '--streams', '1'],
+      env,
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.join('\n')).toContain('no user or active key matches');
+  });
+
   it('fails with exit code 1 when issuing a key for an unknown user', async () => {
     const run = await cli(['keys', 'issue', '00000000-0000-4000-8000-000000000000'], env);
     expect(run.code).toBe(1);
@@ -232,11 +264,61 @@ describe('runCli', () => {
     const spaces = await fetch(`${ready!.url}/spaces`, { headers: { 'X-API-Key': apiKey } });
     expect(spaces.status).toBe(200);
     expect(stdout.some((l) => JSON.parse(l).event === 'server.offline_model')).toBe(true);
+    // A turn: its prompt never reaches the log, its line carries the request id.
+    const prompt = 'the-secret-prompt-4711';
+    const headers = { 'X-API-Key': apiKey, 'Content-Type': 'application/json', 'X-Request-Id': 'req-cli-1' };
+    const space = (await (
+      await fetch(`${ready!.url}/spaces`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ label: 'logs' }),
+      })
+    ).json()) as { id: string };
+    const [root] = (await (await fetch(`${ready!.url}/spaces/${space.id}/sessions`, { headers })).json()) as {
+      id: string;
+    }[];
+    const turn = await fetch(`${ready!.url}/spaces/${space.id}/sessions/${root!.id}/turn`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ input: prompt }),
+    });
+    expect(turn.status).toBe(200);
 
     controller.abort();
     expect(await running).toBe(0);
-    expect(stdout.some((l) => JSON.parse(l).event === 'server.closed')).toBe(true);
-    // The key never reaches the log.
+    const entries = stdout.map((l) => JSON.parse(l));
+    expect(entries.some((entry) => entry.event === 'server.closed')).toBe(true);
+    expect(entries.find((entry) => entry.event === 'turn')).toMatchObject({
+      requestId: 'req-cli-1',
+      level: 'info',
+    });
+    // Neither the key nor the prompt reaches the log.
     expect(stdout.join('\n')).not.toContain(apiKey);
+    expect(stdout.join('\n')).not.toContain(prompt);
+  });
+
+  it('logs only from LOG_LEVEL up, and refuses an unknown level', async () => {
+    const bad = await cli(['serve', '--port', '0'], { ...env, LOG_LEVEL: 'loud' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.join('\n')).toContain('LOG_LEVEL');
+
+    const controller = new AbortController();
+    const stdout: string[] = [];
+    const running = runCli(['serve', '--port', '0'], {
+      env: { DATABASE_URL: db.url, LOG_LEVEL: 'warn', STELLO_PREPARED_STATEMENTS: 'off' },
+      stdout: (line) => stdout.push(line),
+      stderr: () => {},
+      signal: controller.signal,
+    });
+    // The offline model's warning is the one line a quiet server writes at start-up.
+    const deadline = Date.now() + 15_000;
+    while (!stdout.some((l) => JSON.parse(l).event === 'server.offline_model') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    controller.abort();
+    expect(await running).toBe(0);
+    const levels = stdout.map((l) => JSON.parse(l).level);
+    expect(levels).toContain('warn');
+    expect(levels).not.toContain('info');
   });
 });

@@ -4,6 +4,7 @@ import { type CliContext, CliFailure, CliUsageError, EXIT_FAILURE, EXIT_OK, EXIT
 import { KEYS_HELP, runKeys } from './keys';
 import { MIGRATE_HELP, runMigrate } from './migrate';
 import { runServe, SERVE_HELP } from './serve';
+import { runSpaces, SPACES_HELP } from './spaces';
 import { runUsers, USERS_HELP } from './users';
 
 /** Help text of `stello` as a whole. */
@@ -16,6 +17,9 @@ Commands:
   users list                    list users and their key prefixes
   keys issue <userId>           issue a new key for a user (replaces the old one)
   keys revoke <userId|prefix>   revoke a user's key
+  spaces export <spaceId>       write a subtree (default: the whole tree) as JSON
+  spaces import <spaceId> FILE  copy an exported subtree into a space (new ids)
+  keys limits <userId|prefix>   show or set a key's rate limits (--turns-per-minute N, --streams N)
 
 Options:
   -h, --help       show help (also: stello <command> --help)
@@ -36,6 +40,7 @@ const COMMANDS: Record<string, { run: (args: string[], ctx: CliContext) => Promi
     migrate: { run: runMigrate, help: MIGRATE_HELP },
     users: { run: runUsers, help: USERS_HELP },
     keys: { run: runKeys, help: KEYS_HELP },
+    spaces: { run: runSpaces, help: SPACES_HELP },
   };
 
 // SQLSTATE 42P01 undefined_table: the schema was never migrated.

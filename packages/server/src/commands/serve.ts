@@ -1,5 +1,5 @@
 import { createPool } from '@stello-ai/db';
-import { createJsonLogger } from '@stello-ai/runtime';
+import { createJsonLogger, isLogThreshold, LOG_THRESHOLDS, type LogThreshold } from '@stello-ai/runtime';
 import { createModelFromEnv } from '../create-model-from-env';
 import { createStelloServer } from '../create-stello-server';
 import { seedApiKey } from '../seed-api-key';
@@ -32,6 +32,8 @@ Options:
 
 Environment:
   DATABASE_URL, PORT, HOST      as above
+  LOG_LEVEL                     lowest level logged: trace, debug, info (default), warn, error,
+                                fatal or silent. Keys, prompts and answers are never logged.
   STELLO_API_KEY                makes sure a user with this API key exists (idempotent)
   ANTHROPIC_API_KEY             use Claude (model: $STELLO_MODEL, default claude-sonnet-5)
   OPENAI_API_KEY                use an OpenAI-compatible endpoint (model: $STELLO_MODEL, default gpt-4o-mini)
@@ -40,8 +42,12 @@ Environment:
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
   STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
+  STELLO_DOCS                   GET /openapi.json and GET /docs (Swagger UI), no key (default on; off)
   STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
                                 (default: none, CORS off; * allows any)
+  STELLO_TURNS_PER_MINUTE       turns per minute of a key without its own limit, across all
+                                servers (default: none; set per key with \`stello keys limits\`)
+  STELLO_STREAMS_PER_KEY        streams a key without its own limit may run at once (default: none)
   STELLO_CONNECT_TIMEOUT_MS     opening a database connection may take this long (default 10000)
   STELLO_STATEMENT_TIMEOUT_MS   longest SQL statement (default 30000; 0 off, e.g. behind PgBouncer)
   STELLO_*_BYTES, STELLO_WS_*, STELLO_HEADERS_TIMEOUT_MS, STELLO_REQUEST_TIMEOUT_MS,
@@ -64,6 +70,19 @@ function parsePreparedStatements(raw: string | undefined): boolean {
   if (value === '' || ['true', '1', 'yes', 'on'].includes(value)) return true;
   if (['false', '0', 'no', 'off'].includes(value)) return false;
   throw new CliUsageError(`invalid STELLO_PREPARED_STATEMENTS "${raw}": expected true or false`, 'serve');
+}
+
+/** `LOG_LEVEL`: a pino level name (default info). */
+function parseLogLevel(raw: string | undefined): LogThreshold {
+  const value = raw?.trim().toLowerCase() ?? '';
+  if (value === '') return 'info';
+  if (!isLogThreshold(value)) {
+    throw new CliUsageError(
+      `invalid LOG_LEVEL "${raw}": expected one of ${LOG_THRESHOLDS.join(', ')}`,
+      'serve',
+    );
+  }
+  return value;
 }
 
 /** `STELLO_CORS_ORIGINS`: comma-separated origins allowed to call the API from browsers. */
@@ -98,7 +117,7 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
   const port = parsePort(values.port ?? ctx.env.PORT ?? String(DEFAULT_PORT));
   const host = values.host ?? ctx.env.HOST ?? DEFAULT_HOST;
   const preparedStatements = parsePreparedStatements(ctx.env.STELLO_PREPARED_STATEMENTS);
-  const logger = createJsonLogger({ write: ctx.stdout });
+  const logger = createJsonLogger({ write: ctx.stdout, level: parseLogLevel(ctx.env.LOG_LEVEL) });
   const { model, provider, description } = createModelFromEnv(ctx.env);
 
   const limits = limitsFromEnv(ctx.env);

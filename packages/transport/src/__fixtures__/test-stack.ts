@@ -15,6 +15,7 @@ import {
 import { createOfflineAdapter, type LLMAdapter } from '@stello-ai/session';
 import type { Hono } from 'hono';
 import { createApp } from '../create-app';
+import type { TransportKeyLimits } from '../middleware/rate-limit';
 import type { AuthEnv, TransportLimits } from '../types';
 import { attachWebSocketGateway, type WebSocketGateway } from '../ws/attach-web-socket-gateway';
 
@@ -65,6 +66,8 @@ export interface TestStackOptions {
   /** Hooks of every space's agent. */
   hooks?: Partial<EngineHooks>;
   limits?: TransportLimits;
+  /** Per-key limits asked before each turn. */
+  keyLimits?: TransportKeyLimits;
 }
 
 /**
@@ -101,6 +104,7 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
     userStore,
     logger,
     ...(options.limits && { limits: options.limits }),
+    ...(options.keyLimits && { keyLimits: options.keyLimits }),
   };
   const app = createApp(deps);
   const servers: TestServer[] = [];

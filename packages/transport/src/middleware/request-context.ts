@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@stello-ai/runtime';
+import { type Logger, withLogContext } from '@stello-ai/runtime';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { AuthEnv } from '../types';
@@ -16,7 +16,8 @@ function routePattern(c: Parameters<MiddlewareHandler>[0]): string | null {
 /**
  * Assigns the request id (`X-Request-Id` when sane, else a UUID), echoes it in the response
  * header and logs one `http.request` line per request: method, route pattern, status,
- * duration, request id and user id (never the key).
+ * duration, request id and user id (never the key). Every line logged while the request runs
+ * carries the request id too (`withLogContext`).
  */
 export function requestContext(logger: Logger): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
@@ -24,7 +25,8 @@ export function requestContext(logger: Logger): MiddlewareHandler<AuthEnv> {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
-    await next();
+    // Every line logged while the request runs (and by work it starts) carries its id.
+    await withLogContext({ requestId }, next);
     c.res.headers.set('X-Request-Id', requestId);
     logger.info('http.request', {
       method: c.req.method,

@@ -4,6 +4,7 @@ import type { Context, Hono } from 'hono';
 import { admitSessions, admitTurn } from '../admission';
 import { TransportError } from '../errors';
 import { stringifyDeep } from '../json/stringify-deep';
+import { admitKeyTurn } from '../middleware/rate-limit';
 import type { SpaceEnv } from '../middleware/space-access';
 import { runLoggedTurn } from '../turn-log';
 import type { TransportDeps } from '../types';
@@ -130,6 +131,11 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
     const sessionId = uuidParam(c, 'id');
     const body = await readJsonBody(c, turnBody);
     const turnId = requestTurnId(body.turnId, c.req.header('idempotency-key'));
+    admitKeyTurn(deps.keyLimits, c.get('userId'), logger, {
+      transport: 'rest',
+      stream: false,
+      requestId: c.get('requestId'),
+    });
     const agent = await agentOf(c, deps);
     const release = await admitTurn(deps, c.get('userId'));
     try {

@@ -7,6 +7,7 @@ import { admitTurn } from '../admission';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
 import type { SeqFrame, TurnHub } from '../live/turn-hub';
+import { admitKeyTurn } from '../middleware/rate-limit';
 import type { SpaceEnv } from '../middleware/space-access';
 import { runLoggedTurn } from '../turn-log';
 import type { TransportDeps } from '../types';
@@ -104,21 +105,36 @@ export function registerTurnStreamRoutes(
     const sessionId = uuidParam(c, 'id');
     const body = await readJsonBody(c, turnBody);
     const turnId = requestTurnId(body.turnId, c.req.header('idempotency-key'));
-    const agent = await deps.agentPool.getAgent(c.get('space').id);
-    const options: TurnOptions = {
-      ...(turnId !== undefined && { turnId }),
-      ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
-    };
-    let streamTurnId = turnId ?? '';
-    const release = await admitTurn(deps, c.get('userId'));
-    const frames = turnFrames(agent, sessionId, body.input, options, (id) => {
-      streamTurnId = id;
+    // The stream slot is held until the turn ends (a client that goes away does not end it).
+    const releaseKey = admitKeyTurn(deps.keyLimits, c.get('userId'), logger, {
+      transport: 'rest',
+      stream: true,
+      requestId: c.get('requestId'),
     });
-    // The first frame is awaited before answering, so a refused turn is a plain JSON error.
-    const first = await frames.next().catch((error: unknown) => {
+    let releaseUser: () => void = () => {};
+    const release = (): void => {
+      releaseKey();
+      releaseUser();
+    };
+    let first: IteratorResult<SeqFrame>;
+    let frames: AsyncGenerator<SeqFrame>;
+    let streamTurnId = turnId ?? '';
+    try {
+      const agent = await deps.agentPool.getAgent(c.get('space').id);
+      releaseUser = await admitTurn(deps, c.get('userId'));
+      const options: TurnOptions = {
+        ...(turnId !== undefined && { turnId }),
+        ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
+      };
+      frames = turnFrames(agent, sessionId, body.input, options, (id) => {
+        streamTurnId = id;
+      });
+      // The first frame is awaited before answering, so a refused turn is a plain JSON error.
+      first = await frames.next();
+    } catch (error) {
       release();
       throw error;
-    });
+    }
     c.header('X-Turn-Id', streamTurnId);
     return streamSSE(c, async (stream) => {
       const stop = heartbeat(stream);

@@ -118,6 +118,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       sendBufferBytes,
       maxProtocolErrors,
       turnHub,
+      ...(options.keyLimits && { keyLimits: options.keyLimits }),
     });
     live.set(socket, connection);
     keepAlive.track(socket);

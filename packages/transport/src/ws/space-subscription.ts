@@ -1,20 +1,11 @@
-import type { DeliveredSpaceEvent, SpaceEventHub } from '@stello-ai/runtime';
-import { z } from 'zod';
+import type { SpaceSubscriptionFrame } from '@stello-ai/protocol';
+import type { SpaceEventHub } from '@stello-ai/runtime';
 import { TransportError } from '../errors';
 
 // `space.subscribe` / `space.unsubscribe` of the WebSocket protocol: the connection's space's
 // events, live only, as `space.event` frames. Kept out of the connection class on purpose.
 
-export const spaceSubscriptionSchemas = {
-  'space.subscribe': z.object({ type: z.literal('space.subscribe'), spaceId: z.string().uuid() }),
-  'space.unsubscribe': z.object({ type: z.literal('space.unsubscribe'), spaceId: z.string().uuid() }),
-} as const;
-
-/** Frames of a space subscription. */
-export type SpaceSubscriptionFrame =
-  | { type: 'space.subscribed'; spaceId: string }
-  | { type: 'space.unsubscribed'; spaceId: string }
-  | { type: 'space.event'; event: DeliveredSpaceEvent };
+export type { SpaceSubscriptionFrame };
 
 /** One connection's subscription to its space's events (at most one). */
 export class SpaceSubscription {

@@ -1,12 +1,13 @@
 import type { StelloAgent, TurnOptions } from '@stello-ai/core';
 import { isCodedError } from '@stello-ai/errors';
-import type { ConnectionManager, Logger, SpaceEventHub } from '@stello-ai/runtime';
+import { type ConnectionManager, type Logger, type SpaceEventHub, withLogContext } from '@stello-ai/runtime';
 import { type RawData, WebSocket } from 'ws';
 import { admitSessions, admitTurn } from '../admission';
 import { toPublicError } from '../error-mapping';
 import { followTurn } from '../live/follow-turn';
 import type { SeqFrame, TurnHub } from '../live/turn-hub';
 import type { TurnRelay } from '../live/turn-relay';
+import { admitKeyTurn, type TransportKeyLimits } from '../middleware/rate-limit';
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource, TransportUserLimits } from '../types';
@@ -54,6 +55,8 @@ export interface WsConnectionOptions {
   turnRelay?: TurnRelay;
   /** Per-user quotas and the running-turns cap (absent: unbounded). */
   userLimits?: TransportUserLimits;
+  /** Per-key limits asked before each turn (absent: none). */
+  keyLimits?: TransportKeyLimits;
 }
 
 // A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
@@ -101,6 +104,7 @@ export class WsConnection {
   #sessionId: string | null = null;
   #pendingDelta = '';
   #protocolErrors = 0;
+  #received = 0;
   // The streamed turn of this connection, and the seq of its next frame.
   #streamingTurnId: string | null = null;
   #streamSeq: (() => number) | null = null;
@@ -141,13 +145,19 @@ export class WsConnection {
       return;
     }
     this.#pending += 1;
-    this.#enqueue(async () => {
-      try {
-        if (!this.#closed) await this.#handle(data, isBinary);
-      } finally {
-        this.#pending -= 1;
-      }
-    });
+    // Each message gets a request id of its own (the connection id and the message's number, cheap
+    // under a flood): every line logged while it is handled carries it.
+    this.#received += 1;
+    const requestId = `${this.id}.${this.#received}`;
+    this.#enqueue(() =>
+      withLogContext({ requestId, connectionId: this.id }, async () => {
+        try {
+          if (!this.#closed) await this.#handle(data, isBinary);
+        } finally {
+          this.#pending -= 1;
+        }
+      }),
+    );
   }
 
   /**
@@ -239,6 +249,7 @@ export class WsConnection {
         return this.#leave();
       case 'session.message': {
         const { agent, sessionId } = this.#entered();
+        this.#admit(false);
         const release = await admitTurn(this.#options, this.#options.userId);
         try {
           const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
@@ -320,6 +331,12 @@ export class WsConnection {
     return { agent: this.#agent, sessionId: this.#sessionId };
   }
 
+  /** Admits a turn under the key's limits (a `RATE_LIMITED` error frame when over); returns the release. */
+  #admit(stream: boolean): () => void {
+    const { keyLimits, userId, logger } = this.#options;
+    return admitKeyTurn(keyLimits, userId, logger, { transport: 'ws', stream, connectionId: this.id });
+  }
+
   #turnContext(sessionId: string, stream: boolean): TurnLogContext {
     return { transport: 'ws', connectionId: this.id, spaceId: this.#options.spaceId, sessionId, stream };
   }
@@ -368,6 +385,7 @@ export class WsConnection {
 
   async #stream(input: string, options: TurnOptions): Promise<void> {
     const { agent, sessionId } = this.#entered();
+    const release = this.#admit(true);
     let seq = 0;
     let turnId = options.turnId ?? '';
     this.#streamSeq = () => {
@@ -416,6 +434,7 @@ export class WsConnection {
       }
       this.#send({ type: 'turn.cancelled', turnId, seq: this.#nextSeq() });
     } finally {
+      release();
       this.#streamingTurnId = null;
       this.#streamSeq = null;
     }
