@@ -79,6 +79,18 @@ export const forkOptions = z
       .enum(['none', 'inherit'])
       .optional()
       .meta({ description: "`inherit` copies the parent's records (default `none`)." }),
+    fromRecordId: z
+      .string()
+      .regex(/^\d{1,19}$/, { error: 'must be a record id' })
+      .optional()
+      .meta({
+        description:
+          "Fork from an earlier message: the child inherits the history up to and including this record (`id` of `GET …/messages`), its tool-call group whole. Implies `context: 'inherit'`; `context: 'none'` with it is 400.",
+      }),
+  })
+  .refine((options) => options.fromRecordId === undefined || options.context !== 'none', {
+    error: "`fromRecordId` needs `context: 'inherit'`",
+    path: ['context'],
   })
   .meta({ id: 'ForkOptions' });
 

@@ -51,11 +51,13 @@ export function toForkOptions(input: {
   scope?: string | null | undefined;
   systemPrompt?: string | undefined;
   context?: 'none' | 'inherit' | undefined;
+  fromRecordId?: string | undefined;
 }): EngineForkOptions {
   const options: EngineForkOptions = { label: input.label };
   if (input.scope != null) options.scope = input.scope;
   if (input.systemPrompt !== undefined) options.systemPrompt = input.systemPrompt;
   if (input.context !== undefined) options.context = input.context;
+  if (input.fromRecordId !== undefined) options.fromRecordId = input.fromRecordId;
   return options;
 }
 
