@@ -15,6 +15,7 @@ export {
   describeAccountStoreContracts,
   describeMainStorageContract,
   describeMemoryEngineContract,
+  describePagingContract,
   describeRateLimitStoreContract,
   describeSessionStorageContract,
   describeSessionTreeContract,

@@ -261,6 +261,12 @@ export interface EngineForkOptions {
   systemPrompt?: string;
   /** `none` (default) or `inherit`: copy the parent's records (whole tool-call groups only). */
   context?: 'none' | 'inherit';
+  /**
+   * Fork from an earlier message: the child inherits the parent's history up to and including this
+   * record (its `id` from `readRecordPage` / `GET …/messages`), with the tool-call group it belongs
+   * to kept whole. Implies `context: 'inherit'`.
+   */
+  fromRecordId?: string;
   /** An opening assistant message stored in the child. */
   prompt?: string;
   /** A key of `capabilities.profiles` whose values are used where these options are unset. */

@@ -14,6 +14,8 @@ export type CoreErrorCode =
   | 'INVALID_OPERATION'
   /** The agent was disposed; it accepts no new work. */
   | 'AGENT_DISPOSED'
+  /** `forkSession({ fromRecordId })` named a record that is not in the session. */
+  | 'RECORD_NOT_FOUND'
   /** A ref would point at the session itself, an ancestor or a descendant. */
   | 'INVALID_REF';
 

@@ -42,6 +42,14 @@ export {
 } from './memory/defaults';
 export type { MemorySchedulerOptions } from './memory/scheduler';
 export { DEFAULT_CONSOLIDATE_EVERY_N_TURNS, MemoryScheduler } from './memory/scheduler';
+export type { SessionCursorKey } from './sessions/session-list';
+export {
+  compareSessionKeys,
+  decodeSessionCursor,
+  encodeSessionCursor,
+  listSessionPage,
+  pageSessionInfos,
+} from './sessions/session-list';
 export { DEFAULT_RUNTIME_IDLE_TTL_MS } from './sessions/session-objects';
 export { normalizeSkills, normalizeTools } from './tools/legacy-capabilities';
 export type {
@@ -69,7 +77,11 @@ export type {
   EngineTurnResult,
   MemoryEngine,
   SessionInfo,
+  SessionListFilter,
+  SessionListOptions,
+  SessionListPage,
   SessionMeta,
+  SessionMetadataValue,
   SessionMetaPatch,
   SessionTree,
   SessionTreeNode,

@@ -66,6 +66,36 @@ export interface SessionMetaPatch {
   turnCount?: number;
 }
 
+/** A metadata value a listing can match on (JSON equality of one top-level key). */
+export type SessionMetadataValue = string | number | boolean | null;
+
+/** Filters of a session listing; every given filter must hold. */
+export interface SessionListFilter {
+  /** Only sessions of this status. */
+  status?: SessionStatus;
+  /** Only sessions carrying every one of these tags. */
+  tags?: string[];
+  /** Only sessions whose label starts with this text (literal and case-sensitive: no wildcards). */
+  labelPrefix?: string;
+  /** Only sessions whose `metadata[key]` equals one of the listed values, for every key. */
+  metadata?: Record<string, SessionMetadataValue[]>;
+}
+
+/** Options of `SessionTree.listPage`. */
+export interface SessionListOptions extends SessionListFilter {
+  /** Page size, at least 1 (a store may cap it). */
+  limit: number;
+  /** The `nextCursor` of the previous page; absent or `null` for the first. */
+  after?: string | null;
+}
+
+/** One page of a session listing, by depth, then index, then id. */
+export interface SessionListPage {
+  sessions: SessionInfo[];
+  /** Cursor of the next page; `null` on the last one. */
+  nextCursor: string | null;
+}
+
 /**
  * The topology of one space's sessions. Every read of the whole tree, of ancestors or siblings
  * is a bounded number of statements whatever the tree's size.
@@ -81,6 +111,11 @@ export interface SessionTree {
   listAll(): Promise<SessionMeta[]>;
   /** Every session with its topology, ordered by depth then index. One statement. */
   listInfo(): Promise<SessionInfo[]>;
+  /**
+   * One filtered page of `listInfo`'s order (ties broken by id), after an opaque cursor. Optional:
+   * `listSessionPage` falls back to `listInfo`. Throws `INVALID_ARGUMENT` for a bad limit or cursor.
+   */
+  listPage?(options: SessionListOptions): Promise<SessionListPage>;
   getInfo(id: string): Promise<SessionInfo | null>;
   /** Throws `SESSION_NOT_FOUND`. Children are not affected. */
   archive(id: string): Promise<void>;
@@ -96,6 +131,11 @@ export interface SessionTree {
 
 /** A record as core reads and writes it. */
 export interface TurnRecord {
+  /**
+   * The stored record's stable id (a decimal string), set by `readRecordPage`; it is also a
+   * cursor of that method. Ignored on writes.
+   */
+  id?: string;
   role: Message['role'];
   content: string;
   timestamp: string;
@@ -127,11 +167,17 @@ export interface MemoryEngine {
   replaceRecords?(sessionId: string, records: TurnRecord[]): Promise<void>;
   /** All records, oldest first. */
   readRecords(sessionId: string): Promise<TurnRecord[]>;
-  /** One page, oldest first, after an opaque cursor; `nextCursor` is `null` on the last page. */
+  /**
+   * One page, oldest first, after an opaque cursor; `nextCursor` is `null` on the last page. With
+   * `before` instead, the newest `limit` records older than that cursor, still oldest first, and
+   * `prevCursor` (`null` when nothing older remains) for the page before, and `nextCursor` `null`
+   * (the last record's `id` as `after` reads on). A record's `id` is a cursor too. Giving both
+   * `after` and `before` throws `INVALID_ARGUMENT`.
+   */
   readRecordPage(
     sessionId: string,
-    options: { limit: number; after?: string | null },
-  ): Promise<{ records: TurnRecord[]; nextCursor: string | null }>;
+    options: { limit: number; after?: string | null; before?: string | null },
+  ): Promise<{ records: TurnRecord[]; nextCursor: string | null; prevCursor?: string | null }>;
   assembleContext(sessionId: string): Promise<AssembledContext>;
 }
 

@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'USER_NOT_FOUND',
   'INVALID_REFERENCE',
   'TURN_NOT_FOUND',
+  'RECORD_NOT_FOUND',
   // State conflicts (409).
   'SESSION_ARCHIVED',
   'TURN_CONFLICT',

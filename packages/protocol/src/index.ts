@@ -71,6 +71,7 @@ export {
   listSessionsQuery,
   listSpacesQuery,
   messagesQuery,
+  SESSION_FILTER_MAX_TAGS,
   sessionIdField,
   type TurnBody,
   turnBody,

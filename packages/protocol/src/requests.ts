@@ -79,6 +79,18 @@ export const forkOptions = z
       .enum(['none', 'inherit'])
       .optional()
       .meta({ description: "`inherit` copies the parent's records (default `none`)." }),
+    fromRecordId: z
+      .string()
+      .regex(/^\d{1,19}$/, { error: 'must be a record id' })
+      .optional()
+      .meta({
+        description:
+          "Fork from an earlier message: the child inherits the history up to and including this record (`id` of `GET …/messages`), its tool-call group whole. Implies `context: 'inherit'`; `context: 'none'` with it is 400.",
+      }),
+  })
+  .refine((options) => options.fromRecordId === undefined || options.context !== 'none', {
+    error: "`fromRecordId` needs `context: 'inherit'`",
+    path: ['context'],
   })
   .meta({ id: 'ForkOptions' });
 
@@ -103,16 +115,41 @@ const cursor = z
 /** Query of `GET /spaces`. */
 export const listSpacesQuery = z.object({ limit: pageLimit.optional(), after: cursor.optional() });
 
-/** Query of `GET …/sessions`. */
+/** Most `tag` filters one `GET …/sessions` accepts. */
+export const SESSION_FILTER_MAX_TAGS = 20;
+
+/**
+ * Query of `GET …/sessions` (`meta.<key>=<value>` filters are read apart by the server).
+ * `tag` may repeat: a session must carry every tag given.
+ */
 export const listSessionsQuery = z.object({
-  view: z
-    .enum(['flat', 'tree'])
+  view: z.enum(['flat', 'tree']).optional().meta({
+    description: '`tree` answers the nested tree instead of the flat list (no paging, no filters).',
+  }),
+  limit: pageLimit.optional(),
+  after: cursor.optional(),
+  status: z.enum(['active', 'archived']).optional(),
+  tag: z
+    .array(z.string().min(1).max(LABEL_MAX_CHARS))
+    .max(SESSION_FILTER_MAX_TAGS)
     .optional()
-    .meta({ description: '`tree` answers the nested tree instead of the flat list.' }),
+    .meta({ description: 'Repeatable: a session must carry every tag given.' }),
+  labelPrefix: z.string().min(1).max(LABEL_MAX_CHARS).optional().meta({ description: 'Taken literally.' }),
 });
 
-/** Query of `GET …/messages`. */
-export const messagesQuery = z.object({ limit: pageLimit.optional(), after: cursor.optional() });
+/** Query of `GET …/messages`: `after` pages forward, `before` backward (`X-Prev-Cursor`); not both. */
+export const messagesQuery = z
+  .object({
+    limit: pageLimit.optional(),
+    after: cursor.optional(),
+    before: cursor
+      .optional()
+      .meta({ description: 'A record id or the `X-Prev-Cursor` of the previous page.' }),
+  })
+  .refine((query) => query.after === undefined || query.before === undefined, {
+    error: 'give `after` or `before`, not both',
+    path: ['before'],
+  });
 
 /** Body of `POST /spaces`, as sent. */
 export type CreateSpaceBody = z.input<typeof createSpaceBody>;

@@ -85,6 +85,9 @@ export const toolCallSchema = z
 /** A stored record, as `GET …/messages` lists them (oldest first); optional fields are absent when unset. */
 export const recordSchema = z
   .strictObject({
+    id: z.string().meta({
+      description: 'Stable record id (a decimal string): a paging cursor, and `fromRecordId` of a fork.',
+    }),
     role: z.enum(['system', 'user', 'assistant', 'tool']),
     content: z.string(),
     timestamp,

@@ -27,14 +27,22 @@ function encodeCursor(recordId: number): string {
   return Buffer.from(`r${recordId}`, 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): number {
-  const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+/** A cursor this engine made, or a record's `id` (its bigint id in decimal). */
+function decodeCursor(cursor: string, field: 'after' | 'before'): number {
+  let text = '';
+  if (/^\d{1,16}$/.test(cursor)) text = `r${cursor}`;
+  else if (/^[A-Za-z0-9_-]+$/.test(cursor)) text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^r(\d{1,16})$/.exec(text);
   const id = match ? Number(match[1]) : Number.NaN;
   if (!Number.isSafeInteger(id)) {
-    throw new SessionError('INVALID_ARGUMENT', 'invalid records cursor', { details: { field: 'after' } });
+    throw new SessionError('INVALID_ARGUMENT', 'invalid records cursor', { details: { field } });
   }
   return id;
+}
+
+/** A record of a page: its public fields and its stable id. */
+function toPagedRecord(row: RecordDbRow): TurnRecord {
+  return { id: String(row.id), ...toTurnRecord(row) };
 }
 
 /**
@@ -142,15 +150,18 @@ export class PgMemoryEngine implements MemoryEngine {
 
   /**
    * One page of records, oldest first, after an opaque cursor (keyset pagination on the
-   * `(session_id, id)` index); `nextCursor` is `null` on the last page. `limit` is capped at
-   * `MAX_RECORD_PAGE_SIZE`.
+   * `(session_id, id)` index); `nextCursor` is `null` on the last page. With `before`, the newest
+   * records older than that cursor, still oldest first, and `prevCursor` for the page before them
+   * (`null` when nothing older remains). Each record carries its `id`, itself a valid cursor.
+   * `limit` is capped at `MAX_RECORD_PAGE_SIZE`.
    *
-   * @throws SessionError `INVALID_ARGUMENT` for a limit below 1 or a cursor this engine did not make
+   * @throws SessionError `INVALID_ARGUMENT` for a limit below 1, a cursor this engine did not
+   *   make, or both `after` and `before`
    */
   readRecordPage(
     sessionId: string,
-    options: { limit: number; after?: string | null },
-  ): Promise<{ records: TurnRecord[]; nextCursor: string | null }> {
+    options: { limit: number; after?: string | null; before?: string | null },
+  ): Promise<{ records: TurnRecord[]; nextCursor: string | null; prevCursor?: string | null }> {
     return withPgErrors(async () => {
       const limit = options?.limit;
       if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
@@ -158,10 +169,17 @@ export class PgMemoryEngine implements MemoryEngine {
           details: { field: 'limit' },
         });
       }
+      if (options.after != null && options.before != null) {
+        throw new SessionError('INVALID_ARGUMENT', 'give `after` or `before`, not both', {
+          details: { field: 'before' },
+        });
+      }
       const pageSize = Math.min(limit, MAX_RECORD_PAGE_SIZE);
-      const after =
-        options.after === undefined || options.after === null ? 0 : decodeCursor(String(options.after));
-      if (!isUuid(sessionId)) return { records: [], nextCursor: null };
+      const after = options.after == null ? 0 : decodeCursor(String(options.after), 'after');
+      const before = options.before == null ? null : decodeCursor(String(options.before), 'before');
+      if (!isUuid(sessionId))
+        return { records: [], nextCursor: null, ...(before !== null && { prevCursor: null }) };
+      if (before !== null) return this.#readOlderPage(sessionId, before, pageSize);
       const { rows } = await sql<RecordDbRow>`
         SELECT ${RECORD_COLUMNS} FROM records r
         WHERE r.session_id = ${sessionId} AND r.space_id = ${this.#ctx.spaceId} AND r.id > ${after}
@@ -171,8 +189,25 @@ export class PgMemoryEngine implements MemoryEngine {
       const page = rows.slice(0, pageSize);
       const last = page.at(-1);
       const nextCursor = rows.length > pageSize && last ? encodeCursor(Number(last.id)) : null;
-      return { records: page.map(toTurnRecord), nextCursor };
+      return { records: page.map(toPagedRecord), nextCursor };
     });
+  }
+
+  /** The newest `pageSize` records below `before`, read backwards on the same index, returned oldest first. */
+  async #readOlderPage(
+    sessionId: string,
+    before: number,
+    pageSize: number,
+  ): Promise<{ records: TurnRecord[]; nextCursor: null; prevCursor: string | null }> {
+    const { rows } = await sql<RecordDbRow>`
+      SELECT ${RECORD_COLUMNS} FROM records r
+      WHERE r.session_id = ${sessionId} AND r.space_id = ${this.#ctx.spaceId} AND r.id < ${before}
+      ORDER BY r.id DESC
+      LIMIT ${pageSize + 1}`.execute(this.#ctx.db);
+    const page = rows.slice(0, pageSize).reverse();
+    const first = page[0];
+    const prevCursor = rows.length > pageSize && first ? encodeCursor(Number(first.id)) : null;
+    return { records: page.map(toPagedRecord), nextCursor: null, prevCursor };
   }
 
   /**

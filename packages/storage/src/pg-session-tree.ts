@@ -1,6 +1,8 @@
 import type {
   CreateChildOptions,
   SessionInfo,
+  SessionListOptions,
+  SessionListPage,
   SessionMeta,
   SessionMetaPatch,
   SessionTree,
@@ -10,6 +12,7 @@ import type {
 import { isUuid } from '@stello-ai/db';
 import { sql } from 'kysely';
 import { CoreError, SessionError, sessionNotFoundError } from './internal/domain-errors';
+import { selectSessionPage } from './internal/session-page-sql';
 import {
   insertChild,
   insertRoot,
@@ -153,6 +156,18 @@ export class PgSessionTree implements SessionTree {
       }
       return rows.map((row) => toSessionInfo({ ...row, children: children.get(row.id) ?? [] }));
     });
+  }
+
+  /**
+   * One filtered page of the sessions with their topology, by depth, index, then id, after an
+   * opaque cursor (keyset: stable under concurrent forks). One statement; `limit` is capped at
+   * 1000. Tags must all be present, the label prefix is literal, metadata values match by JSON
+   * equality of the key.
+   *
+   * @throws SessionError `INVALID_ARGUMENT` for a bad limit, cursor or filter
+   */
+  listPage(options: SessionListOptions): Promise<SessionListPage> {
+    return withPgErrors(() => selectSessionPage(this.#ctx, options));
   }
 
   /** One session with its topology; `null` when not in this space. One statement. */

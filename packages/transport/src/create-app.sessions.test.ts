@@ -118,7 +118,12 @@ describe('createApp', () => {
       });
       const messages = await call('GET', `/spaces/${spaceId}/sessions/${rootId}/messages`);
       expect(messages.body).toEqual([
-        { role: 'user', content: 'hello there', timestamp: expect.any(String) },
+        {
+          id: expect.stringMatching(/^\d+$/),
+          role: 'user',
+          content: 'hello there',
+          timestamp: expect.any(String),
+        },
         expect.objectContaining({ role: 'assistant', content: response.body.turn.finalContent }),
       ]);
       const session = await call('GET', `/spaces/${spaceId}/sessions/${rootId}`);

@@ -45,7 +45,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
       cors({
         origin: origins.includes('*') ? '*' : origins,
         allowHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id', 'Idempotency-Key', 'Last-Event-ID'],
-        exposeHeaders: ['X-Next-Cursor', 'X-Request-Id', 'Retry-After'],
+        exposeHeaders: ['X-Next-Cursor', 'X-Prev-Cursor', 'X-Request-Id', 'Retry-After'],
         maxAge: 600,
       }),
     );

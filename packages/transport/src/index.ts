@@ -24,7 +24,7 @@ export type { TransportKeyLimits } from './middleware/rate-limit';
 // OpenAPI: the document of `GET /openapi.json`, generated from @stello-ai/protocol's schemas.
 export { API_VERSION, createOpenApiDocument } from './openapi/document';
 export type { RecordView } from './routes/sessions';
-export { NEXT_CURSOR_HEADER } from './routes/spaces';
+export { NEXT_CURSOR_HEADER, PREV_CURSOR_HEADER } from './routes/spaces';
 export type {
   AuthEnv,
   TransportAgentSource,

@@ -53,9 +53,10 @@ export interface TransportLimits {
   /** Open WebSockets per user (default 32); more are refused with 429 `TOO_MANY_CONNECTIONS`. */
   wsConnectionsPerUser?: number;
   /**
-   * Byte budget of one list response (`GET /spaces`, `GET …/messages`; default 4 MiB). A page stops
-   * once its JSON reaches it (messages: at the end of a chunk of 25 records; spaces: before the
-   * space that would pass it); `X-Next-Cursor` then points at the rest.
+   * Byte budget of one list response (`GET /spaces`, `GET …/sessions`, `GET …/messages`; default
+   * 4 MiB). A page stops once its JSON reaches it (messages: at the end of a chunk of 25 records;
+   * spaces and sessions: before the one that would pass it); `X-Next-Cursor` (`X-Prev-Cursor` for
+   * `before`) then points at the rest.
    */
   listBytes?: number;
 }

@@ -20,6 +20,7 @@ export {
   messagesQuery,
   PAGE_MAX_LIMIT,
   SCOPE_MAX_CHARS,
+  SESSION_FILTER_MAX_TAGS,
   sessionIdField,
   turnBody,
   turnIdField,

@@ -7,6 +7,7 @@
 import type { AccountStoresFactory } from './account-types';
 import { describeMainStorageContract } from './main-storage';
 import { describeMemoryEngineContract } from './memory-engine';
+import { describePagingContract } from './paging';
 import { describeSessionStorageContract } from './session-storage';
 import { describeSessionTreeContract } from './session-tree';
 import { describeSpaceStoreContract } from './space-store';
@@ -21,6 +22,7 @@ export type {
 } from './account-types';
 export { describeMainStorageContract } from './main-storage';
 export { describeMemoryEngineContract } from './memory-engine';
+export { describePagingContract } from './paging';
 export {
   type ContractRateLimitStore,
   describeRateLimitStoreContract,
@@ -33,12 +35,13 @@ export type { ContractFactory, ContractFixture, ContractSpace } from './types';
 export { expectCode } from './types';
 export { describeUserKeyStoreContract } from './user-key-store';
 
-/** Runs the four storage contract suites against one backend. */
+/** Runs the four storage contract suites, and the paging one, against one backend. */
 export function describeStorageContracts(name: string, factory: ContractFactory): void {
   describeSessionStorageContract(name, factory);
   describeMainStorageContract(name, factory);
   describeSessionTreeContract(name, factory);
   describeMemoryEngineContract(name, factory);
+  describePagingContract(name, factory);
 }
 
 /** Runs the space and user/key store contract suites against one backend. */

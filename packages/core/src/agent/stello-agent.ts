@@ -6,6 +6,7 @@ import { CoreError } from '../errors';
 import type { AgentErrorListener } from '../hooks';
 import { HookDispatcher } from '../hooks';
 import { MemoryWork } from '../memory/memory-work';
+import { historyUpTo } from '../sessions/fork-from-record';
 import { toForkOptions } from '../sessions/fork-options';
 import type { RuntimeManager } from '../sessions/runtime-manager';
 import { SessionObjects } from '../sessions/session-objects';
@@ -300,6 +301,10 @@ export class StelloAgent implements ToolAgent {
   forkSession(sessionId: string, options: EngineForkOptions): Promise<SessionInfo> {
     return this.#track(async () => {
       const forkOptions = toForkOptions(options, this.config.capabilities?.profiles);
+      if (options.fromRecordId !== undefined) {
+        // A fork from an earlier message: that history, read by keyset pages, not the newest window.
+        forkOptions.context = await historyUpTo(this.memory, sessionId, options.fromRecordId);
+      }
       const child = await this.#sessionObjects.withRuntime(sessionId, 'fork', (session) =>
         session.fork(forkOptions),
       );

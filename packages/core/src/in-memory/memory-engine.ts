@@ -19,11 +19,14 @@ function encodeCursor(seq: number): string {
   return Buffer.from(`${CURSOR_PREFIX}${seq}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+/** A cursor this engine made, or a record's `id` (its sequence number in decimal). */
+function decodeCursor(cursor: string, field: 'after' | 'before'): number {
+  const text = /^\d{1,16}$/.test(cursor)
+    ? `${CURSOR_PREFIX}${cursor}`
+    : Buffer.from(cursor, 'base64url').toString('utf8');
   const seq = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : Number.NaN;
   if (!Number.isSafeInteger(seq) || seq < 0) {
-    throw new SessionError('INVALID_ARGUMENT', 'invalid record cursor', { details: { cursor } });
+    throw new SessionError('INVALID_ARGUMENT', 'invalid record cursor', { details: { field, cursor } });
   }
   return seq;
 }
@@ -85,20 +88,41 @@ export class InMemoryMemoryEngine implements MemoryEngine {
     return this.#store.listRecords(sessionId).map(toTurnRecord);
   }
 
-  /** One page after an opaque cursor. Throws `INVALID_ARGUMENT` for a bad cursor or limit. */
+  /**
+   * One page after an opaque cursor, or, with `before`, the newest records older than it (still
+   * oldest first). Each record carries its `id`. Throws `INVALID_ARGUMENT` for a bad cursor or limit.
+   */
   async readRecordPage(
     sessionId: string,
-    options: { limit: number; after?: string | null },
-  ): Promise<{ records: TurnRecord[]; nextCursor: string | null }> {
+    options: { limit: number; after?: string | null; before?: string | null },
+  ): Promise<{ records: TurnRecord[]; nextCursor: string | null; prevCursor?: string | null }> {
     if (!Number.isInteger(options.limit) || options.limit < 1) {
       throw new SessionError('INVALID_ARGUMENT', 'limit must be a positive integer', {
         details: { limit: options.limit },
       });
     }
-    const afterSeq = options.after ? decodeCursor(options.after) : null;
-    const page = this.#store.recordPage(sessionId, { limit: options.limit, afterSeq });
+    if (options.after != null && options.before != null) {
+      throw new SessionError('INVALID_ARGUMENT', 'give `after` or `before`, not both', {
+        details: { field: 'before' },
+      });
+    }
+    const afterSeq = options.after ? decodeCursor(options.after, 'after') : null;
+    const beforeSeq = options.before ? decodeCursor(options.before, 'before') : null;
+    const page = this.#store.recordPage(sessionId, { limit: options.limit, afterSeq, beforeSeq });
+    const records = page.records.map((message, i) => ({
+      id: String(page.seqs[i]),
+      ...toTurnRecord(message),
+    }));
+    if (beforeSeq !== null) {
+      const first = page.seqs[0];
+      return {
+        records,
+        nextCursor: null,
+        prevCursor: page.hasMore && first !== undefined ? encodeCursor(first) : null,
+      };
+    }
     return {
-      records: page.records.map(toTurnRecord),
+      records,
       nextCursor: page.hasMore && page.lastSeq !== null ? encodeCursor(page.lastSeq) : null,
     };
   }

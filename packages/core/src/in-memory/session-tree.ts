@@ -1,8 +1,11 @@
 import { type InMemoryStore, SessionError, type SessionRow, sessionNotFoundError } from '@stello-ai/session';
 import { CoreError } from '../errors';
+import { pageSessionInfos } from '../sessions/session-list';
 import type {
   CreateChildOptions,
   SessionInfo,
+  SessionListOptions,
+  SessionListPage,
   SessionMeta,
   SessionMetaPatch,
   SessionTree,
@@ -79,6 +82,11 @@ export class InMemorySessionTree implements SessionTree {
 
   async listInfo(): Promise<SessionInfo[]> {
     return this.#store.listRows().map((row) => this.#info(row));
+  }
+
+  /** One filtered page by depth, index, id. Throws `INVALID_ARGUMENT` for a bad limit or cursor. */
+  async listPage(options: SessionListOptions): Promise<SessionListPage> {
+    return pageSessionInfos(await this.listInfo(), options);
   }
 
   async getInfo(id: string): Promise<SessionInfo | null> {

@@ -104,8 +104,14 @@ export class InMemoryStore {
     return reads.listRecords(this.#state, id, options);
   }
 
-  /** Up to `limit` records with a sequence number above `afterSeq`, oldest first. */
-  recordPage(id: string, options: { limit: number; afterSeq?: number | null }): RecordPage {
+  /**
+   * Up to `limit` records with a sequence number above `afterSeq`, oldest first; with `beforeSeq`,
+   * the newest `limit` below it, still oldest first (`hasMore` then says whether older ones remain).
+   */
+  recordPage(
+    id: string,
+    options: { limit: number; afterSeq?: number | null; beforeSeq?: number | null },
+  ): RecordPage {
     return reads.recordPage(this.#state, id, options);
   }
 

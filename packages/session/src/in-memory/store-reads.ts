@@ -49,19 +49,33 @@ export function listRecords(state: StoreState, id: string, options: ListRecordsO
   return copy(records.slice(offset, end));
 }
 
-/** Up to `limit` records with a sequence number above `afterSeq`, oldest first. */
+/** Up to `limit` records above `afterSeq`, oldest first; with `beforeSeq`, the newest `limit` below it, oldest first. */
 export function recordPage(
   state: StoreState,
   id: string,
-  options: { limit: number; afterSeq?: number | null },
+  options: { limit: number; afterSeq?: number | null; beforeSeq?: number | null },
 ): RecordPage {
-  const after = options.afterSeq ?? 0;
-  const rest = (state.sessions.get(id)?.records ?? []).filter((entry) => entry.seq > after);
-  const page = rest.slice(0, Math.max(0, options.limit));
+  const all = state.sessions.get(id)?.records ?? [];
+  const limit = Math.max(0, options.limit);
+  const before = options.beforeSeq;
+  let page: { seq: number; message: Message }[];
+  let hasMore: boolean;
+  if (before !== undefined && before !== null) {
+    // Backwards: the newest `limit` records below `beforeSeq`, still oldest first.
+    const older = all.filter((entry) => entry.seq < before);
+    page = limit === 0 ? [] : older.slice(-limit);
+    hasMore = older.length > page.length;
+  } else {
+    const after = options.afterSeq ?? 0;
+    const rest = all.filter((entry) => entry.seq > after);
+    page = rest.slice(0, limit);
+    hasMore = rest.length > page.length;
+  }
   return {
     records: copy(page.map((entry) => entry.message)),
+    seqs: page.map((entry) => entry.seq),
     lastSeq: page.length > 0 ? page[page.length - 1]!.seq : null,
-    hasMore: rest.length > page.length,
+    hasMore,
   };
 }
 

@@ -78,6 +78,8 @@ export interface InMemoryStoreOptions {
 /** One page of records, with the sequence number of its last record for the next cursor. */
 export interface RecordPage {
   records: Message[];
+  /** The sequence number of each record, in the same order. */
+  seqs: number[];
   lastSeq: number | null;
   hasMore: boolean;
 }

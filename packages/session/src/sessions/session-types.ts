@@ -138,8 +138,16 @@ export interface ForkOptions {
   label: string;
   systemPrompt?: string;
   scope?: string;
-  /** `none` (default) copies nothing; `inherit` copies the parent's records (whole tool-call groups only). */
-  context?: 'none' | 'inherit' | ((parentRecords: Message[]) => Message[] | Promise<Message[]>);
+  /**
+   * `none` (default) copies nothing; `inherit` copies the parent's newest records; an array seeds
+   * the child with those records (a fork from an earlier message). Both keep whole tool-call
+   * groups only, within the inherited byte budget; a function chooses freely from every record.
+   */
+  context?:
+    | 'none'
+    | 'inherit'
+    | readonly Message[]
+    | ((parentRecords: Message[]) => Message[] | Promise<Message[]>);
   /** An opening assistant message stored in the child. */
   prompt?: string;
   llm?: LLMAdapter;

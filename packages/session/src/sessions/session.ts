@@ -214,6 +214,10 @@ export class BoundSession implements Session {
         maxRecords: this.#context.maxHistoryRecords,
       });
       records = removeIncompleteToolCallGroups(newestWithinBytes(window?.records ?? [], MAX_INHERITED_BYTES));
+    } else if (Array.isArray(context)) {
+      records = removeIncompleteToolCallGroups(
+        newestWithinBytes(context as readonly Message[], MAX_INHERITED_BYTES),
+      );
     } else if (typeof context === 'function') {
       const chosen = await context(await this.storage.listRecords(this.id));
       if (!Array.isArray(chosen)) throw invalid('fork context function must return an array of messages');

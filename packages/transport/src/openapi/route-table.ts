@@ -281,9 +281,10 @@ export const ROUTES: readonly RouteSpec[] = [
       status: 200,
       schema: z.union([sessionListSchema, sessionTreeNodeSchema]),
       description:
-        'The flat list (`SessionList`), or the root of the tree (`SessionTreeNode`) with `view=tree`.',
+        'The flat list (`SessionList`), or the root of the tree (`SessionTreeNode`) with `view=tree`; `meta.<key>=<value>` filters by metadata.',
+      headers: NEXT_CURSOR,
     },
-    errors: [...SPACE, 'VALIDATION_ERROR'],
+    errors: [...SPACE, 'VALIDATION_ERROR', 'INVALID_ARGUMENT'],
   },
   {
     method: 'get',
@@ -305,8 +306,9 @@ export const ROUTES: readonly RouteSpec[] = [
       kind: 'json',
       status: 200,
       schema: recordPageSchema,
-      description: 'The records; `X-Next-Cursor` names the next page.',
-      headers: NEXT_CURSOR,
+      description:
+        'The records; `X-Next-Cursor` names the next page, `X-Prev-Cursor` the older one (with `before`).',
+      headers: ['X-Next-Cursor', 'X-Prev-Cursor'],
     },
     errors: [...SESSION, 'VALIDATION_ERROR'],
   },

@@ -1,4 +1,11 @@
-import type { StelloAgent, TurnRecord } from '@stello-ai/core';
+import {
+  encodeSessionCursor,
+  listSessionPage,
+  type SessionInfo,
+  type SessionListFilter,
+  type StelloAgent,
+  type TurnRecord,
+} from '@stello-ai/core';
 import type { Space } from '@stello-ai/runtime';
 import type { TransportSpaceStore } from '../types';
 
@@ -12,11 +19,19 @@ export const DEFAULT_LIST_PAGE_SIZE = 100;
 export const DEFAULT_LIST_BYTES = 4 * 1024 * 1024;
 /** Items read from the database per chunk. */
 const CHUNK = 25;
+/** Sessions read per chunk: small rows, and a space's whole list is the common request. */
+const SESSION_CHUNK = 100;
 
 /** One budgeted page: the items, and the cursor of what follows (`null` at the end). */
 export interface BudgetedPage<TItem> {
   items: TItem[];
   nextCursor: string | null;
+}
+
+/** One budgeted page read backwards: the items (oldest first), and the cursor of what precedes them. */
+export interface BudgetedOlderPage<TItem> {
+  items: TItem[];
+  prevCursor: string | null;
 }
 
 function jsonBytes(value: unknown): number {
@@ -82,4 +97,68 @@ export async function budgetedRecords<TView>(
     if (cursor === null || bytes >= options.budgetBytes) break;
   }
   return { items, nextCursor: cursor };
+}
+
+/**
+ * Up to `limit` sessions of the agent's tree that pass `filter`, after the cursor `after`, by
+ * depth, index and id, stopping before the session whose JSON would pass `budgetBytes` (always at
+ * least one session). Reads `SESSION_CHUNK` sessions per query.
+ */
+export async function budgetedSessions(
+  agent: Pick<StelloAgent, 'sessions'>,
+  filter: SessionListFilter,
+  options: { limit: number; after: string | null; budgetBytes: number },
+): Promise<BudgetedPage<SessionInfo>> {
+  const items: SessionInfo[] = [];
+  let bytes = 0;
+  let cursor = options.after;
+  while (items.length < options.limit) {
+    const page = await listSessionPage(agent.sessions, {
+      ...filter,
+      limit: Math.min(SESSION_CHUNK, options.limit - items.length),
+      after: cursor,
+    });
+    for (const session of page.sessions) {
+      const size = jsonBytes(session);
+      const last = items.at(-1);
+      if (last && bytes + size > options.budgetBytes) return { items, nextCursor: encodeSessionCursor(last) };
+      items.push(session);
+      bytes += size;
+    }
+    cursor = page.nextCursor;
+    if (cursor === null) break;
+  }
+  return { items, nextCursor: cursor };
+}
+
+/**
+ * Up to `limit` records of a session older than the cursor `before`, oldest first: the newest
+ * ones, read backwards chunk by chunk until their JSON reaches `budgetBytes` (passing it by at most
+ * one chunk). `prevCursor` reads on backwards; `null` when nothing older remains.
+ */
+export async function budgetedOlderRecords<TView>(
+  agent: Pick<StelloAgent, 'memory'>,
+  sessionId: string,
+  view: (record: TurnRecord) => TView,
+  options: { limit: number; before: string; budgetBytes: number },
+): Promise<BudgetedOlderPage<TView>> {
+  // Chunks arrive newest first; they are joined once at the end.
+  const chunks: TView[][] = [];
+  let count = 0;
+  let bytes = 0;
+  let cursor: string | null = options.before;
+  while (count < options.limit) {
+    const page = await agent.memory.readRecordPage(sessionId, {
+      limit: Math.min(CHUNK, options.limit - count),
+      before: cursor,
+    });
+    const chunk = page.records.map(view);
+    for (const item of chunk) bytes += jsonBytes(item);
+    chunks.push(chunk);
+    count += chunk.length;
+    // An engine that ignores `before` returns no `prevCursor`: stop rather than loop.
+    cursor = page.prevCursor ?? null;
+    if (cursor === null || bytes >= options.budgetBytes) break;
+  }
+  return { items: chunks.reverse().flat(), prevCursor: cursor };
 }

@@ -8,21 +8,21 @@ import { admitKeyTurn } from '../middleware/rate-limit';
 import type { SpaceEnv } from '../middleware/space-access';
 import { runLoggedTurn } from '../turn-log';
 import type { TransportDeps } from '../types';
+import { forkOptions, messagesQuery, readJsonBody, turnBody, uuidParam, validate } from '../validation';
 import {
-  forkOptions,
-  listSessionsQuery,
-  messagesQuery,
-  readJsonBody,
-  turnBody,
-  uuidParam,
-  validate,
-} from '../validation';
-import { budgetedRecords, DEFAULT_LIST_BYTES } from './budgeted-pages';
-import { NEXT_CURSOR_HEADER } from './spaces';
+  budgetedOlderRecords,
+  budgetedRecords,
+  budgetedSessions,
+  DEFAULT_LIST_BYTES,
+} from './budgeted-pages';
+import { readSessionListQuery } from './session-list-query';
+import { NEXT_CURSOR_HEADER, PREV_CURSOR_HEADER } from './spaces';
 import { requestTurnId } from './turn-id';
 
 /** A stored record as `GET …/messages` returns it; optional fields are absent when unset. */
 export interface RecordView {
+  /** The record's stable id (a decimal string): a paging cursor (`after`, `before`) and a fork point. */
+  id?: string;
   role: TurnRecord['role'];
   content: string;
   timestamp: string;
@@ -33,7 +33,12 @@ export interface RecordView {
 
 /** Copies only the public fields of a record, so storage internals never reach the wire. */
 export function toRecordView(record: TurnRecord): RecordView {
-  const view: RecordView = { role: record.role, content: record.content, timestamp: record.timestamp };
+  const view: RecordView = {
+    ...(record.id !== undefined && { id: record.id }),
+    role: record.role,
+    content: record.content,
+    timestamp: record.timestamp,
+  };
   if (record.metadata && Object.keys(record.metadata).length > 0) view.metadata = record.metadata;
   if (record.toolCalls && record.toolCalls.length > 0) view.toolCalls = record.toolCalls;
   if (record.toolCallId) view.toolCallId = record.toolCallId;
@@ -46,11 +51,13 @@ export function toForkOptions(input: {
   scope?: string | null | undefined;
   systemPrompt?: string | undefined;
   context?: 'none' | 'inherit' | undefined;
+  fromRecordId?: string | undefined;
 }): EngineForkOptions {
   const options: EngineForkOptions = { label: input.label };
   if (input.scope != null) options.scope = input.scope;
   if (input.systemPrompt !== undefined) options.systemPrompt = input.systemPrompt;
   if (input.context !== undefined) options.context = input.context;
+  if (input.fromRecordId !== undefined) options.fromRecordId = input.fromRecordId;
   return options;
 }
 
@@ -69,7 +76,7 @@ function notFound(sessionId: string): TransportError {
  */
 export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, logger: Logger): void {
   app.get('/sessions', async (c) => {
-    const query = validate(listSessionsQuery, c.req.query(), 'query');
+    const query = readSessionListQuery(c);
     const agent = await agentOf(c, deps);
     if (query.view === 'tree') {
       // A deep fork chain must not overflow JSON.stringify's native recursion.
@@ -77,7 +84,15 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
         'Content-Type': 'application/json',
       });
     }
-    return c.json(await agent.sessions.listInfo());
+    // Without `limit`: every (matching) session, as the seeds do, up to the byte budget; the rest
+    // is reachable through the next-page cursor.
+    const page = await budgetedSessions(agent, query.filter, {
+      limit: query.limit ?? Number.POSITIVE_INFINITY,
+      after: query.after ?? null,
+      budgetBytes: deps.limits?.listBytes ?? DEFAULT_LIST_BYTES,
+    });
+    if (page.nextCursor) c.header(NEXT_CURSOR_HEADER, page.nextCursor);
+    return c.json(page.items);
   });
 
   app.get('/sessions/:id', async (c) => {
@@ -92,12 +107,23 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
     const query = validate(messagesQuery, c.req.query(), 'query');
     const agent = await agentOf(c, deps);
     if (!(await agent.sessions.get(sessionId))) throw notFound(sessionId);
+    const budgetBytes = deps.limits?.listBytes ?? DEFAULT_LIST_BYTES;
+    if (query.before !== undefined) {
+      // Backwards: the newest records older than the cursor, still oldest first.
+      const older = await budgetedOlderRecords(agent, sessionId, toRecordView, {
+        limit: query.limit ?? Number.POSITIVE_INFINITY,
+        before: query.before,
+        budgetBytes,
+      });
+      if (older.prevCursor) c.header(PREV_CURSOR_HEADER, older.prevCursor);
+      return c.json(older.items);
+    }
     // Without paging parameters: the whole history, as the seeds do, up to the byte budget; the
     // rest is reachable through the next-page cursor.
     const page = await budgetedRecords(agent, sessionId, toRecordView, {
       limit: query.limit ?? Number.POSITIVE_INFINITY,
       after: query.after ?? null,
-      budgetBytes: deps.limits?.listBytes ?? DEFAULT_LIST_BYTES,
+      budgetBytes,
     });
     if (page.nextCursor) c.header(NEXT_CURSOR_HEADER, page.nextCursor);
     return c.json(page.items);

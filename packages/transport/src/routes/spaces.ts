@@ -7,6 +7,11 @@ import { budgetedSpaces, DEFAULT_LIST_BYTES, DEFAULT_LIST_PAGE_SIZE } from './bu
 
 /** Header carrying the cursor of the next page on paged list routes; absent on the last page. */
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
+/**
+ * Header of `GET …/messages?before=` carrying the cursor of the older page (pass it as `before`);
+ * absent once nothing older remains.
+ */
+export const PREV_CURSOR_HEADER = 'X-Prev-Cursor';
 
 /** Registers `POST /spaces` and `GET /spaces` (the caller's spaces, oldest first). */
 export function registerSpaceListRoutes(app: Hono<AuthEnv>, deps: TransportDeps): void {
