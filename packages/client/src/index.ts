@@ -25,7 +25,15 @@ export { isRetryable, type RetryOptions } from './retry';
 // Streams
 export type { TurnStream } from './stream/turn-stream';
 // Session tree
-export { buildTree, findInTree, findSession, type SessionInfoNode, type TreeVisit, walkTree } from './tree';
+export {
+  buildTree,
+  findInTree,
+  findSession,
+  pathTo,
+  type SessionInfoNode,
+  type TreeVisit,
+  walkTree,
+} from './tree';
 // Wire types
 export type {
   CancelTurnResult,

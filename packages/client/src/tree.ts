@@ -8,8 +8,8 @@ export interface TreeVisit<TNode> {
   node: TNode;
   /** The parent; `null` for the root. */
   parent: TNode | null;
-  /** Ids from the root down to the node, both included. */
-  path: string[];
+  /** 0 for the root. */
+  depth: number;
 }
 
 /** A node of a tree built from the flat list: the session and its children in order. */
@@ -23,13 +23,13 @@ export function* walkTree<TNode extends { id: string }>(
   root: TNode,
   childrenOf: (node: TNode) => readonly TNode[] = defaultChildren,
 ): Generator<TreeVisit<TNode>> {
-  const stack: TreeVisit<TNode>[] = [{ node: root, parent: null, path: [root.id] }];
+  const stack: TreeVisit<TNode>[] = [{ node: root, parent: null, depth: 0 }];
   for (let visit = stack.pop(); visit; visit = stack.pop()) {
     yield visit;
     const children = childrenOf(visit.node);
     for (let index = children.length - 1; index >= 0; index -= 1) {
       const child = children[index] as TNode;
-      stack.push({ node: child, parent: visit.node, path: [...visit.path, child.id] });
+      stack.push({ node: child, parent: visit.node, depth: visit.depth + 1 });
     }
   }
 }
@@ -51,6 +51,25 @@ export function findSession<TNode extends { id: string }>(
   childrenOf: (node: TNode) => readonly TNode[] = defaultChildren,
 ): TNode | null {
   return findInTree(root, (node) => node.id === sessionId, childrenOf)?.node ?? null;
+}
+
+/** The nodes from the root down to the one with this id (both included); `null` when absent. */
+export function pathTo<TNode extends { id: string }>(
+  root: TNode,
+  sessionId: string,
+  childrenOf: (node: TNode) => readonly TNode[] = defaultChildren,
+): TNode[] | null {
+  const parents = new Map<TNode, TNode | null>();
+  for (const visit of walkTree(root, childrenOf)) {
+    parents.set(visit.node, visit.parent);
+    if (visit.node.id !== sessionId) continue;
+    const path: TNode[] = [];
+    for (let current: TNode | null | undefined = visit.node; current; current = parents.get(current)) {
+      path.push(current);
+    }
+    return path.reverse();
+  }
+  return null;
 }
 
 /**

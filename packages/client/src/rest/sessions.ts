@@ -99,7 +99,7 @@ export class SessionsApi {
    *
    * @example
    * for await (const frame of client.sessions.stream({ spaceId, sessionId, input: 'Hi' })) {
-   *   if (frame.type === 'stream.delta') process.stdout.write(frame.chunk);
+   *   if (frame.type === 'stream.delta') output.append(frame.chunk);
    * }
    */
   stream(options: SendTurnOptions): TurnStream {
