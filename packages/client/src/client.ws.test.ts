@@ -54,7 +54,7 @@ describe('StelloConnection', () => {
         if (index === 2) stack.proxy.cutAll();
       });
       expect(statuses).toEqual(['open', 'reconnecting', 'open']);
-      expect(stack.proxy.accepted - acceptedBefore).toBe(1);
+      expect(stack.proxy.accepted - acceptedBefore).toBeGreaterThanOrEqual(1);
       expectWholeTurn(frames, await stream.result);
       expect((await stack.client.sessions.messages(ref)).items).toHaveLength(2);
 

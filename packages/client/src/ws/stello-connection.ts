@@ -159,16 +159,17 @@ export class StelloConnection {
   }
 
   /**
-   * Cancels a turn: `session.cancel` on this connection when it is in a session, else the REST
-   * route. The turn's stream then ends with `turn.cancelled`.
+   * Cancels a turn: `session.cancel` on this connection when it is in the turn's session, else
+   * the REST route. The turn's stream then ends with `turn.cancelled`.
    */
   async cancel(turnId: string, options: CallOptions = {}): Promise<void> {
     const socket = this.#socket;
-    if (socket?.readyState === WS_OPEN && this.#enteredId !== null) {
+    const sessionId = this.#turnEntry(turnId)?.sessionId ?? this.#sessionId;
+    // The server cancels in the socket's entered session: a turn of another one goes by REST.
+    if (socket?.readyState === WS_OPEN && this.#enteredId !== null && sessionId === this.#enteredId) {
       socket.send(JSON.stringify({ type: 'session.cancel', turnId }));
       return;
     }
-    const sessionId = this.#turnEntry(turnId)?.sessionId ?? this.#sessionId;
     if (sessionId === null) throw new StelloApiError('NOT_ENTERED', "cancel needs the turn's session");
     await this.#deps.turns.cancel({ spaceId: this.spaceId, sessionId, turnId, signal: options.signal });
   }
