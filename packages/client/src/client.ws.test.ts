@@ -105,6 +105,31 @@ describe('StelloConnection', () => {
     }
   });
 
+  it('cancels a resumed turn over the new socket after a drop', async () => {
+    const ref = await freshSpace();
+    const connection = await stack.client.connect(ref.spaceId, { reconnect: { minDelayMs: 10 } });
+    try {
+      await connection.enter(ref.sessionId);
+      const stream = connection.stream({ input: LONG_INPUT });
+      const frames = await collect(stream, async (_frame, index) => {
+        if (index === 1) stack.proxy.cutAll();
+        if (index === 4) await stream.cancel();
+      });
+      expect(frames.at(-1)?.type).toBe('turn.cancelled');
+      // Before the cancel: every frame once, in order, across the drop.
+      const seqs = frames.slice(0, -1).map((frame) => frame.seq);
+      expect(seqs.length).toBeGreaterThanOrEqual(5);
+      expect(seqs).toEqual(seqs.map((_seq, index) => index + 1));
+      expect(isStelloError(await rejectionOf(stream.result), 'TURN_CANCELLED')).toBe(true);
+      expect(await stack.client.turns.get({ ...ref, turnId: stream.turnId })).toMatchObject({
+        status: 'cancelled',
+      });
+      expect((await stack.client.sessions.messages(ref)).items).toHaveLength(0);
+    } finally {
+      connection.close();
+    }
+  });
+
   it('forks, leaves, and delivers the space events to subscribers', async () => {
     const ref = await freshSpace();
     const connection = await stack.client.connect(ref.spaceId);
