@@ -37,9 +37,11 @@ export {
 // Wire types
 export type {
   CancelTurnResult,
+  ConsolidateResult,
   CreateSpaceBody,
   ErrorCode,
   ForkSessionBody,
+  IntegrateResult,
   RecordView,
   ServerFrame,
   SessionBootstrap,

@@ -23,6 +23,8 @@ export function isRetryable(error: unknown): boolean {
   return (
     error.code === 'NETWORK_ERROR' ||
     error.code === 'TURN_CONFLICT' ||
+    // The user's cap of turns at once refused it before it started.
+    error.code === 'TOO_MANY_TURNS' ||
     error.status === 503 ||
     error.status === 504
   );

@@ -23,6 +23,11 @@ export type SessionBootstrap = FrameOf<'session.entered'>['bootstrap'];
 /** A change of a space, as `GET /spaces/:spaceId/events` and WS `space.event` deliver it. */
 export type SpaceEvent = FrameOf<'space.event'>['event'];
 
+/** What consolidating a session on demand answers: the session's new memory. */
+export type ConsolidateResult = Omit<FrameOf<'session.consolidated'>, 'type'>;
+/** What integrating a space on demand answers: the root's synthesis and the insights it sent. */
+export type IntegrateResult = Omit<FrameOf<'space.integrated'>, 'type'>;
+
 /** The frames of a streamed turn, in `seq` order: deltas and tool progress, then one terminal frame. */
 export type TurnFrame =
   | FrameOf<'stream.delta'>

@@ -2,6 +2,7 @@ import { type HttpClient, segment } from '../http';
 import { streamTurnOverSse } from '../stream/sse-turn';
 import type { TurnStream } from '../stream/turn-stream';
 import type {
+  ConsolidateResult,
   ForkSessionBody,
   RecordView,
   SessionInfo,
@@ -71,6 +72,15 @@ export class SessionsApi {
   async archive({ signal, ...ref }: SessionRef): Promise<ArchivedSession> {
     const path = `${sessionPath(ref)}/archive`;
     return (await this.#http.json<ArchivedSession>({ method: 'POST', path, signal })).data;
+  }
+
+  /**
+   * `POST …/sessions/:id/consolidate`: consolidates the session's memory now (joining one already
+   * running) and answers the new memory. 409 `INVALID_OPERATION` for the root.
+   */
+  async consolidate({ signal, ...ref }: SessionRef): Promise<ConsolidateResult> {
+    const path = `${sessionPath(ref)}/consolidate`;
+    return (await this.#http.json<ConsolidateResult>({ method: 'POST', path, signal })).data;
   }
 
   /** `GET …/sessions/:id/<slot>`: a prompt, the memory or the insight (`null` when unset). */

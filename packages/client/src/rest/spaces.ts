@@ -1,7 +1,7 @@
 import { StelloApiError, type StelloErrorCode } from '../errors';
 import { type HttpClient, segment } from '../http';
 import { parseSse } from '../stream/sse';
-import type { CreateSpaceBody, Space, SpaceEvent, UpdateSpaceBody } from '../wire';
+import type { CreateSpaceBody, IntegrateResult, Space, SpaceEvent, UpdateSpaceBody } from '../wire';
 import { type CallOptions, NEXT_CURSOR_HEADER, type Page, type PageOptions, type SpaceRef } from './options';
 
 /** `client.spaces`: the caller's spaces, and a space's live events. */
@@ -54,6 +54,15 @@ export class SpacesApi {
   /** `DELETE /spaces/:spaceId`: the space and everything in it. */
   async delete({ spaceId, signal }: SpaceRef): Promise<void> {
     await this.#http.json<null>({ method: 'DELETE', path: `/spaces/${segment(spaceId)}`, signal });
+  }
+
+  /**
+   * `POST /spaces/:spaceId/integrate`: integrates now (joining one already running): the root's
+   * synthesis and the insights it sent to the children.
+   */
+  async integrate({ spaceId, signal }: SpaceRef): Promise<IntegrateResult> {
+    const path = `/spaces/${segment(spaceId)}/integrate`;
+    return (await this.#http.json<IntegrateResult>({ method: 'POST', path, signal })).data;
   }
 
   /**

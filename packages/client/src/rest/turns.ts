@@ -15,7 +15,7 @@ export interface SendTurnOptions extends SessionRef {
   concurrency?: TurnConcurrency;
   /**
    * Retries of failures that are safe to retry with the same turn id (network, 503, 504,
-   * `TURN_CONFLICT`): default 2 for `send`, 8 resumes for streams; `false` never retries.
+   * `TURN_CONFLICT`, `TOO_MANY_TURNS`): default 2 for `send`, 8 resumes for streams; `false` never retries.
    */
   retry?: RetryOptions | false;
 }

@@ -6,7 +6,9 @@ import { backoffDelayMs, type RetryOptions, sleep } from '../retry';
 import { PushQueue } from '../stream/push-queue';
 import { createTurnStream, type TurnStream, type TurnStreamSink } from '../stream/turn-stream';
 import {
+  type ConsolidateResult,
   type ForkSessionBody,
+  type IntegrateResult,
   type SessionBootstrap,
   type SessionInfo,
   type SpaceEvent,
@@ -48,11 +50,19 @@ export interface ConnectionDeps {
   WebSocket: WebSocketConstructor;
 }
 
+/** A message that waits for its answer, before the promise around it is attached. */
+type Request =
+  | { kind: 'enter'; sessionId: string }
+  | { kind: 'leave' | 'subscribe' | 'unsubscribe' | 'integrate' }
+  | { kind: 'fork'; options: ForkSessionBody }
+  | { kind: 'consolidate'; sessionId: string | undefined };
+
 type Deferred = { resolve(value: unknown): void; reject(error: unknown): void };
 type Pending =
   | (Deferred & { kind: 'enter'; sessionId: string })
-  | (Deferred & { kind: 'leave' | 'subscribe' | 'unsubscribe' })
+  | (Deferred & { kind: 'leave' | 'subscribe' | 'unsubscribe' | 'integrate' })
   | (Deferred & { kind: 'fork'; options: ForkSessionBody })
+  | (Deferred & { kind: 'consolidate'; sessionId: string | undefined })
   | {
       kind: 'turn';
       mode: 'session.stream' | 'session.message';
@@ -142,6 +152,20 @@ export class StelloConnection {
   fork(options: ForkSessionBody & CallOptions): Promise<SessionInfo> {
     const { signal, ...body } = options;
     return this.#request({ kind: 'fork', options: body }, signal) as Promise<SessionInfo>;
+  }
+
+  /**
+   * `session.consolidate`: consolidates a session's memory now (the entered one unless
+   * `sessionId` names another of the space) and answers the new memory.
+   */
+  consolidate(options: { sessionId?: string } & CallOptions = {}): Promise<ConsolidateResult> {
+    const request = { kind: 'consolidate' as const, sessionId: options.sessionId };
+    return this.#request(request, options.signal) as Promise<ConsolidateResult>;
+  }
+
+  /** `space.integrate`: integrates the space now: the root's synthesis and the insights it sent. */
+  integrate(options: CallOptions = {}): Promise<IntegrateResult> {
+    return this.#request({ kind: 'integrate' }, options.signal) as Promise<IntegrateResult>;
   }
 
   /**
@@ -242,13 +266,7 @@ export class StelloConnection {
     return sink;
   }
 
-  #request(
-    request:
-      | { kind: 'enter'; sessionId: string }
-      | { kind: 'leave' | 'subscribe' | 'unsubscribe' }
-      | { kind: 'fork'; options: ForkSessionBody },
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> {
+  #request(request: Request, signal: AbortSignal | undefined): Promise<unknown> {
     if (this.#closed)
       return Promise.reject(new StelloApiError('CONNECTION_LOST', 'the connection is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -289,6 +307,10 @@ export class StelloConnection {
         return { type: 'session.leave' };
       case 'fork':
         return { type: 'session.fork', options: entry.options };
+      case 'consolidate':
+        return { type: 'session.consolidate', ...(entry.sessionId && { sessionId: entry.sessionId }) };
+      case 'integrate':
+        return { type: 'space.integrate' };
       case 'subscribe':
         return { type: 'space.subscribe', spaceId: this.spaceId };
       case 'unsubscribe':
@@ -441,6 +463,12 @@ export class StelloConnection {
         return;
       case 'session.forked':
         this.#take('fork')?.resolve(frame.child);
+        return;
+      case 'session.consolidated':
+        this.#take('consolidate')?.resolve({ sessionId: frame.sessionId, memory: frame.memory });
+        return;
+      case 'space.integrated':
+        this.#take('integrate')?.resolve({ synthesis: frame.synthesis, insights: frame.insights });
         return;
       case 'space.subscribed':
         this.#take('subscribe')?.resolve(undefined);
