@@ -19,11 +19,15 @@ const ALLOWED = {
   runtime: ['errors', 'session', 'core', 'storage'],
   transport: ['errors', 'protocol', 'session', 'core', 'runtime'],
   server: ['errors', 'protocol', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'console'],
-  client: ['errors', 'protocol'],
+  // Types only (rule `client-types-only`): the client runs in browsers with nothing of ours.
+  client: ['transport', 'protocol'],
   console: ['errors', 'protocol', 'client'],
 };
-/** What tests may import on top: runtime's tests make pools with db's `createPool`. */
-const ALLOWED_IN_TESTS = { runtime: ['db'] };
+/**
+ * What tests may import on top: runtime's tests make pools with db's `createPool`; the client's
+ * tests run it against a real server.
+ */
+const ALLOWED_IN_TESTS = { runtime: ['db'], client: ['server'] };
 const PACKAGES = Object.keys(ALLOWED);
 
 const layerRules = PACKAGES.flatMap((name) => {
@@ -65,6 +69,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/runtime/', pathNot: TEST_CODE },
       to: { path: '^packages/db/' },
+    },
+    {
+      name: 'client-types-only',
+      comment:
+        'the client takes only types from the server side (erased at build): no run-time import of ours',
+      severity: 'error',
+      from: { path: '^packages/client/', pathNot: TEST_CODE },
+      to: { path: '^packages/(transport|protocol)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'browser-client',

@@ -101,4 +101,25 @@ describe('the layering check of pnpm lint', () => {
     expect(result.output).not.toMatch(/__fixtures__\/fixture\.ts →/);
     expect(result.output).not.toMatch(/thing\.test\.ts/);
   });
+
+  it('lets the client take types from transport, and nothing at run time, nor Node built-ins', async () => {
+    const dir = await workspace({
+      'packages/transport/src/index.ts': 'export type Frame = { type: string };\nexport const WS = 1;\n',
+      'packages/server/src/index.ts': 'export const server = 1;\n',
+      'packages/client/src/wire.ts':
+        "import type { Frame } from '../../transport/src/index';\nexport type { Frame } from '../../transport/src/index';\nexport type F = Frame;\n",
+      'packages/client/src/values.ts':
+        "import { WS } from '../../transport/src/index';\nexport const ws = WS;\n",
+      'packages/client/src/random.ts':
+        "import { randomUUID } from 'node:crypto';\nexport const id = randomUUID;\n",
+      'packages/client/src/client.test.ts':
+        "import { server } from '../../server/src/index';\nimport { randomUUID } from 'node:crypto';\nexport const t = [server, randomUUID];\n",
+    });
+    const result = await cruise(dir, ['packages']);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/client-types-only: packages\/client\/src\/values\.ts/);
+    expect(result.output).toMatch(/browser-client: packages\/client\/src\/random\.ts/);
+    expect(result.output).not.toMatch(/wire\.ts/);
+    expect(result.output).not.toMatch(/client\.test\.ts/);
+  });
 });
