@@ -1,15 +1,23 @@
 // Every wire type of the client comes through this one file. Type-only imports: they are erased at
 // build time, so the client has no run-time dependency on the server's packages.
-// TODO(protocol): take these from `@stello-ai/protocol` (the shared zod schemas) once it exists.
-import type { ClientMessage, ServerFrame } from '@stello-ai/transport';
+// They come from `@stello-ai/protocol`: the zod schemas the server validates with and the OpenAPI
+// document is generated from, so the client cannot drift from the server.
+import type { ClientMessage, ServerFrame } from '@stello-ai/protocol';
 
 export type {
+  CancelTurnResult,
   ClientMessage,
+  CreateSpaceBody,
   ErrorCode,
   RecordView,
   ServerFrame,
+  SessionTreeNode,
+  Space,
+  TurnInfo,
+  TurnStatus,
+  UpdateSpaceBody,
   WsProtocolErrorCode,
-} from '@stello-ai/transport';
+} from '@stello-ai/protocol';
 
 /** The server frame of one `type`. */
 export type FrameOf<TType extends ServerFrame['type']> = Extract<ServerFrame, { type: TType }>;
@@ -36,65 +44,6 @@ export type TurnFrame =
   | FrameOf<'stream.end'>
   | FrameOf<'turn.cancelled'>;
 
-/** Status of a turn in the server's ledger. */
-// TODO(protocol): declared by hand; transport exports no type for it.
-export type TurnStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
-
-/** `GET …/turns/:turnId`. */
-// TODO(protocol): declared by hand after the route's answer.
-export interface TurnInfo {
-  turnId: string;
-  sessionId: string;
-  status: TurnStatus;
-  /** The completed turn's result. */
-  result?: TurnResult;
-  /** Why a failed or cancelled turn ended. */
-  error?: { code: string; message: string };
-  /** The last frame number the server recorded for the turn. */
-  lastSeq?: number;
-}
-
-/** `POST …/turns/:turnId/cancel` (202). */
-// TODO(protocol): declared by hand after the route's answer.
-export interface CancelTurnResult {
-  turnId: string;
-  status: TurnStatus;
-}
-
-/** A space as the REST routes return it. */
-// TODO(protocol): declared by hand after the route's answer (runtime's `Space`).
-export interface Space {
-  id: string;
-  userId: string;
-  label: string;
-  systemPrompt: string | null;
-  consolidatePrompt: string | null;
-  integratePrompt: string | null;
-  config: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** The body of `POST /spaces`. */
-// TODO(protocol): the input type of transport's `createSpaceBody` schema.
-export interface CreateSpaceBody {
-  label: string;
-  systemPrompt?: string | null;
-  consolidatePrompt?: string | null;
-  integratePrompt?: string | null;
-  config?: Record<string, unknown>;
-}
-
-/** The body of `PATCH /spaces/:spaceId`; `null` clears a prompt. */
-// TODO(protocol): the input type of transport's `updateSpaceBody` schema.
-export interface UpdateSpaceBody {
-  label?: string;
-  systemPrompt?: string | null;
-  consolidatePrompt?: string | null;
-  integratePrompt?: string | null;
-  config?: Record<string, unknown>;
-}
-
 /** The client message of one `type`. */
 export type MessageOf<TType extends ClientMessage['type']> = Extract<ClientMessage, { type: TType }>;
 
@@ -103,20 +52,6 @@ export type ForkSessionBody = MessageOf<'session.fork'>['options'];
 
 /** How a turn behaves when the session is busy: wait its turn, or `SESSION_BUSY` at once. */
 export type TurnConcurrency = NonNullable<MessageOf<'session.stream'>['concurrency']>;
-
-/** One node of `GET /spaces/:spaceId/sessions?view=tree`. */
-// TODO(protocol): declared by hand after core's `SessionTreeNode`.
-export interface SessionTreeNode {
-  id: string;
-  label: string;
-  sourceSessionId: string | null;
-  status: SessionInfo['status'];
-  turnCount: number;
-  depth: number;
-  index: number;
-  scope: string | null;
-  children: SessionTreeNode[];
-}
 
 /** The session data routes: `GET` each, `PUT` the writable ones. */
 export type SessionSlot = 'system-prompt' | 'memory' | 'insight' | 'consolidate-prompt' | 'integrate-prompt';
@@ -128,7 +63,7 @@ export type WritableSessionSlot = 'system-prompt' | 'consolidate-prompt' | 'inte
 import type {
   WS_KEY_SUBPROTOCOL_PREFIX as ServerKeyPrefix,
   WS_SUBPROTOCOL as ServerSubprotocol,
-} from '@stello-ai/transport';
+} from '@stello-ai/protocol';
 
 /** The WebSocket subprotocol of the API (`stello.v1`). */
 export const WS_SUBPROTOCOL: typeof ServerSubprotocol = 'stello.v1';
