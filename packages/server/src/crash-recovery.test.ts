@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import {
   createTestDatabase,
   type FakeLLMServer,
@@ -14,8 +13,6 @@ import { createStelloServer } from './create-stello-server';
 
 // Crash recovery in seconds: a `stello serve` process killed with SIGKILL in the middle of a turn
 // leaves nothing partial, its turn reads failed, and its session takes a new turn at once elsewhere.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const API_KEY = `stello_crash_${randomUUID().replaceAll('-', '')}`;
 
 describe('crash recovery', () => {

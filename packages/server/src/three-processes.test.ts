@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { UserStore } from '@stello-ai/runtime';
 import { PgStores } from '@stello-ai/storage';
@@ -11,8 +9,6 @@ import { type ServeChild, startServeChild } from './__fixtures__/serve-child';
 // 60 mixed turns and forks on shared sessions spread over them, and one process SIGKILLed midway:
 // the subscribers of the survivors get every event of their space and none of another tenant.
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const OPS = 60;
 const KILL_AFTER = 20;
 

@@ -16,7 +16,7 @@ describe('well-formed text', () => {
         expect.objectContaining({ code: 'INVALID_TEXT', details: { path } }),
       );
     }
-    expect(() => assertWellFormedText({ ['k\ud800']: 1 })).toThrow(
+    expect(() => assertWellFormedText({ 'k\ud800': 1 })).toThrow(
       expect.objectContaining({ code: 'INVALID_TEXT' }),
     );
   });
