@@ -57,9 +57,7 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
     const fields = { requestId: c.get('requestId'), code: publicError.code, error };
     if (publicError.status === 500) logger.error('http.error', fields);
     else if (publicError.status > 500) logger.warn('http.error', fields);
-    const retryAfter =
-      retryAfterHeader(error) ??
-      (publicError.status === 429 ? String(retryAfterSeconds(publicError.details)) : undefined);
+    const retryAfter = retryAfterHeader(publicError);
     if (retryAfter !== undefined) c.header('Retry-After', retryAfter);
     return c.json(errorBody(publicError), publicError.status as 500);
   });
@@ -111,10 +109,4 @@ export function createApp(deps: TransportDeps): Hono<AuthEnv> {
   app.route('/spaces/:spaceId', space);
 
   return app;
-}
-
-/** Whole seconds of a 429's `Retry-After`: from the error's `retryAfterMs` when given, else 1. */
-function retryAfterSeconds(details: unknown): number {
-  const ms = (details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
-  return typeof ms === 'number' && ms > 0 ? Math.ceil(ms / 1000) : 1;
 }

@@ -55,9 +55,13 @@ export function admitKeyTurn(
   return release;
 }
 
-/** The `Retry-After` header (whole seconds, at least 1) of a `RATE_LIMITED` error, else `undefined`. */
-export function retryAfterHeader(error: unknown): string | undefined {
-  if ((error as { code?: unknown } | null)?.code !== 'RATE_LIMITED') return undefined;
-  const ms = (error as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs;
-  return typeof ms === 'number' ? String(Math.max(1, Math.ceil(ms / 1000))) : undefined;
+/**
+ * The `Retry-After` header of an answer: whole seconds (at least 1) from the error's
+ * `details.retryAfterMs` for every 429 (`RATE_LIMITED`, `TOO_MANY_TURNS`, …), 1 when it gives
+ * none; `undefined` for any other status.
+ */
+export function retryAfterHeader(answer: { status: number; details?: unknown }): string | undefined {
+  if (answer.status !== 429) return undefined;
+  const ms = (answer.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return String(typeof ms === 'number' && ms > 0 ? Math.ceil(ms / 1000) : 1);
 }
