@@ -67,6 +67,7 @@ export {
   type UserRowUpdate,
   type UsersTable,
 } from './schema';
+export { sqlSummary, type TraceSqlOptions, traceSqlStatements } from './telemetry';
 export { type JsonbProblem, type JsonbText, toJsonbText } from './to-jsonb-text';
 export type { V022Offense } from './upgrade-v022/check-v022';
 export { detectSchema, type SchemaKind } from './upgrade-v022/detect-v022';

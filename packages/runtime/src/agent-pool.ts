@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import { createStelloAgent, type StelloAgent, type StelloAgentConfig } from '@stello-ai/core';
 import type { LLMAdapter, LLMCallFn } from '@stello-ai/session';
 import type {
@@ -13,6 +14,7 @@ import { type Logger, silentLogger } from './logger';
 import { instrumentModel, withObservedHooks } from './observe-agent';
 import { type SpaceEventPublisher, withSpaceEventHooks } from './space-events';
 import type { HeldSpace, SpaceManager } from './space-manager';
+import { traceModel } from './telemetry/trace-model';
 
 /** What `buildConfig` receives: the space and the PostgreSQL adapters bound to it. */
 export interface AgentBuildContext {
@@ -56,6 +58,8 @@ export interface AgentPoolOptions {
    * `config.llm` is then a wrapper of the model. Default `false`.
    */
   observeModel?: boolean;
+  /** Opens an OpenTelemetry span per call of each agent's chat model (see `traceModel`); off when absent. */
+  tracer?: Tracer;
   /** Evict a space's agent after this long without use, unless it is busy (default 5 min). */
   /**
    * Told of every change an agent committed (turn started/completed, fork, archive,
@@ -375,6 +379,7 @@ export class AgentPool {
     const config: StelloAgentConfig = { ...built, sessions: ctx.sessionTree, memory: ctx.memoryEngine };
     if (config.storage === undefined) config.storage = ctx.mainStorage;
     if (config.llm === undefined && this.#options.model) config.llm = this.#options.model;
+    if (config.llm && this.#options.tracer) config.llm = traceModel(config.llm, this.#options.tracer);
     // Timed for the logs and the metrics (LLM time, first delta, tokens) when asked.
     if (config.llm && this.#options.observeModel) config.llm = instrumentModel(config.llm, this.#logger);
 

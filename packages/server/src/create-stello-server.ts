@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import type { StelloAgent } from '@stello-ai/core';
-import { migrate } from '@stello-ai/db';
+import { migrate, traceSqlStatements } from '@stello-ai/db';
 import {
   AgentPool,
   type AgentPoolOptions,
@@ -44,6 +44,7 @@ import {
 import { docsEnabledByEnv } from './docs-from-env';
 import { StelloServerError } from './errors';
 import { createServerMetrics, withMetrics } from './metrics';
+import { resolveTracer, type StelloTelemetryOptions } from './telemetry';
 
 /** How long `close()` waits for running turns by default. */
 export const DEFAULT_TURN_DRAIN_TIMEOUT_MS = 10_000;
@@ -158,6 +159,12 @@ export interface StelloServerOptions {
    * and closes it), or `false` for a single process with no channel.
    */
   controlChannel?: ControlChannel | false;
+  /**
+   * OpenTelemetry spans of turns, their LLM calls and their SQL statements (off by default; env
+   * `STELLO_OTEL=on` turns them on with the global provider; `false` keeps them off). Tracing
+   * wraps `pool` itself. See the README's operations section.
+   */
+  telemetry?: StelloTelemetryOptions | false;
 }
 
 /** What `listen()` resolves to. */
@@ -305,6 +312,10 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     ? withMetrics(options.logger ?? silentLogger, metrics)
     : (options.logger ?? silentLogger);
 
+  const tracer = resolveTracer(options.telemetry);
+  // Statements of background work (rate sync, sweeps) are left out: only those under a turn.
+  if (tracer) traceSqlStatements(pool, tracer, { requireParentSpan: true });
+
   if (!options.skipMigrate) {
     logger.info('server.migrating', {});
     const applied = await migrate(pool);
@@ -326,6 +337,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       // The metrics' LLM time, first delta and tokens come from the timed model.
       observeModel: metrics !== null,
       ...options.agentPoolOptions,
+      ...(tracer && { tracer }),
       logger: options.agentPoolOptions.logger ?? logger,
       ...(controlChannel && {
         publishEvent: spaceEventPublisher(controlChannel, logger),
@@ -399,6 +411,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
       ...(controlChannel && { publishEvent: spaceEventPublisher(controlChannel, logger) }),
     }),
     docs: options.docs ?? docsEnabledByEnv(),
+    ...(tracer && { tracer }),
   };
   const app = createApp(deps);
   if (metrics) {

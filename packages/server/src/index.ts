@@ -66,3 +66,4 @@ export type { StelloServerErrorCode } from './errors';
 export { StelloServerError } from './errors';
 export type { SeedApiKeyResult } from './seed-api-key';
 export { seedApiKey } from './seed-api-key';
+export { STELLO_TRACER_NAME, type StelloTelemetryOptions } from './telemetry';

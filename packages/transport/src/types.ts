@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type {
   AgentPool,
   Logger,
@@ -95,6 +96,11 @@ export interface TransportDeps {
   turnHub?: TurnHub;
   /** Live frames of turns streamed by other processes, for resumes landing here (needs the control channel). */
   turnRelay?: TurnRelay;
+  /**
+   * Opens an OpenTelemetry span per turn (REST turn, SSE stream, WebSocket message or stream):
+   * `stello.turn`, with the space, session and turn ids, the transport and the outcome. Off when absent.
+   */
+  tracer?: Tracer;
   /**
    * Origins allowed to call the REST API from a browser (CORS); off by default. `['*']` allows
    * any origin (the API key still guards every route).

@@ -74,6 +74,7 @@ export function createAnthropicAdapter(options: AnthropicAdapterOptions): LLMAda
 
   return {
     model,
+    provider: PROVIDER,
     maxContextTokens: options.maxContextTokens ?? DEFAULT_ANTHROPIC_MAX_CONTEXT_TOKENS,
     maxOutputTokens: defaultMaxTokens,
     // Claude's tokenizer is not published: the script-aware estimate stands in for it.

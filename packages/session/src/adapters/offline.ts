@@ -42,6 +42,7 @@ export function createOfflineAdapter(options: OfflineAdapterOptions = {}): LLMAd
 
   return {
     model: 'offline',
+    provider: 'offline',
     maxContextTokens: options.maxContextTokens ?? DEFAULT_OFFLINE_MAX_CONTEXT_TOKENS,
 
     async complete(messages, callOptions): Promise<LLMResult> {

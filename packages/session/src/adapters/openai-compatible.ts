@@ -127,6 +127,7 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
 
   return {
     model,
+    provider: PROVIDER,
     maxContextTokens: options.maxContextTokens ?? defaultOpenAIContextTokens(model),
     maxOutputTokens: defaultMaxTokens,
     tokenCounter: options.tokenCounter ?? counterFor(model),

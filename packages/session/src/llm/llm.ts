@@ -51,6 +51,8 @@ export interface LLMAdapter {
   readonly maxContextTokens: number;
   /** The model name, for logs and record metadata. */
   readonly model?: string;
+  /** Which adapter this is (`openai-compatible`, `anthropic`, `offline`), for traces. */
+  readonly provider?: string;
   /** Output tokens a call asks for unless it sets its own; the prompt budget leaves room for them. */
   readonly maxOutputTokens?: number;
   /** Counts tokens the way this model does; the script-aware estimate when absent. */

@@ -150,6 +150,8 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
             ...(turnId !== undefined && { turnId }),
             ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
           }),
+        deps.tracer,
+        turnId,
       );
       return c.json(result);
     } finally {

@@ -9,6 +9,7 @@ import { followTurn } from '../live/follow-turn';
 import type { SeqFrame, TurnHub } from '../live/turn-hub';
 import { admitKeyTurn } from '../middleware/rate-limit';
 import type { SpaceEnv } from '../middleware/space-access';
+import { TurnSpan } from '../telemetry/turn-span';
 import { runLoggedTurn } from '../turn-log';
 import type { TransportDeps } from '../types';
 import { readJsonBody, turnBody, uuidParam } from '../validation';
@@ -125,6 +126,16 @@ export function registerTurnStreamRoutes(
     let first: IteratorResult<SeqFrame>;
     let frames: AsyncGenerator<SeqFrame>;
     let streamTurnId = turnId ?? '';
+    // Opened before the turn starts (in the first `frames.next()`), so its work nests under it.
+    const span = deps.tracer
+      ? new TurnSpan(deps.tracer, {
+          transport: 'sse',
+          spaceId: c.get('space').id,
+          sessionId,
+          turnId,
+          stream: true,
+        })
+      : undefined;
     try {
       const agent = await deps.agentPool.getAgent(c.get('space').id);
       releaseUser = await admitTurn(deps, c.get('userId'));
@@ -136,8 +147,9 @@ export function registerTurnStreamRoutes(
         streamTurnId = id;
       });
       // The first frame is awaited before answering, so a refused turn is a plain JSON error.
-      first = await frames.next();
+      first = await (span ? span.run(() => frames.next()) : frames.next());
     } catch (error) {
+      span?.end(streamTurnId, error ?? 'error');
       release();
       throw error;
     }
@@ -170,7 +182,10 @@ export function registerTurnStreamRoutes(
               code: last?.code ?? 'TURN_CANCELLED',
             });
           return last.result as Awaited<ReturnType<StelloAgent['turn']>>;
-        }).catch(() => {});
+        }).then(
+          () => span?.end(streamTurnId),
+          (error: unknown) => span?.end(streamTurnId, error ?? 'error'),
+        );
       } finally {
         release();
         stop();

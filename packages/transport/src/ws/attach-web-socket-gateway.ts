@@ -119,6 +119,7 @@ export function attachWebSocketGateway(server: Server, options: WebSocketGateway
       maxProtocolErrors,
       turnHub,
       ...(options.keyLimits && { keyLimits: options.keyLimits }),
+      ...(options.tracer && { tracer: options.tracer }),
     });
     live.set(socket, connection);
     keepAlive.track(socket);

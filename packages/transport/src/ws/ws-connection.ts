@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { StelloAgent, TurnOptions } from '@stello-ai/core';
 import { isCodedError } from '@stello-ai/errors';
 import { type ConnectionManager, type Logger, type SpaceEventHub, withLogContext } from '@stello-ai/runtime';
@@ -57,6 +58,8 @@ export interface WsConnectionOptions {
   userLimits?: TransportUserLimits;
   /** Per-key limits asked before each turn (absent: none). */
   keyLimits?: TransportKeyLimits;
+  /** Opens a span per turn (absent: no tracing). */
+  tracer?: Tracer;
 }
 
 // A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
@@ -254,8 +257,12 @@ export class WsConnection {
         this.#admit(false);
         const release = await admitTurn(this.#options, this.#options.userId);
         try {
-          const result = await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, false), () =>
-            agent.turn(sessionId, message.input, turnOptions(message)),
+          const result = await runLoggedTurn(
+            this.#options.logger,
+            this.#turnContext(sessionId, false),
+            () => agent.turn(sessionId, message.input, turnOptions(message)),
+            this.#options.tracer,
+            message.turnId,
           );
           this.#send({ type: 'turn.complete', turnId: result.turnId, result });
         } finally {
@@ -395,36 +402,49 @@ export class WsConnection {
       return seq;
     };
     try {
-      await runLoggedTurn(this.#options.logger, this.#turnContext(sessionId, true), async () => {
-        const stream = agent.stream(sessionId, input, {
-          ...options,
-          onEvent: (event) => {
-            if (event.type === 'delta') return;
-            // Tool progress goes out in order with the deltas: pending text first.
+      await runLoggedTurn(
+        this.#options.logger,
+        this.#turnContext(sessionId, true),
+        async () => {
+          const stream = agent.stream(sessionId, input, {
+            ...options,
+            onEvent: (event) => {
+              if (event.type === 'delta') return;
+              // Tool progress goes out in order with the deltas: pending text first.
+              this.#flushDelta();
+              if (event.type === 'tool.call') {
+                const { callId, name, input: toolInput } = event;
+                this.#send({
+                  type: 'tool.call',
+                  turnId,
+                  seq: this.#nextSeq(),
+                  callId,
+                  name,
+                  input: toolInput,
+                });
+              } else {
+                const { type: _type, ...outcome } = event;
+                this.#send({ type: 'tool.result', turnId, seq: this.#nextSeq(), ...outcome });
+              }
+            },
+          });
+          turnId = stream.turnId;
+          this.#streamingTurnId = turnId;
+          // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
+          stream.result.catch(() => {});
+          try {
+            // Drained even when the client is gone, so the turn completes and is stored.
+            for await (const chunk of stream) this.#sendDelta(chunk);
+          } finally {
             this.#flushDelta();
-            if (event.type === 'tool.call') {
-              const { callId, name, input: toolInput } = event;
-              this.#send({ type: 'tool.call', turnId, seq: this.#nextSeq(), callId, name, input: toolInput });
-            } else {
-              const { type: _type, ...outcome } = event;
-              this.#send({ type: 'tool.result', turnId, seq: this.#nextSeq(), ...outcome });
-            }
-          },
-        });
-        turnId = stream.turnId;
-        this.#streamingTurnId = turnId;
-        // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
-        stream.result.catch(() => {});
-        try {
-          // Drained even when the client is gone, so the turn completes and is stored.
-          for await (const chunk of stream) this.#sendDelta(chunk);
-        } finally {
-          this.#flushDelta();
-        }
-        const result = await stream.result;
-        this.#send({ type: 'stream.end', turnId, seq: this.#nextSeq(), result });
-        return result;
-      });
+          }
+          const result = await stream.result;
+          this.#send({ type: 'stream.end', turnId, seq: this.#nextSeq(), result });
+          return result;
+        },
+        this.#options.tracer,
+        options.turnId,
+      );
     } catch (error) {
       if (!isCodedError(error, 'TURN_CANCELLED') && !isCodedError(error, 'ABORTED')) {
         // A follower of this turn must learn that it ended; this client gets the usual error frame.
