@@ -14,7 +14,8 @@ import type pg from 'pg';
 
 /** Longest summary kept from a statement's text (its first words, never its values). */
 const SUMMARY_MAX_WORDS = 3;
-const WORD = /^[A-Za-z_][A-Za-z0-9_."]*$/;
+// Keywords and identifiers, double-quoted ones included (quotes hold names in SQL, never values).
+const WORD = /^[A-Za-z_"][A-Za-z0-9_."]*$/;
 
 const traced = new WeakSet<object>();
 

@@ -30,6 +30,9 @@ export function instrumentModel(model: LLMAdapter, logger: Logger): LLMAdapter {
     get model() {
       return model.model;
     },
+    get provider() {
+      return model.provider;
+    },
     get maxOutputTokens() {
       return model.maxOutputTokens;
     },

@@ -108,13 +108,13 @@ describe('OpenTelemetry spans', () => {
       id: string;
     }>;
     const sessionUrl = `${base}/spaces/${space.id}/sessions/${root!.id}`;
-    const restTurn = async (input: string) => {
+    const restTurn = async (input: string, status = 200) => {
       const response = await fetch(`${sessionUrl}/turn`, {
         method: 'POST',
         headers,
         body: JSON.stringify({ input }),
       });
-      expect(response.status).toBe(200);
+      expect(response.status).toBe(status);
       return ((await response.json()) as { turnId: string }).turnId;
     };
     const sseTurn = async (input: string) => {
@@ -153,7 +153,7 @@ describe('OpenTelemetry spans', () => {
     };
     const turnsDone = () => exporter.getFinishedSpans().filter((s) => s.name === 'stello.turn').length === 3;
     await until(turnsDone, 'three turn spans');
-    const spans = exporter.getFinishedSpans();
+    const spans = [...exporter.getFinishedSpans()];
 
     for (const [transport, turnId] of Object.entries(turnIds)) {
       const turn = spans.find(
@@ -189,6 +189,20 @@ describe('OpenTelemetry spans', () => {
       }
       expect(call.startTime <= turn!.endTime && turn!.startTime <= call.startTime).toBe(true);
     }
+    // A failed turn: its outcome is the error's code, on the turn and on its LLM call.
+    llm.setScript([{ status: 500 }]);
+    await server.restTurn(`${PROMPT} that fails`, 502);
+    llm.setScript();
+    await until(() => exporter.getFinishedSpans().length > spans.length, 'the failed turn');
+    const failed = exporter.getFinishedSpans().slice(spans.length);
+    const failedTurn = failed.find((s) => s.name === 'stello.turn');
+    expect(failedTurn?.attributes['stello.turn.outcome']).toBe('LLM_ERROR');
+    expect(failedTurn?.status.code).toBe(2);
+    const failedCall = failed.find((s) => s.name === 'chat gpt-test');
+    expect(failedCall?.attributes['error.type']).toBe('LLM_ERROR');
+    expect(parentOf(failedCall!)).toBe(idOf(failedTurn!));
+    spans.push(...failed);
+
     // Statements sent outside a turn (rate sync, the space's creation) get no span of their own.
     expect(spans.every((s) => s.name === 'stello.turn' || parentOf(s) !== undefined)).toBe(true);
 
