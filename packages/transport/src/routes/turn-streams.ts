@@ -187,6 +187,8 @@ export function registerTurnStreamRoutes(
           (error: unknown) => span?.end(streamTurnId, error ?? 'error'),
         );
       } finally {
+        // Ended above unless writing the response failed first.
+        span?.end(streamTurnId, { code: 'STREAM_FAILED' });
         release();
         stop();
       }

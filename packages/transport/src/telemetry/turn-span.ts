@@ -32,10 +32,11 @@ export function turnOutcome(error: unknown): string {
   return typeof code === 'string' ? code : 'INTERNAL';
 }
 
-/** One turn's open span; `end` it exactly once. */
+/** One turn's open span; the first `end` ends it, later ones do nothing. */
 export class TurnSpan {
   readonly #span: Span;
   readonly #context: Context;
+  #ended = false;
 
   constructor(tracer: Tracer, start: TurnSpanStart) {
     this.#span = tracer.startSpan(
@@ -62,6 +63,8 @@ export class TurnSpan {
 
   /** Records the turn id (known once the turn started) and the outcome, then ends the span. */
   end(turnId: string | undefined, error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
     if (turnId) this.#span.setAttribute('stello.turn.id', turnId);
     const outcome = turnOutcome(error);
     this.#span.setAttribute('stello.turn.outcome', outcome);
