@@ -18,6 +18,7 @@ import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createStelloServer, type StelloServerOptions } from './create-stello-server';
+import { resolveTracer, STELLO_TRACER_NAME, telemetryEnabledByEnv } from './telemetry';
 
 // Spans end to end: a real server on real PostgreSQL, the OpenAI adapter against a local fake,
 // and an in-memory exporter that receives what an OTLP exporter would.
@@ -243,5 +244,19 @@ describe('OpenTelemetry spans', () => {
     expect(turn?.attributes['stello.turn.id']).toBe(turnId);
     expect(turn?.attributes['stello.transport']).toBe('rest');
     await provider.shutdown();
+  });
+});
+
+describe('resolveTracer', () => {
+  it('is off unless telemetry is given or STELLO_OTEL asks for it, and false wins over the env', () => {
+    const { provider } = tracing();
+    expect(telemetryEnabledByEnv({})).toBe(false);
+    expect(telemetryEnabledByEnv({ STELLO_OTEL: ' ON ' })).toBe(true);
+    expect(telemetryEnabledByEnv({ STELLO_OTEL: 'off' })).toBe(false);
+    expect(resolveTracer(undefined, {})).toBeUndefined();
+    expect(resolveTracer(false, { STELLO_OTEL: 'on' })).toBeUndefined();
+    expect(resolveTracer(undefined, { STELLO_OTEL: 'yes' })).toBeDefined();
+    const tracer = resolveTracer({ tracerProvider: provider }, {});
+    expect(tracer).toBe(provider.getTracer(STELLO_TRACER_NAME));
   });
 });

@@ -12,6 +12,11 @@ export interface StelloTelemetryOptions {
   tracerProvider?: TracerProvider;
 }
 
+/** Whether env `STELLO_OTEL` asks for tracing: `on`, `true`, `1` or `yes`. */
+export function telemetryEnabledByEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return ['on', 'true', '1', 'yes'].includes((env.STELLO_OTEL ?? '').trim().toLowerCase());
+}
+
 /**
  * The tracer of a server, or `undefined` when tracing is off: off unless `telemetry` is given
  * (`false` forces it off) or env `STELLO_OTEL` is `on`, `true`, `1` or `yes` (global provider).
@@ -21,10 +26,7 @@ export function resolveTracer(
   env: NodeJS.ProcessEnv = process.env,
 ): Tracer | undefined {
   if (telemetry === false) return undefined;
-  if (telemetry === undefined) {
-    const asked = ['on', 'true', '1', 'yes'].includes((env.STELLO_OTEL ?? '').trim().toLowerCase());
-    if (!asked) return undefined;
-  }
+  if (telemetry === undefined && !telemetryEnabledByEnv(env)) return undefined;
   const provider = telemetry?.tracerProvider ?? trace.getTracerProvider();
   return provider.getTracer(STELLO_TRACER_NAME);
 }

@@ -3,6 +3,7 @@ import { createJsonLogger, isLogThreshold, LOG_THRESHOLDS, type LogThreshold } f
 import { createModelFromEnv } from '../create-model-from-env';
 import { createStelloServer } from '../create-stello-server';
 import { seedApiKey } from '../seed-api-key';
+import { telemetryEnabledByEnv } from '../telemetry';
 import {
   type CliContext,
   CliUsageError,
@@ -43,6 +44,8 @@ Environment:
                                 (PgBouncer in transaction mode before 1.21); default true
   STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
   STELLO_DOCS                   GET /openapi.json and GET /docs (Swagger UI), no key (default on; off)
+  STELLO_OTEL                   on: OpenTelemetry spans of turns, LLM calls and SQL, to the SDK
+                                registered by a preloaded module (NODE_OPTIONS=--import …); default off
   STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
                                 (default: none, CORS off; * allows any)
   STELLO_TURNS_PER_MINUTE       turns per minute of a key without its own limit, across all
@@ -133,6 +136,7 @@ export async function runServe(args: string[], ctx: CliContext): Promise<number>
         enabled: !['false', '0', 'off', 'no'].includes((ctx.env.STELLO_METRICS ?? '').trim().toLowerCase()),
       },
       logger,
+      telemetry: telemetryEnabledByEnv(ctx.env) ? {} : false,
     });
     const apiKey = ctx.env.STELLO_API_KEY?.trim();
     if (apiKey) {
