@@ -128,7 +128,9 @@ describe('OpenTelemetry spans', () => {
       expect(await response.text()).toContain('stream.end');
       return response.headers.get('x-turn-id') as string;
     };
-    const wsStream = async (input: string) => {
+    // `session.stream` ends with `stream.end`; `session.message` with `turn.complete`.
+    const wsStream = async (input: string, type: 'session.stream' | 'session.message' = 'session.stream') => {
+      const last = type === 'session.stream' ? 'stream.end' : 'turn.complete';
       const socket = new WebSocket(`ws://127.0.0.1:${listening.port}/spaces/${space.id}/ws`, {
         headers: { 'X-API-Key': apiKey },
       });
@@ -137,10 +139,10 @@ describe('OpenTelemetry spans', () => {
       await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
       socket.send(JSON.stringify({ type: 'session.enter', sessionId: root!.id }));
       await until(() => frames.some((f) => f.type === 'session.entered'), 'session.entered');
-      socket.send(JSON.stringify({ type: 'session.stream', input }));
-      await until(() => frames.some((f) => f.type === 'stream.end'), 'stream.end');
+      socket.send(JSON.stringify({ type, input }));
+      await until(() => frames.some((f) => f.type === last), last);
       socket.close();
-      return frames.find((f) => f.type === 'stream.end')?.turnId as string;
+      return frames.find((f) => f.type === last)?.turnId as string;
     };
     return { apiKey, spaceId: space.id, sessionId: root!.id, restTurn, sseTurn, wsStream };
   }
@@ -212,6 +214,24 @@ describe('OpenTelemetry spans', () => {
     expect(failedCall?.attributes['error.type']).toBe('LLM_ERROR');
     expect(parentOf(failedCall!)).toBe(idOf(failedTurn!));
     spans.push(...failed);
+
+    // A WebSocket `session.message`: a turn over ws that does not stream.
+    const messageTurnId = await server.wsStream(`${PROMPT} as a ws message`, 'session.message');
+    await until(
+      () => exporter.getFinishedSpans().some((s) => s.attributes['stello.turn.id'] === messageTurnId),
+      'the ws message turn',
+    );
+    const messaged = exporter.getFinishedSpans().slice(spans.length);
+    const messageTurn = messaged.find((s) => s.name === 'stello.turn');
+    expect(messageTurn?.attributes).toMatchObject({
+      'stello.transport': 'ws',
+      'stello.turn.stream': false,
+      'stello.turn.outcome': 'ok',
+    });
+    const messageCall = messaged.find((s) => s.name === 'chat gpt-test');
+    expect(parentOf(messageCall!)).toBe(idOf(messageTurn!));
+    expect(messageCall?.attributes['stello.llm.stream']).toBe(false);
+    spans.push(...messaged);
 
     // Statements sent outside a turn (rate sync, the space's creation) get no span of their own.
     expect(spans.every((s) => s.name === 'stello.turn' || parentOf(s) !== undefined)).toBe(true);
