@@ -15,23 +15,28 @@ export interface TurnLogContext {
   connectionId?: string;
   /** True for a streamed turn. */
   stream?: boolean;
+  /** Runs the turn under an OpenTelemetry turn span (see `traceTurn`); never logged. */
+  tracer?: Tracer | undefined;
+  /** The client's turn id, for that span; never logged. */
+  turnId?: string | undefined;
 }
 
 /**
  * Runs a turn and logs one `turn` line (space, session, duration, tool rounds) when it
  * completes, or one `turn.failed` line with the error code when it fails; rethrows failures.
- * With a `tracer`, the turn also runs under an OpenTelemetry turn span (see `traceTurn`).
+ * With `context.tracer`, the turn also runs under an OpenTelemetry turn span (see `traceTurn`).
  */
 export async function runLoggedTurn(
   logger: Logger,
-  context: TurnLogContext,
+  turnContext: TurnLogContext,
   run: () => Promise<EngineTurnResult>,
-  tracer?: Tracer,
-  turnId?: string,
 ): Promise<EngineTurnResult> {
+  const { tracer } = turnContext;
+  // Copied without the tracing fields only when they are there: an untraced turn allocates nothing more.
+  const context = tracer ? withoutTracing(turnContext) : turnContext;
   const startedAt = performance.now();
   try {
-    const result = await (tracer ? traceTurn(tracer, turnSpanStart(context, turnId), run) : run());
+    const result = await (tracer ? traceTurn(tracer, turnSpanStart(turnContext), run) : run());
     logger.info('turn', {
       ...context,
       durationMs: Math.round(performance.now() - startedAt),
@@ -50,8 +55,14 @@ export async function runLoggedTurn(
   }
 }
 
-function turnSpanStart(context: TurnLogContext, turnId: string | undefined) {
+function withoutTracing(context: TurnLogContext): TurnLogContext {
+  const { tracer: _tracer, turnId: _turnId, ...rest } = context;
+  return rest;
+}
+
+function turnSpanStart(context: TurnLogContext) {
   const stream = context.stream === true;
   const transport = context.transport === 'rest' && stream ? ('sse' as const) : context.transport;
-  return { transport, spaceId: context.spaceId, sessionId: context.sessionId, turnId, stream };
+  const { spaceId, sessionId, turnId } = context;
+  return { transport, spaceId, sessionId, turnId, stream };
 }

@@ -144,14 +144,18 @@ export function registerSessionRoutes(app: Hono<SpaceEnv>, deps: TransportDeps, 
       // No existence check here: the agent's turn reads the session anyway and throws SESSION_NOT_FOUND.
       const result = await runLoggedTurn(
         logger,
-        { transport: 'rest', requestId: c.get('requestId'), spaceId: c.get('space').id, sessionId },
+        {
+          transport: 'rest',
+          requestId: c.get('requestId'),
+          spaceId: c.get('space').id,
+          sessionId,
+          ...(deps.tracer && { tracer: deps.tracer, turnId }),
+        },
         () =>
           agent.turn(sessionId, body.input, {
             ...(turnId !== undefined && { turnId }),
             ...(body.concurrency !== undefined && { concurrency: body.concurrency }),
           }),
-        deps.tracer,
-        turnId,
       );
       return c.json(result);
     } finally {

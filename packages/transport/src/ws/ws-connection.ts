@@ -257,12 +257,9 @@ export class WsConnection {
         this.#admit(false);
         const release = await admitTurn(this.#options, this.#options.userId);
         try {
-          const result = await runLoggedTurn(
-            this.#options.logger,
-            this.#turnContext(sessionId, false),
-            () => agent.turn(sessionId, message.input, turnOptions(message)),
-            this.#options.tracer,
-            message.turnId,
+          const context = this.#turnContext(sessionId, false, message.turnId);
+          const result = await runLoggedTurn(this.#options.logger, context, () =>
+            agent.turn(sessionId, message.input, turnOptions(message)),
           );
           this.#send({ type: 'turn.complete', turnId: result.turnId, result });
         } finally {
@@ -346,8 +343,10 @@ export class WsConnection {
     return admitKeyTurn(keyLimits, userId, logger, { transport: 'ws', stream, connectionId: this.id });
   }
 
-  #turnContext(sessionId: string, stream: boolean): TurnLogContext {
-    return { transport: 'ws', connectionId: this.id, spaceId: this.#options.spaceId, sessionId, stream };
+  #turnContext(sessionId: string, stream: boolean, turnId: string | undefined): TurnLogContext {
+    const { spaceId, tracer } = this.#options;
+    const context: TurnLogContext = { transport: 'ws', connectionId: this.id, spaceId, sessionId, stream };
+    return tracer ? { ...context, tracer, turnId } : context;
   }
 
   async #enter(sessionId: string): Promise<void> {
@@ -402,49 +401,37 @@ export class WsConnection {
       return seq;
     };
     try {
-      await runLoggedTurn(
-        this.#options.logger,
-        this.#turnContext(sessionId, true),
-        async () => {
-          const stream = agent.stream(sessionId, input, {
-            ...options,
-            onEvent: (event) => {
-              if (event.type === 'delta') return;
-              // Tool progress goes out in order with the deltas: pending text first.
-              this.#flushDelta();
-              if (event.type === 'tool.call') {
-                const { callId, name, input: toolInput } = event;
-                this.#send({
-                  type: 'tool.call',
-                  turnId,
-                  seq: this.#nextSeq(),
-                  callId,
-                  name,
-                  input: toolInput,
-                });
-              } else {
-                const { type: _type, ...outcome } = event;
-                this.#send({ type: 'tool.result', turnId, seq: this.#nextSeq(), ...outcome });
-              }
-            },
-          });
-          turnId = stream.turnId;
-          this.#streamingTurnId = turnId;
-          // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
-          stream.result.catch(() => {});
-          try {
-            // Drained even when the client is gone, so the turn completes and is stored.
-            for await (const chunk of stream) this.#sendDelta(chunk);
-          } finally {
+      const context = this.#turnContext(sessionId, true, options.turnId);
+      await runLoggedTurn(this.#options.logger, context, async () => {
+        const stream = agent.stream(sessionId, input, {
+          ...options,
+          onEvent: (event) => {
+            if (event.type === 'delta') return;
+            // Tool progress goes out in order with the deltas: pending text first.
             this.#flushDelta();
-          }
-          const result = await stream.result;
-          this.#send({ type: 'stream.end', turnId, seq: this.#nextSeq(), result });
-          return result;
-        },
-        this.#options.tracer,
-        options.turnId,
-      );
+            if (event.type === 'tool.call') {
+              const { callId, name, input: toolInput } = event;
+              this.#send({ type: 'tool.call', turnId, seq: this.#nextSeq(), callId, name, input: toolInput });
+            } else {
+              const { type: _type, ...outcome } = event;
+              this.#send({ type: 'tool.result', turnId, seq: this.#nextSeq(), ...outcome });
+            }
+          },
+        });
+        turnId = stream.turnId;
+        this.#streamingTurnId = turnId;
+        // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
+        stream.result.catch(() => {});
+        try {
+          // Drained even when the client is gone, so the turn completes and is stored.
+          for await (const chunk of stream) this.#sendDelta(chunk);
+        } finally {
+          this.#flushDelta();
+        }
+        const result = await stream.result;
+        this.#send({ type: 'stream.end', turnId, seq: this.#nextSeq(), result });
+        return result;
+      });
     } catch (error) {
       if (!isCodedError(error, 'TURN_CANCELLED') && !isCodedError(error, 'ABORTED')) {
         // A follower of this turn must learn that it ended; this client gets the usual error frame.
