@@ -115,7 +115,7 @@ module.exports = {
     enhancedResolveOptions: {
       conditionNames: ['@stello-ai/source', 'import', 'require', 'node', 'default'],
       exportsFields: ['exports'],
-      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
     },
   },
 };
