@@ -159,11 +159,19 @@ describe('the web console in chromium', () => {
   });
 
   it('fits a 375 px wide screen with no horizontal scroll', async () => {
+    // The root, with its tool call, at desktop width first (the README's screenshot).
+    await page
+      .getByTestId('session-tree')
+      .getByRole('button', { name: /^Trip to Lisbon/ })
+      .click();
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    await page.getByTestId('messages').getByText(CLOCK_REPLY).waitFor();
+    await browser.screenshot('06-overview');
     await page.setViewportSize({ width: 375, height: 800 });
     await page.getByRole('tab', { name: 'Chat' }).click();
     await page.getByTestId('messages').getByText('What time is it?').waitFor();
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
-    await browser.screenshot('06-mobile-375');
+    await browser.screenshot('07-mobile-375');
   });
 });
