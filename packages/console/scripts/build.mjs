@@ -49,8 +49,14 @@ try {
     logLevel: 'warn',
     build: { outDir: next, emptyOutDir: true },
   });
-  if ((await mtimeMs(DIST)) !== null) await rename(DIST, old);
-  await rename(next, DIST);
+  // Another process may swap its own build in at the same moment (the same sources): then its
+  // dist/ stands and this build is dropped.
+  await rename(DIST, old).catch((error) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await rename(next, DIST).catch((error) => {
+    if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+  });
 } finally {
   await rm(next, { recursive: true, force: true });
   await rm(old, { recursive: true, force: true });

@@ -26,16 +26,17 @@ export function App() {
     <>
       <header class="top-bar">
         <h1 class="brand">
-          {space ? (
-            <button type="button" class="link" onClick={() => setSpace(null)} aria-label="Back to all spaces">
-              Stello
-            </button>
-          ) : (
-            'Stello'
-          )}
-          <span class="brand-sub"> console</span>
+          Stello<span class="brand-sub"> console</span>
         </h1>
-        {space && <span class="crumb">{space.label}</span>}
+        {space && (
+          <nav class="crumbs" aria-label="Breadcrumb">
+            <button type="button" class="link" onClick={() => setSpace(null)}>
+              All spaces
+            </button>
+            <span aria-hidden="true"> / </span>
+            <span aria-current="page">{space.label}</span>
+          </nav>
+        )}
         {client && (
           <button type="button" class="secondary" onClick={logOut}>
             Log out
