@@ -43,6 +43,7 @@ Environment:
                                 (PgBouncer in transaction mode before 1.21); default true
   STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
   STELLO_DOCS                   GET /openapi.json and GET /docs (Swagger UI), no key (default on; off)
+  STELLO_CONSOLE                the web console at GET /console; the page asks for a key (default on; off)
   STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
                                 (default: none, CORS off; * allows any)
   STELLO_TURNS_PER_MINUTE       turns per minute of a key without its own limit, across all
