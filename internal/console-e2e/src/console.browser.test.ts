@@ -3,7 +3,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleBrowser, openConsoleBrowser } from './console-browser';
 import { ensureConsoleBuilt } from './console-build';
-import { CLOCK_REPLY, type ConsoleStack, startConsoleStack } from './console-stack';
+import {
+  CLOCK_QUESTION,
+  CLOCK_REPLY,
+  type ConsoleStack,
+  INSIGHT,
+  SYNTHESIS,
+  startConsoleStack,
+} from './console-stack';
 
 // The console in a real browser (Debian's chromium through playwright-core) against a real
 // server: log in, create a space, a streamed reply with a tool call, a fork from a message, a
@@ -66,7 +73,7 @@ describe('the web console in chromium', () => {
   });
 
   it('streams a reply into the live region, with the tool call inline', async () => {
-    await page.getByLabel(/^Message to/).fill('What time is it?');
+    await page.getByLabel(/^Message to/).fill(CLOCK_QUESTION);
     await page.getByRole('button', { name: 'Send' }).click();
     const reply = page.getByTestId('streaming-reply');
     // The reply is seen while it is still streaming: busy, partial, with the tool call shown.
@@ -152,9 +159,30 @@ describe('the web console in chromium', () => {
     expect(await other.sessions.getSlot({ spaceId, sessionId: open.id, slot: 'system-prompt' })).toBe(
       'You answer in one sentence.',
     );
+    // The child's memory, written by a consolidation run from the page.
     await page.getByRole('tab', { name: 'Memory' }).click();
-    await page.getByTestId('memory').waitFor();
-    await page.getByTestId('insight').waitFor();
+    const memory = page.getByTestId('memory');
+    await expect.poll(() => memory.textContent()).toBe('Nothing yet.');
+    await expect.poll(() => page.getByTestId('insight').textContent()).toBe('None pending.');
+    await page.getByRole('button', { name: 'Consolidate now' }).click();
+    const stored = () => other.sessions.getSlot({ spaceId, sessionId: open.id, slot: 'memory' });
+    await expect.poll(stored).not.toBeNull();
+    await expect.poll(() => memory.textContent()).toBe(await stored());
+    // The root's synthesis, written by an integration run from the page.
+    await page
+      .getByTestId('session-tree')
+      .getByRole('button', { name: /^Trip to Lisbon/ })
+      .click();
+    await page.getByRole('tab', { name: 'Memory' }).click();
+    await page.getByRole('button', { name: 'Integrate the space now' }).click();
+    await expect.poll(() => page.getByTestId('synthesis').textContent()).toBe(SYNTHESIS);
+    // …and the insight it sent the child shows there.
+    await page
+      .getByTestId('session-tree')
+      .getByRole('button', { name: /^Only the question/ })
+      .click();
+    await page.getByRole('tab', { name: 'Memory' }).click();
+    await expect.poll(() => page.getByTestId('insight').textContent()).toBe(INSIGHT);
     await browser.screenshot('05-memory');
   });
 
@@ -173,5 +201,18 @@ describe('the web console in chromium', () => {
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await browser.screenshot('07-mobile-375');
+  });
+
+  it('archives a session from its header, after asking', async () => {
+    await page
+      .getByTestId('session-tree')
+      .getByRole('button', { name: /^Only the question/ })
+      .click();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    await page.locator('.tree-row.archived').filter({ hasText: 'Only the question' }).waitFor();
+    await expect.poll(() => page.getByLabel(/^Message to/).isDisabled()).toBe(true);
+    const open = (await other.sessions.list({ spaceId })).find((s) => s.label === 'Only the question')!;
+    expect(open.status).toBe('archived');
   });
 });
