@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
-import type { Context, Hono } from 'hono';
+import type { Context, Env, Hono } from 'hono';
 
 // `GET /console`: the web console, whose built files come from the @stello-ai/console package's
 // dist/ (no CDN). The page needs no key; it calls the API with the key the person types, from
@@ -52,9 +52,8 @@ export function consoleDistDir(): string {
  * Registers `GET /console` (and `/console/`) and its files under `/console/assets/`. When the
  * console is not built, the page answers 503 `UNAVAILABLE` saying how to build it.
  */
-export function registerConsoleRoutes(
-  // biome-ignore lint/suspicious/noExplicitAny: the routes need nothing of the app's variables
-  app: Hono<any>,
+export function registerConsoleRoutes<TEnv extends Env>(
+  app: Hono<TEnv>,
   options: ConsoleRoutesOptions = {},
 ): void {
   const distDir = options.distDir ?? consoleDistDir();
@@ -70,7 +69,7 @@ export function registerConsoleRoutes(
     return bytes;
   };
 
-  const page = async (c: Context) => {
+  const page = async (c: Context<TEnv>) => {
     let html: Buffer;
     try {
       html = await read('index.html');
