@@ -31,6 +31,12 @@ export interface BenchSizes {
   historyTurnOps: number;
   /** Rounds of the history measurements, alternating the lengths. */
   historyRounds: number;
+  /** Children per history length of the memory-work scenario, and consolidations measured per round. */
+  memorySessions: number;
+  consolidationOps: number;
+  /** Children of the root the integration reads, and integrations measured per round. */
+  integrationChildren: number;
+  integrationOps: number;
   /** Messages per page, and the measured window of the page reads, ms. */
   pageSize: number;
   pageWindowMs: number;
@@ -66,6 +72,10 @@ export const FULL_SIZES: BenchSizes = {
   longSessions: 4,
   historyTurnOps: 300,
   historyRounds: 2,
+  memorySessions: 4,
+  consolidationOps: 60,
+  integrationChildren: 500,
+  integrationOps: 10,
   pageSize: 50,
   pageWindowMs: 3_000,
   coldSpaces: 500,
@@ -94,6 +104,10 @@ export const SMOKE_SIZES: BenchSizes = {
   longSessions: 2,
   historyTurnOps: 8,
   historyRounds: 1,
+  memorySessions: 2,
+  consolidationOps: 4,
+  integrationChildren: 12,
+  integrationOps: 2,
   pageSize: 10,
   pageWindowMs: 500,
   coldSpaces: 12,

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       counter.promptChars += typeof message.content === 'string' ? message.content.length : 0;
     // The fake keeps every request it received; a long run would hold them all in memory.
     servers[which]?.requests.splice(0);
-    return {};
+    return memoryWorkReply(messages) ?? {};
   };
   // Validation is skipped: it is the fake's own cost, not the server's, and it only checks shape.
   servers.zero = await startFakeOpenAI({
@@ -73,6 +73,28 @@ async function main(): Promise<void> {
     },
     info,
   );
+}
+
+/** A 120-word summary, the length the default consolidation prompt asks for. */
+const SUMMARY = Array.from(
+  { length: 12 },
+  (_, i) => `Point ${i + 1}: the user weighs options, notes a decision and keeps one question open.`,
+).join(' ');
+
+/**
+ * Replies to the default memory work as a model would: a consolidation gets a summary of the
+ * length its prompt asks for, an integration a valid JSON reply with one insight per child it
+ * names. The default echo would store the whole consolidation prompt as the memory (which then
+ * grows with every run) and fail every integration, which measures the fake, not the server.
+ */
+function memoryWorkReply(messages: { content?: unknown }[]): { content: string } | null {
+  const system = typeof messages[0]?.content === 'string' ? messages[0].content : '';
+  const input = typeof messages[1]?.content === 'string' ? messages[1].content : '';
+  if (system.startsWith('You maintain the memory of one conversation session')) return { content: SUMMARY };
+  if (!system.startsWith('You are the coordinator of several conversation sessions')) return null;
+  const ids = [...input.matchAll(/\[sessionId=([^\]]+)\]/g)].map((match) => match[1]!);
+  const insights = ids.map((sessionId) => ({ sessionId, content: 'Another branch settled the budget.' }));
+  return { content: JSON.stringify({ synthesis: SUMMARY, insights }) };
 }
 
 function emptyCounters(): FakeLlmCounters {

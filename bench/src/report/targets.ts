@@ -13,6 +13,11 @@ export interface TargetVerdict {
 
 type Rows = ReadonlyMap<string, ResultRow>;
 
+// The default integration's input budget (48k) plus its prompt and a capped current synthesis (16k).
+const INTEGRATION_MAX_PROMPT_KCHARS = 70;
+// Slot, root status, children's memories, current synthesis, one write; auth and space on top.
+const INTEGRATION_MAX_SQL = 8;
+
 // Statements per operation of two closed-loop measurements count as equal within this much.
 const SQL_TOLERANCE = 0.1;
 
@@ -197,6 +202,29 @@ export const TARGETS: readonly TargetSpec[] = [
     1.2,
     { sameSql: true },
   ),
+  costRatioTarget(
+    'consolidation-cost-history',
+    // Not the same SQL: each consolidation schedules an integration in the background, which lands
+    // in one window or the next.
+    'a consolidation at 2,000 turns of history costs at most 1.2× one at 100 turns (CPU)',
+    'memory-work.consolidate-short',
+    'memory-work.consolidate-long',
+    1.2,
+  ),
+  {
+    id: 'integration-bounded',
+    description: `an integration over many children: at most ${INTEGRATION_MAX_SQL} SQL round trips and a prompt of at most ${INTEGRATION_MAX_PROMPT_KCHARS}k characters`,
+    check: (rows) => {
+      const figures = real(rows, 'memory-work.integrate-wide');
+      if (!figures) return null;
+      const sql = figures.sqlPerOp ?? Number.NaN;
+      const prompt = figures.values.promptKcharsPerCall ?? Number.NaN;
+      return {
+        pass: sql <= INTEGRATION_MAX_SQL && prompt <= INTEGRATION_MAX_PROMPT_KCHARS,
+        measured: `${fmt(sql)} SQL/op, prompt ${fmt(prompt, 1)}k characters per call (${rows.get('memory-work.integrate-wide')?.label})`,
+      };
+    },
+  },
   {
     id: 'first-delta',
     description: "first stream delta p50 within 2 ms of the ceiling's",

@@ -2,6 +2,7 @@ import { coldSpacesScenario } from './cold-spaces';
 import { forksScenario } from './forks';
 import { idleSocketsScenario } from './idle-sockets';
 import { longSessionScenario } from './long-session';
+import { memoryWorkScenario } from './memory-work';
 import { realisticLlmScenario } from './realistic-llm';
 import { restTurnsScenario } from './rest-turns';
 import { statementsScenario } from './statements';
@@ -14,6 +15,7 @@ export const SCENARIOS: readonly Scenario[] = [
   wsStreamsScenario,
   forksScenario,
   longSessionScenario,
+  memoryWorkScenario,
   coldSpacesScenario,
   idleSocketsScenario,
   statementsScenario,

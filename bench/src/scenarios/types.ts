@@ -103,6 +103,7 @@ export const SCENARIO_NAMES = [
   'ws-streams',
   'forks',
   'long-session',
+  'memory-work',
   'cold-spaces',
   'idle-sockets',
   'statements',

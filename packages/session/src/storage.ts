@@ -163,7 +163,8 @@ export interface SessionStorage {
   /**
    * Writes a consolidated memory together with the turn count it covers, so the mark survives the
    * agent (a rebuilt agent does not consolidate an unchanged session again). Optional: without it
-   * the mark lives only in the agent. Throws `SESSION_NOT_FOUND`.
+   * the mark lives only in the agent. Throws `SESSION_NOT_FOUND`, and `SESSION_ARCHIVED` (writing
+   * nothing) for an archived session, checked in the same write.
    */
   putConsolidatedMemory?(sessionId: string, content: string, turnCount: number): Promise<void>;
   /** The turn count covered by the last consolidated memory; `null` before the first. */

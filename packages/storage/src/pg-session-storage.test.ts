@@ -85,6 +85,29 @@ describe('PgSessionStorage', () => {
       expect((await storage.getSessionRow(child.id))!.turnCount).toBe(2);
     });
 
+    it('writes a consolidated memory with its mark in one statement, and nothing to an archived session', async () => {
+      const storage = new PgSessionStorage(database.pool, space.spaceId);
+      const child = await storage.createChild(space.rootId, { label: 'consolidated' });
+      const counter = countStatements(database.pool);
+      try {
+        await storage.putConsolidatedMemory(child.id, 'summary one', 6);
+        expect(counter.count, counter.statements.join('\n')).toBe(1);
+      } finally {
+        counter.stop();
+      }
+      expect(await storage.getMemory(child.id)).toBe('summary one');
+      expect(await storage.getConsolidatedTurnCount(child.id)).toBe(6);
+
+      await space.sessions.archive(child.id);
+      await expectCode(storage.putConsolidatedMemory(child.id, 'summary two', 12), 'SESSION_ARCHIVED');
+      expect(await storage.getMemory(child.id)).toBe('summary one');
+      expect(await storage.getConsolidatedTurnCount(child.id)).toBe(6);
+      await expectCode(
+        storage.putConsolidatedMemory('00000000-0000-4000-8000-000000000000', 'x', 1),
+        'SESSION_NOT_FOUND',
+      );
+    });
+
     it('takes the turn lease with the read and releases it with the commit, one statement each', async () => {
       const storage = new PgSessionStorage(database.pool, space.spaceId);
       const child = await storage.createChild(space.rootId, { label: 'leased', systemPrompt: 'sys' });

@@ -351,10 +351,11 @@ export class PgSessionStorage implements SessionStorage {
       assertText(content, 'content');
       assertCount(turnCount, 'turnCount');
       if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
-      const { rows } = await sql<{ found: boolean }>`
+      // The status check is part of the write, so an archive in between never gets a memory.
+      const { rows } = await sql<{ written: boolean; status: string | null }>`
         WITH target AS (
           UPDATE sessions SET consolidated_turn_count = ${turnCount}::int
-          WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId}
+          WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId} AND status <> 'archived'
           RETURNING id, space_id
         ),
         slot AS (
@@ -363,8 +364,13 @@ export class PgSessionStorage implements SessionStorage {
           ON CONFLICT (session_id, key) DO UPDATE SET content = excluded.content, updated_at = now()
           RETURNING 1
         )
-        SELECT EXISTS (SELECT 1 FROM target) AS found`.execute(this.#ctx.db);
-      if (rows[0]?.found !== true) throw sessionNotFoundError(sessionId);
+        SELECT EXISTS (SELECT 1 FROM target) AS written,
+          (SELECT status FROM sessions WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId}) AS status`.execute(
+        this.#ctx.db,
+      );
+      if (rows[0]?.written === true) return;
+      if (!rows[0]?.status) throw sessionNotFoundError(sessionId);
+      throw new SessionArchivedError(sessionId);
     });
   }
 

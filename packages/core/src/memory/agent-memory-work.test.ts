@@ -35,6 +35,58 @@ describe('StelloAgent', () => {
       ).toBe(false);
     });
 
+    it('sends the default consolidation only the turns since the last one, with the current summary', async () => {
+      const prompts: string[] = [];
+      const llmCall = vi.fn(async (messages: { role: string; content: string }[]) => {
+        const user = messages.at(-1)!.content;
+        if (messages[0]!.content.startsWith('You maintain the memory')) {
+          prompts.push(user);
+          return `summary ${prompts.length}`;
+        }
+        return JSON.stringify({ synthesis: 'all', insights: [] });
+      });
+      const { agent, root, fork } = await setup(echo, {
+        session: { llmCall },
+        orchestration: { consolidateEveryNTurns: 2 },
+      });
+      const child = await fork(root.id, 'child');
+
+      for (let i = 0; i < 4; i++) await agent.turn(child, `turn-${i}`);
+      await agent.idle();
+
+      expect(prompts).toHaveLength(2);
+      expect(prompts[0]).toContain('turn-0');
+      expect(prompts[1]).toContain('Current summary:\nsummary 1');
+      expect(prompts[1]).toContain('turn-2');
+      expect(prompts[1]).toContain('turn-3');
+      expect(prompts[1]).not.toContain('turn-0');
+      expect(prompts[1]).not.toContain('turn-1');
+    });
+
+    it('gives a consolidation at most the history window, never the whole history', async () => {
+      const consolidateFn = vi.fn<ConsolidateFn>(
+        async (_current, messages) => `summary of ${messages.length}`,
+      );
+      const { agent, root, fork } = await setup(echo, {
+        session: { consolidateFn, context: { maxHistoryRecords: 6 } },
+        orchestration: { consolidateEveryNTurns: 10 },
+      });
+      const child = await fork(root.id, 'child');
+
+      for (let i = 0; i < 10; i++) await agent.turn(child, `t${i}`);
+      await agent.idle();
+
+      expect(consolidateFn).toHaveBeenCalledTimes(1);
+      expect(consolidateFn.mock.calls[0]![1].map((message) => message.content)).toEqual([
+        't7',
+        expect.any(String),
+        't8',
+        expect.any(String),
+        't9',
+        expect.any(String),
+      ]);
+    });
+
     it('disables automatic consolidation with consolidateEveryNTurns 0', async () => {
       const consolidateFn = vi.fn<ConsolidateFn>(async () => 'x');
       const { agent, root, fork } = await setup(echo, {

@@ -5,6 +5,7 @@ import {
   createDefaultIntegrateFn,
   DEFAULT_INTEGRATION_BUDGET_CHARS,
   DEFAULT_INTEGRATION_CHILD_CHARS,
+  DEFAULT_MEMORY_MAX_CHARS,
   DEFAULT_TRANSCRIPT_BUDGET_CHARS,
   integrationLines,
   stripThinking,
@@ -54,6 +55,19 @@ describe('createDefaultConsolidateFn', () => {
     expect(content).toContain('middle');
     expect(content).not.toContain('oldest');
     expect(content).toContain('(older messages omitted)');
+  });
+
+  it('caps the memory it keeps and the current summary it sends, on whole characters', async () => {
+    const long = `${'字'.repeat(DEFAULT_MEMORY_MAX_CHARS - 1)}😀tail`;
+    const llm = vi.fn<LLMCallFn>(async () => long);
+    const consolidate = createDefaultConsolidateFn('prompt', llm);
+
+    const memory = await consolidate(long, [{ role: 'user', content: 'hi' }]);
+
+    expect(memory).toBe('字'.repeat(DEFAULT_MEMORY_MAX_CHARS - 1));
+    const sent = llm.mock.calls[0]![0][1]!.content;
+    expect(sent).toContain(`Current summary:\n${'字'.repeat(DEFAULT_MEMORY_MAX_CHARS - 1)}\n`);
+    expect(sent).not.toContain('tail');
   });
 
   it('rejects an empty reply', async () => {

@@ -25,6 +25,15 @@ Reply with one JSON object and nothing else:
 /** Newest transcript text the default consolidation sends; older turns live in the current summary. */
 export const DEFAULT_TRANSCRIPT_BUDGET_CHARS = 48_000;
 
+/**
+ * Longest memory the default consolidation keeps (a longer reply is cut on a whole character). The
+ * prompt asks for 150 words; the cap keeps a model that ignores it from growing every later
+ * consolidation prompt and every turn prompt that shows the memory.
+ */
+export const DEFAULT_MEMORY_MAX_CHARS = 8_000;
+/** Longest synthesis the default integration keeps, for the same reason. */
+export const DEFAULT_SYNTHESIS_MAX_CHARS = 16_000;
+
 /** Input budget of the default integration: the children's memories it sends, in characters. */
 export const DEFAULT_INTEGRATION_BUDGET_CHARS = 48_000;
 /** Longest part of one child's memory the default integration sends. */
@@ -40,14 +49,16 @@ const INTEGRATE_REPLY = z.object({
 /**
  * Builds the default consolidation: the prompt as system message, the current summary and the
  * newest messages (up to {@link DEFAULT_TRANSCRIPT_BUDGET_CHARS}) as user message; the reply,
- * without `<think>` blocks and trimmed, is the new memory.
+ * without `<think>` blocks, trimmed and cut at {@link DEFAULT_MEMORY_MAX_CHARS}, is the new memory.
+ * The agent passes the turns since the last consolidation (the current summary covers the rest).
  *
  * @throws CoreError `INVALID_MODEL_REPLY` when the reply is empty (the memory is left unchanged).
  */
 export function createDefaultConsolidateFn(prompt: string, llm: LLMCallFn): ConsolidateFn {
   return async (currentMemory, messages) => {
     const parts: string[] = [];
-    if (currentMemory?.trim()) parts.push(`Current summary:\n${currentMemory.trim()}`);
+    const current = currentMemory?.trim();
+    if (current) parts.push(`Current summary:\n${sliceWhole(current, DEFAULT_MEMORY_MAX_CHARS)}`);
     parts.push(`Newest messages:\n${transcript(messages, DEFAULT_TRANSCRIPT_BUDGET_CHARS)}`);
     const reply = await llm([
       { role: 'system', content: prompt },
@@ -55,7 +66,7 @@ export function createDefaultConsolidateFn(prompt: string, llm: LLMCallFn): Cons
     ]);
     const memory = stripThinking(reply);
     if (!memory) throw new CoreError('INVALID_MODEL_REPLY', 'the model returned an empty summary');
-    return memory;
+    return sliceWhole(memory, DEFAULT_MEMORY_MAX_CHARS);
   };
 }
 
@@ -98,7 +109,8 @@ export function createDefaultIntegrateFn(prompt: string, llm: LLMCallFn): Integr
   return async (children, currentSynthesis) => {
     const lines = integrationLines(children);
     const parts: string[] = [];
-    if (currentSynthesis?.trim()) parts.push(`Current synthesis:\n${currentSynthesis.trim()}`);
+    const current = currentSynthesis?.trim();
+    if (current) parts.push(`Current synthesis:\n${sliceWhole(current, DEFAULT_SYNTHESIS_MAX_CHARS)}`);
     parts.push(`Sessions:\n${lines.length > 0 ? lines.join('\n') : '(none)'}`);
     const reply = await llm([
       { role: 'system', content: prompt },
@@ -137,7 +149,7 @@ export function createDefaultIntegrateFn(prompt: string, llm: LLMCallFn): Integr
       if (keep) seen.add(insight.sessionId);
       return keep;
     });
-    return { synthesis: parsed.data.synthesis.trim(), insights };
+    return { synthesis: sliceWhole(parsed.data.synthesis.trim(), DEFAULT_SYNTHESIS_MAX_CHARS), insights };
   };
 }
 

@@ -4,9 +4,10 @@ import type {
   IntegrateResult,
   LLMCallFn,
   MainSession,
+  Message,
   Session,
 } from '@stello-ai/session';
-import { createLLMCallFn, SessionError } from '@stello-ai/session';
+import { createLLMCallFn, DEFAULT_MAX_HISTORY_RECORDS, isCodedError, SessionError } from '@stello-ai/session';
 import type { StelloAgentConfig } from '../agent-types';
 import { CoreError } from '../errors';
 import type { HookDispatcher } from '../hooks';
@@ -86,25 +87,59 @@ export class MemoryWork {
    * The scheduler still runs at most one consolidation per session at a time.
    */
   async #consolidate(sessionId: string, force: boolean): Promise<string | null> {
-    const meta = await this.#deps.config.sessions.get(sessionId);
-    if (!meta || meta.status === 'archived') return null;
-    if (!force && (await this.#consolidatedTurnCount(sessionId)) === meta.turnCount) return null;
+    const input = await this.#consolidationInput(sessionId, force);
+    if (!input) return null;
     return this.#deps.sessionObjects.withRuntime(sessionId, 'consolidate', async (session) => {
       if (session.meta.role === 'main') return null;
-      const [current, records] = await Promise.all([session.memory(), session.messages()]);
-      if (records.length === 0) return null;
       const fn = this.#consolidateFnFor(sessionId, await this.#slot(sessionId, 'consolidate_prompt'));
-      const memory = await fn(current, records);
+      const memory = await fn(input.current, input.records);
       if (typeof memory !== 'string') {
         throw new CoreError('INVALID_MODEL_REPLY', 'the consolidate function must return a string', {
           details: { sessionId },
         });
       }
-      if (!(await this.#writeMemory(session, memory, meta.turnCount))) return null;
-      this.#consolidatedAt.set(sessionId, meta.turnCount);
+      if (!(await this.#writeMemory(session, memory, input.turnCount))) return null;
+      this.#consolidatedAt.set(sessionId, input.turnCount);
       this.#deps.hooks.fire('onConsolidated', { sessionId, memory });
       return memory;
     });
+  }
+
+  /**
+   * What a consolidation sends: the current memory and the records, or `null` when there is
+   * nothing to do (no such session, archived, the root, no records, or no turn since the last
+   * consolidation unless forced). With storage it is one bounded read (the session, its memory and
+   * the newest history window), never the whole history; the default function then gets only the
+   * turns since the last consolidation, whose summary covers the rest. A custom function gets the
+   * window. Without storage, the session object reads its memory and records.
+   */
+  async #consolidationInput(
+    sessionId: string,
+    force: boolean,
+  ): Promise<{ current: string | null; records: Message[]; turnCount: number } | null> {
+    const storage = this.#deps.config.storage;
+    if (!storage) {
+      const meta = await this.#deps.config.sessions.get(sessionId);
+      if (!meta || meta.status === 'archived') return null;
+      if (!force && (await this.#consolidatedTurnCount(sessionId)) === meta.turnCount) return null;
+      return this.#deps.sessionObjects.withRuntime(sessionId, 'consolidate', async (session) => {
+        if (session.meta.role === 'main') return null;
+        const [current, records] = await Promise.all([session.memory(), session.messages()]);
+        return records.length === 0 ? null : { current, records, turnCount: meta.turnCount };
+      });
+    }
+    const maxRecords = this.#deps.config.session?.context?.maxHistoryRecords ?? DEFAULT_MAX_HISTORY_RECORDS;
+    const context = await storage.loadTurnContext(sessionId, { maxRecords });
+    if (!context || context.meta.status === 'archived' || context.meta.role === 'main') return null;
+    const mark = await this.#consolidatedTurnCount(sessionId);
+    if (!force && mark === context.turnCount) return null;
+    const newTurns = mark === null ? 0 : context.turnCount - mark;
+    const records =
+      this.#deps.config.session?.consolidateFn || newTurns <= 0
+        ? context.records
+        : newestTurns(context.records, newTurns);
+    if (records.length === 0) return null;
+    return { current: context.memory, records, turnCount: context.turnCount };
   }
 
   /** Stores a consolidated memory unless the session was archived meanwhile; true when written. */
@@ -112,10 +147,18 @@ export class MemoryWork {
     const storage = this.#deps.config.storage;
     // Without storage, Session.consolidate does the check and the write (it re-reads the records).
     if (!storage) return (await session.consolidate(async () => memory)) === memory;
+    if (storage.putConsolidatedMemory) {
+      try {
+        await storage.putConsolidatedMemory(session.id, memory, turnCount);
+        return true;
+      } catch (error) {
+        if (isCodedError(error, 'SESSION_ARCHIVED')) return false;
+        throw error;
+      }
+    }
     const meta = await this.#deps.config.sessions.get(session.id);
     if (!meta || meta.status === 'archived') return false;
-    if (storage.putConsolidatedMemory) await storage.putConsolidatedMemory(session.id, memory, turnCount);
-    else await storage.putMemory(session.id, memory);
+    await storage.putMemory(session.id, memory);
     return true;
   }
 
@@ -131,14 +174,12 @@ export class MemoryWork {
     return stored;
   }
 
-  /** Integration at the root; `null` when the root is archived and the run was not asked for. */
+  /**
+   * Integration at the root; `null` when the root is archived and the run was not asked for. The
+   * root's status is checked once, by `MainSession.integrate`, before the model is called.
+   */
   async #integrate(force = false): Promise<IntegrateResult | null> {
     const rootId = await this.#deps.requireRootId();
-    const root = await this.#deps.config.sessions.get(rootId);
-    if (root?.status === 'archived') {
-      if (!force) return null;
-      throw new SessionError('SESSION_ARCHIVED', `session "${rootId}" is archived`);
-    }
     const fn = this.#integrateFnFor(await this.#slot(rootId, 'integrate_prompt'));
     return this.#deps.sessionObjects.withRuntime(rootId, 'integrate', async (session) => {
       if (!isMainSession(session)) {
@@ -146,7 +187,13 @@ export class MemoryWork {
           details: { sessionId: rootId },
         });
       }
-      const result = await session.integrate(fn);
+      let result: IntegrateResult;
+      try {
+        result = await session.integrate(fn);
+      } catch (error) {
+        if (!force && isCodedError(error, 'SESSION_ARCHIVED')) return null;
+        throw error;
+      }
       this.#deps.hooks.fire('onIntegrated', {
         synthesis: result.synthesis,
         insightCount: result.insights.length,
@@ -190,6 +237,18 @@ export class MemoryWork {
     const storage = this.#deps.config.storage;
     return storage ? storage.getSlot(sessionId, key) : null;
   }
+}
+
+/**
+ * The records of the newest `turns` turns: from the `turns`-th newest user message on (each turn
+ * starts with one). All of `records` when it holds fewer turns.
+ */
+export function newestTurns(records: readonly Message[], turns: number): Message[] {
+  let seen = 0;
+  for (let index = records.length - 1; index >= 0; index -= 1) {
+    if (records[index]!.role === 'user' && ++seen === turns) return records.slice(index);
+  }
+  return [...records];
 }
 
 function isMainSession(session: Session): session is MainSession {

@@ -46,6 +46,12 @@ async function* turnFrames(
   let seq = 0;
   let turnId = '';
   const push = (frame: Omit<SeqFrame, 'seq' | 'turnId'>) => {
+    // Deltas that pile up while the response is being written leave as one event (same text).
+    const last = queue.at(-1);
+    if (frame.type === 'stream.delta' && last?.type === 'stream.delta') {
+      last.chunk = `${last.chunk as string}${frame.chunk as string}`;
+      return;
+    }
     seq += 1;
     queue.push({ ...frame, turnId, seq } as SeqFrame);
     wake?.();

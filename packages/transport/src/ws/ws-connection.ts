@@ -103,6 +103,8 @@ export class WsConnection {
   #agent: StelloAgent | null = null;
   #sessionId: string | null = null;
   #pendingDelta = '';
+  /** The scheduled send of the deltas gathered in this event-loop turn. */
+  #deltaFlush: NodeJS.Immediate | null = null;
   #protocolErrors = 0;
   #received = 0;
   // The streamed turn of this connection, and the seq of its next frame.
@@ -471,15 +473,26 @@ export class WsConnection {
 
   #sendDelta(chunk: string): void {
     this.#pendingDelta += chunk;
-    // Backpressure: while the peer is slow, deltas are merged into fewer, larger frames. A peer
-    // that is gone still has its frames kept (in #send) for a resume.
+    // Deltas that arrive in the same event-loop turn (one network read of the model's stream holds
+    // several) leave as one frame, once the turn's synchronous work is done: the text is the same,
+    // with fewer frames and socket writes. Backpressure: while the peer is slow, deltas are merged
+    // into fewer, larger frames. A peer that is gone still has its frames kept (in #send) for a
+    // resume.
+    if (this.#deltaFlush !== null) return;
     if (this.#socket.readyState === WebSocket.OPEN && this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) {
       return;
     }
-    this.#flushDelta();
+    this.#deltaFlush = setImmediate(() => {
+      this.#deltaFlush = null;
+      this.#flushDelta();
+    });
   }
 
   #flushDelta(): void {
+    if (this.#deltaFlush !== null) {
+      clearImmediate(this.#deltaFlush);
+      this.#deltaFlush = null;
+    }
     if (this.#pendingDelta.length === 0) return;
     const chunk = this.#pendingDelta;
     this.#pendingDelta = '';
@@ -504,6 +517,8 @@ export class WsConnection {
     if (this.#dropped) return;
     this.#dropped = true;
     this.#pendingDelta = '';
+    if (this.#deltaFlush !== null) clearImmediate(this.#deltaFlush);
+    this.#deltaFlush = null;
     const socket = this.#socket;
     this.#options.logger.warn('ws.dropped', {
       connectionId: this.id,
