@@ -19,6 +19,9 @@ import {
 
 const UI_WAIT_MS = 10_000;
 
+/** `expect.poll` with the UI's wait (memory work calls the slow fake model: over a second). */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: UI_WAIT_MS });
+
 describe('the web console in chromium', () => {
   let stack: ConsoleStack;
   let browser: ConsoleBrowser;
@@ -69,7 +72,7 @@ describe('the web console in chromium', () => {
     expect(spaces.items.map((space) => space.label)).toEqual(['Trip to Lisbon']);
     spaceId = spaces.items[0]!.id;
     expect(await tree.locator('li').count()).toBe(1);
-    await expect.poll(() => tree.locator('li').first().textContent()).toContain('0 turns');
+    await poll(() => tree.locator('li').first().textContent()).toContain('0 turns');
   });
 
   it('streams a reply into the live region, with the tool call inline', async () => {
@@ -94,7 +97,7 @@ describe('the web console in chromium', () => {
     const messages = page.getByTestId('messages');
     await messages.getByText(CLOCK_REPLY).waitFor();
     expect(await messages.getByTestId('tool-call').first().textContent()).toContain('clock');
-    await expect.poll(() => page.getByTestId('session-tree').textContent()).toContain('1 turn');
+    await poll(() => page.getByTestId('session-tree').textContent()).toContain('1 turn');
   });
 
   it('forks from a message and selects the new session with the history up to it', async () => {
@@ -104,7 +107,7 @@ describe('the web console in chromium', () => {
     await page.getByRole('button', { name: 'Fork', exact: true }).click();
     await page.getByRole('heading', { name: 'Only the question' }).waitFor();
     const tree = page.getByTestId('session-tree');
-    await expect.poll(() => tree.locator('li').count()).toBe(2);
+    await poll(() => tree.locator('li').count()).toBe(2);
     const messages = page.getByTestId('messages');
     await messages.getByText('What time is it?').waitFor();
     expect(await messages.getByText(CLOCK_REPLY).count()).toBe(0);
@@ -140,9 +143,9 @@ describe('the web console in chromium', () => {
     const fold = page.getByRole('button', { name: /^Collapse / });
     await fold.focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('session-tree').locator('li').count()).toBe(1);
+    await poll(() => page.getByTestId('session-tree').locator('li').count()).toBe(1);
     await page.getByRole('button', { name: /^Expand / }).press('Enter');
-    await expect.poll(() => page.getByTestId('session-tree').locator('li').count()).toBe(3);
+    await poll(() => page.getByTestId('session-tree').locator('li').count()).toBe(3);
     // Landmarks a screen reader lists.
     expect(await page.getByRole('navigation', { name: 'Session tree' }).count()).toBe(1);
     expect(await page.getByRole('main').count()).toBe(1);
@@ -151,7 +154,7 @@ describe('the web console in chromium', () => {
   it('edits a prompt and shows memory and the root synthesis', async () => {
     await page.getByRole('tab', { name: 'Prompts' }).click();
     const prompt = page.getByLabel('System prompt');
-    await expect.poll(() => prompt.isEnabled()).toBe(true);
+    await poll(() => prompt.isEnabled()).toBe(true);
     await prompt.fill('You answer in one sentence.');
     await page.getByRole('button', { name: 'Save system prompt' }).click();
     await page.getByText('Saved.').waitFor();
@@ -162,12 +165,12 @@ describe('the web console in chromium', () => {
     // The child's memory, written by a consolidation run from the page.
     await page.getByRole('tab', { name: 'Memory' }).click();
     const memory = page.getByTestId('memory');
-    await expect.poll(() => memory.textContent()).toBe('Nothing yet.');
-    await expect.poll(() => page.getByTestId('insight').textContent()).toBe('None pending.');
+    await poll(() => memory.textContent()).toBe('Nothing yet.');
+    await poll(() => page.getByTestId('insight').textContent()).toBe('None pending.');
     await page.getByRole('button', { name: 'Consolidate now' }).click();
     const stored = () => other.sessions.getSlot({ spaceId, sessionId: open.id, slot: 'memory' });
-    await expect.poll(stored).not.toBeNull();
-    await expect.poll(() => memory.textContent()).toBe(await stored());
+    await poll(stored).not.toBeNull();
+    await poll(() => memory.textContent()).toBe(await stored());
     // The root's synthesis, written by an integration run from the page.
     await page
       .getByTestId('session-tree')
@@ -175,14 +178,14 @@ describe('the web console in chromium', () => {
       .click();
     await page.getByRole('tab', { name: 'Memory' }).click();
     await page.getByRole('button', { name: 'Integrate the space now' }).click();
-    await expect.poll(() => page.getByTestId('synthesis').textContent()).toBe(SYNTHESIS);
+    await poll(() => page.getByTestId('synthesis').textContent()).toBe(SYNTHESIS);
     // …and the insight it sent the child shows there.
     await page
       .getByTestId('session-tree')
       .getByRole('button', { name: /^Only the question/ })
       .click();
     await page.getByRole('tab', { name: 'Memory' }).click();
-    await expect.poll(() => page.getByTestId('insight').textContent()).toBe(INSIGHT);
+    await poll(() => page.getByTestId('insight').textContent()).toBe(INSIGHT);
     await browser.screenshot('05-memory');
   });
 
@@ -211,7 +214,7 @@ describe('the web console in chromium', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Archive', exact: true }).click();
     await page.locator('.tree-row.archived').filter({ hasText: 'Only the question' }).waitFor();
-    await expect.poll(() => page.getByLabel(/^Message to/).isDisabled()).toBe(true);
+    await poll(() => page.getByLabel(/^Message to/).isDisabled()).toBe(true);
     const open = (await other.sessions.list({ spaceId })).find((s) => s.label === 'Only the question')!;
     expect(open.status).toBe('archived');
   });

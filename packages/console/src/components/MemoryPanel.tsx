@@ -24,7 +24,6 @@ interface MemoryView {
 export function MemoryPanel({ client, spaceId, sessionId, isRoot, revision }: MemoryPanelProps) {
   const [view, setView] = useState<MemoryView | null>(null);
   const [status, setStatus] = useState('');
-  const [reload, setReload] = useState(0);
   const ref = { spaceId, sessionId };
 
   useEffect(() => {
@@ -36,15 +35,25 @@ export function MemoryPanel({ client, spaceId, sessionId, isRoot, revision }: Me
       (failure) => !abort.signal.aborted && setStatus(describeError(failure)),
     );
     return () => abort.abort();
-  }, [client, spaceId, sessionId, isRoot, revision, reload]);
+  }, [client, spaceId, sessionId, isRoot, revision]);
 
+  // What a run answers is shown as it is: a read right after could still see the old text.
   const run = async (what: 'consolidate' | 'integrate') => {
     setStatus(what === 'consolidate' ? 'Consolidating…' : 'Integrating…');
     try {
-      if (what === 'consolidate') await client.sessions.consolidate(ref);
-      else await client.spaces.integrate({ spaceId });
+      if (what === 'consolidate') {
+        const { memory } = await client.sessions.consolidate(ref);
+        setView((current) => ({ insight: current?.insight ?? null, memory }));
+      } else {
+        const { synthesis, insights } = await client.spaces.integrate({ spaceId });
+        const insight = insights.find((sent) => sent.sessionId === sessionId)?.content;
+        setView((current) =>
+          isRoot
+            ? { memory: synthesis, insight: null }
+            : { memory: current?.memory ?? null, insight: insight ?? current?.insight ?? null },
+        );
+      }
       setStatus('Done.');
-      setReload((n) => n + 1);
     } catch (failure) {
       setStatus(describeError(failure));
     }
