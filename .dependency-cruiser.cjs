@@ -90,6 +90,14 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'console-imports-resolve',
+      comment:
+        'the console bundles the client from its sources (a Vite alias, no package dependency: the server depends on the console); any other import it cannot resolve, such as the server, is an error',
+      severity: 'error',
+      from: { path: '^packages/console/' },
+      to: { couldNotResolve: true, pathNot: '^@stello-ai/client$' },
+    },
+    {
       name: 'testing-only-in-tests',
       comment: '@internal/testing is for tests and their fixtures only',
       severity: 'error',
