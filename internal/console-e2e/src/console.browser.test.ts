@@ -153,7 +153,7 @@ describe('the web console in chromium', () => {
 
   it('edits a prompt and shows memory and the root synthesis', async () => {
     await page.getByRole('tab', { name: 'Prompts' }).click();
-    const prompt = page.getByLabel('System prompt');
+    const prompt = page.getByLabel('System prompt', { exact: true });
     await poll(() => prompt.isEnabled()).toBe(true);
     await prompt.fill('You answer in one sentence.');
     await page.getByRole('button', { name: 'Save system prompt' }).click();
@@ -162,6 +162,10 @@ describe('the web console in chromium', () => {
     expect(await other.sessions.getSlot({ spaceId, sessionId: open.id, slot: 'system-prompt' })).toBe(
       'You answer in one sentence.',
     );
+    // The space's default prompts, on the same tab.
+    await page.getByLabel('Default integrate prompt').fill('Integrate briefly.');
+    await page.getByRole('button', { name: 'Save space defaults' }).click();
+    await poll(async () => (await other.spaces.get({ spaceId })).integratePrompt).toBe('Integrate briefly.');
     // The child's memory, written by a consolidation run from the page.
     await page.getByRole('tab', { name: 'Memory' }).click();
     const memory = page.getByTestId('memory');

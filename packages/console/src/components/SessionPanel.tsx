@@ -6,6 +6,7 @@ import { ChatPanel } from './ChatPanel';
 import { ForkForm } from './ForkForm';
 import { MemoryPanel } from './MemoryPanel';
 import { PromptsPanel } from './PromptsPanel';
+import { SpacePromptsForm } from './SpacePromptsForm';
 
 /** Properties of {@link SessionPanel}. */
 export interface SessionPanelProps {
@@ -17,6 +18,8 @@ export interface SessionPanelProps {
   revision: number;
   onTreeChanged: () => Promise<void>;
   onSelect: (sessionId: string) => void;
+  /** The space changed here (its default prompts saved). */
+  onSpaceChange: (space: Space) => void;
 }
 
 const TABS = [
@@ -28,7 +31,7 @@ type TabId = (typeof TABS)[number]['id'];
 
 /** The selected session: its header (fork, archive), and the chat, prompts and memory tabs. */
 export function SessionPanel(props: SessionPanelProps) {
-  const { client, space, session, isRoot, revision, onTreeChanged, onSelect } = props;
+  const { client, space, session, isRoot, revision, onTreeChanged, onSelect, onSpaceChange } = props;
   const [tab, setTab] = useState<TabId>('chat');
   const [forking, setForking] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -114,13 +117,16 @@ export function SessionPanel(props: SessionPanelProps) {
           />
         )}
         {tab === 'prompts' && (
-          <PromptsPanel
-            client={client}
-            spaceId={space.id}
-            sessionId={session.id}
-            archived={archived}
-            revision={revision}
-          />
+          <div class="stack">
+            <PromptsPanel
+              client={client}
+              spaceId={space.id}
+              sessionId={session.id}
+              archived={archived}
+              revision={revision}
+            />
+            <SpacePromptsForm client={client} space={space} onSaved={onSpaceChange} />
+          </div>
         )}
         {tab === 'memory' && (
           <MemoryPanel

@@ -107,6 +107,7 @@ export function SpaceView({ client, apiKey, space, onSpaceChange }: SpaceViewPro
           revision={sessionRevision}
           onTreeChanged={loadTree}
           onSelect={setSelectedId}
+          onSpaceChange={onSpaceChange}
         />
       ) : (
         <section class="card session-pane" aria-label="Session">
