@@ -80,10 +80,22 @@ module.exports = {
     },
     {
       name: 'browser-client',
-      comment: 'the protocol, the client and the console run in browsers: no Node built-ins',
+      comment:
+        'the protocol, the client and the console run in browsers: no Node built-ins (the console build tooling runs in Node)',
       severity: 'error',
-      from: { path: '^packages/(protocol|client|console)/', pathNot: TEST_CODE },
+      from: {
+        path: '^packages/(protocol|client|console)/',
+        pathNot: `${TEST_CODE}|^packages/console/(scripts/|vite\\.config\\.ts$)`,
+      },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'console-imports-resolve',
+      comment:
+        'the console bundles the client from its sources (a Vite alias, no package dependency: the server depends on the console); any other import it cannot resolve, such as the server, is an error',
+      severity: 'error',
+      from: { path: '^packages/console/' },
+      to: { couldNotResolve: true, pathNot: '^@stello-ai/client$' },
     },
     {
       name: 'testing-only-in-tests',
@@ -115,7 +127,7 @@ module.exports = {
     enhancedResolveOptions: {
       conditionNames: ['@stello-ai/source', 'import', 'require', 'node', 'default'],
       exportsFields: ['exports'],
-      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
     },
   },
 };

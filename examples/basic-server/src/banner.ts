@@ -4,6 +4,8 @@ import type { DemoAccess } from './demo-access';
 export interface BannerInfo {
   /** Base URL clients use, e.g. `http://127.0.0.1:3000`. */
   url: string;
+  /** URL of the web console, or `null` when it is off (`STELLO_CONSOLE=off`). */
+  consoleUrl: string | null;
   /** One line about the database (never a password). */
   database: string;
   /** One line about the chat model (not shown for the offline model, which the banner describes itself). */
@@ -38,6 +40,7 @@ export function renderBanner(info: BannerInfo): string {
     '',
     'Stello Server is running',
     `  URL:       ${info.url}`,
+    ...(info.consoleUrl === null ? [] : [`  Console:   ${info.consoleUrl} (log in there with an API key)`]),
     `  Database:  ${info.database}`,
     `  Model:     ${info.offline ? OFFLINE_MODEL_LINE : info.model}`,
     '',

@@ -51,6 +51,9 @@ describe('startExampleServer', () => {
     });
     try {
       expect(banner).toContain(`URL:       ${server.url}`);
+      expect(banner).toContain(`Console:   ${server.url}/console`);
+      // Served by this server, with no key (503 until `pnpm start` has built it).
+      expect([200, 503]).toContain((await fetch(`${server.url}/console`)).status);
       expect(banner).toContain('Model:     OFFLINE model (no LLM key is set');
       // Said once, on the model line.
       expect(banner.match(/offline model/gi)).toHaveLength(1);
@@ -100,6 +103,24 @@ describe('startExampleServer', () => {
       } finally {
         await server.close();
       }
+    }
+  });
+
+  it('serves no console and prints no console URL with STELLO_CONSOLE=off', async () => {
+    let banner = '';
+    const server = await startExampleServer({
+      env: { DATABASE_URL: db.url, PORT: '0', STELLO_CONSOLE: 'off' },
+      dataDir,
+      logger: quiet,
+      print: (text) => {
+        banner += text;
+      },
+    });
+    try {
+      expect(banner).not.toContain('Console:');
+      expect((await fetch(`${server.url}/console`)).status).toBe(404);
+    } finally {
+      await server.close();
     }
   });
 

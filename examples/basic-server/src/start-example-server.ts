@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  CONSOLE_PATH,
+  consoleEnabledByEnv,
   createJsonLogger,
   createModelFromEnv,
   createPool,
@@ -86,7 +88,13 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
   const pool = createPool({ connectionString: databaseUrl });
   try {
     const { model, provider, description } = createModelFromEnv(env);
-    const server = await createStelloServer({ pool, agentPoolOptions: { model }, logger });
+    const consoleOn = consoleEnabledByEnv(env);
+    const server = await createStelloServer({
+      pool,
+      agentPoolOptions: { model },
+      logger,
+      console: consoleOn,
+    });
     const access = await prepareDemoAccess({
       userStore: server.userStore,
       apiKey,
@@ -100,6 +108,7 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
     print(
       renderBanner({
         url,
+        consoleUrl: consoleOn ? `${url}${CONSOLE_PATH}` : null,
         database:
           embedded === null
             ? describeDatabase(databaseUrl)

@@ -35,6 +35,8 @@ import {
 } from '@stello-ai/transport';
 import type { Hono } from 'hono';
 import type pg from 'pg';
+import { consoleEnabledByEnv } from './console/console-from-env';
+import { registerConsoleRoutes } from './console/console-routes';
 import {
   createControlChannel,
   resolveControlDatabaseUrl,
@@ -143,6 +145,12 @@ export interface StelloServerOptions {
    * (default: on, unless env `STELLO_DOCS=off`); `false` turns both off.
    */
   docs?: boolean;
+  /**
+   * The web console at `GET /console` (static files of `@stello-ai/console`; the page needs no
+   * key, it calls the API with the key a person types) (default: on, unless env
+   * `STELLO_CONSOLE=off`); `false` turns it off.
+   */
+  console?: boolean;
   /** WebSocket ping interval in milliseconds (default 30 s); idle peers that do not answer are dropped. */
   heartbeatIntervalMs?: number;
   /** Bounds of the graceful shutdown. */
@@ -414,6 +422,7 @@ export async function createStelloServer(options: StelloServerOptions): Promise<
     ...(tracer && { tracer }),
   };
   const app = createApp(deps);
+  if (options.console ?? consoleEnabledByEnv()) registerConsoleRoutes(app);
   if (metrics) {
     // Outside `/spaces`: no API key. Expose it on an internal network only (see the README).
     app.get(options.metrics?.path ?? DEFAULT_METRICS_PATH, async (c) =>

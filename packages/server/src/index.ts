@@ -48,6 +48,8 @@ export {
   PgSubtreeStore,
 } from '@stello-ai/storage';
 export type { AuthEnv } from '@stello-ai/transport';
+export { consoleEnabledByEnv } from './console/console-from-env';
+export { CONSOLE_PATH } from './console/console-routes';
 export type { ModelEnv, ModelFromEnv } from './create-model-from-env';
 export { createModelFromEnv, DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL } from './create-model-from-env';
 export type {

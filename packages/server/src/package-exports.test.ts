@@ -16,7 +16,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['errors', 'protocol', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'server'];
+const PACKAGES = [
+  'errors',
+  'protocol',
+  'session',
+  'core',
+  'db',
+  'storage',
+  'runtime',
+  'transport',
+  'console',
+  'server',
+];
 const BUILD_TIMEOUT_MS = 8 * 60_000;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
@@ -29,6 +40,11 @@ const server = await createStelloServer({ pool, agentPoolOptions: { model: creat
 const { port, close } = await server.listen(0);
 const base = 'http://127.0.0.1:' + port;
 const health = (await fetch(base + '/healthz')).status;
+// The console's built files come from the packed @stello-ai/console.
+const consolePage = await fetch(base + '/console');
+const consoleHtml = await consolePage.text();
+const consoleScript = consoleHtml.match(/src="(\\/console\\/assets\\/[^"]+\\.js)"/)?.[1];
+const consoleStatus = consolePage.status + ':' + (consoleScript ? (await fetch(base + consoleScript)).status : 'no-script');
 const { apiKey } = await server.userStore.createUser('packed');
 const headers = { 'X-API-Key': apiKey, 'Content-Type': 'application/json' };
 const space = await (await fetch(base + '/spaces', { method: 'POST', headers, body: JSON.stringify({ label: 'Packed' }) })).json();
@@ -39,7 +55,7 @@ const turn = await fetch(base + '/spaces/' + space.id + '/sessions/' + sessions[
 const turnBody = await turn.json();
 await close();
 await pool.end();
-console.log(JSON.stringify({ exportsOk, health, turnStatus: turn.status, finalContent: turnBody.turn?.finalContent ?? null }));
+console.log(JSON.stringify({ exportsOk, health, consoleStatus, turnStatus: turn.status, finalContent: turnBody.turn?.finalContent ?? null }));
 `;
 
 const CJS_SCRIPT = `
@@ -123,7 +139,7 @@ describe('@stello-ai/server package', () => {
       env: { ...process.env, DATABASE_URL: esmDb.url },
     });
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    expect(result).toMatchObject({ exportsOk: true, health: 200, turnStatus: 200 });
+    expect(result).toMatchObject({ exportsOk: true, health: 200, consoleStatus: '200:200', turnStatus: 200 });
     expect(typeof result.finalContent).toBe('string');
   }, 60_000);
 

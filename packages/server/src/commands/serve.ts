@@ -46,6 +46,7 @@ Environment:
   STELLO_DOCS                   GET /openapi.json and GET /docs (Swagger UI), no key (default on; off)
   STELLO_OTEL                   on: OpenTelemetry spans of turns, LLM calls and SQL, to the SDK
                                 registered by a preloaded module (NODE_OPTIONS=--import …); default off
+  STELLO_CONSOLE                the web console at GET /console; the page asks for a key (default on; off)
   STELLO_CORS_ORIGINS           origins allowed to call the API from browsers, comma-separated
                                 (default: none, CORS off; * allows any)
   STELLO_TURNS_PER_MINUTE       turns per minute of a key without its own limit, across all

@@ -108,6 +108,8 @@ export class WsConnection {
   #pendingDelta = '';
   /** The scheduled send of the deltas gathered in this event-loop turn. */
   #deltaFlush: NodeJS.Immediate | null = null;
+  /** Whether the streaming turn has sent a delta yet. */
+  #firstDeltaSent = false;
   #protocolErrors = 0;
   #received = 0;
   // The streamed turn of this connection, and the seq of its next frame.
@@ -420,6 +422,7 @@ export class WsConnection {
         });
         turnId = stream.turnId;
         this.#streamingTurnId = turnId;
+        this.#firstDeltaSent = false;
         // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
         stream.result.catch(() => {});
         try {
@@ -480,13 +483,18 @@ export class WsConnection {
 
   #sendDelta(chunk: string): void {
     this.#pendingDelta += chunk;
-    // Deltas that arrive in the same event-loop turn (one network read of the model's stream holds
-    // several) leave as one frame, once the turn's synchronous work is done: the text is the same,
-    // with fewer frames and socket writes. Backpressure: while the peer is slow, deltas are merged
-    // into fewer, larger frames. A peer that is gone still has its frames kept (in #send) for a
-    // resume.
+    // The first delta of a turn leaves at once (time to first token is what a user feels). Later
+    // deltas that arrive in the same event-loop turn (one network read of the model's stream holds
+    // several) leave as one frame once that turn's work is done: the same text with fewer frames
+    // and socket writes. Backpressure: while the peer is slow, deltas are merged into fewer, larger
+    // frames. A peer that is gone still has its frames kept (in #send) for a resume.
     if (this.#deltaFlush !== null) return;
     if (this.#socket.readyState === WebSocket.OPEN && this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) {
+      return;
+    }
+    if (!this.#firstDeltaSent) {
+      this.#firstDeltaSent = true;
+      this.#flushDelta();
       return;
     }
     this.#deltaFlush = setImmediate(() => {
