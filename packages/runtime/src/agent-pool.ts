@@ -1,121 +1,32 @@
-import type { Tracer } from '@opentelemetry/api';
-import { createStelloAgent, type StelloAgent, type StelloAgentConfig } from '@stello-ai/core';
-import type { LLMAdapter, LLMCallFn } from '@stello-ai/session';
-import type {
-  PgMainStorage,
-  PgMemoryEngine,
-  PgSessionStorage,
-  PgSessionTree,
-  PgStores,
-  Space,
-} from '@stello-ai/storage';
+import { createStelloAgent, type StelloAgent } from '@stello-ai/core';
+import type { PgStores, Space } from '@stello-ai/storage';
+import { completeAgentConfig } from './agent-config';
+import {
+  type AgentBuildConfig,
+  type AgentBuildContext,
+  type AgentPoolOptions,
+  DEFAULT_AGENT_IDLE_TTL_MS,
+  DEFAULT_MAX_CACHED_AGENTS,
+  DEFAULT_MAX_CACHED_BYTES,
+  type TurnControlEvent,
+} from './agent-pool-options';
 import { RuntimeError, spaceNotFound } from './errors';
 import { type Logger, silentLogger } from './logger';
-import { instrumentModel, withObservedHooks } from './observe-agent';
-import { type SpaceEventPublisher, withSpaceEventHooks } from './space-events';
 import type { HeldSpace, SpaceManager } from './space-manager';
-import { traceModel } from './telemetry/trace-model';
 
-/** What `buildConfig` receives: the space and the PostgreSQL adapters bound to it. */
-export interface AgentBuildContext {
-  /** The space's id. */
-  spaceId: string;
-  /** The space at build time (prompts and config included). */
-  space: Space;
-  /** The pool the adapters use. */
-  pool: PgStores['pool'];
-  /** Sessions, records and slots of the space. */
-  sessionStorage: PgSessionStorage;
-  /** `sessionStorage` plus integration inputs and space-wide data. */
-  mainStorage: PgMainStorage;
-  /** The space's session tree (becomes the agent's `sessions`). */
-  sessionTree: PgSessionTree;
-  /** The space's memory access (becomes the agent's `memory`). */
-  memoryEngine: PgMemoryEngine;
-}
+export {
+  type AgentBuildConfig,
+  type AgentBuildContext,
+  type AgentPoolOptions,
+  DEFAULT_AGENT_IDLE_TTL_MS,
+  DEFAULT_MAX_CACHED_AGENTS,
+  DEFAULT_MAX_CACHED_BYTES,
+  DEFAULT_MIN_CONSOLIDATE_EVERY_N_TURNS,
+  type TurnControlEvent,
+} from './agent-pool-options';
 
-/** What `buildConfig` returns: an agent config without `sessions` and `memory`, which the pool provides. */
-export type AgentBuildConfig = Omit<StelloAgentConfig, 'sessions' | 'memory'>;
-
-/** Options of `AgentPool`. */
-export interface AgentPoolOptions {
-  /**
-   * Builds the agent config of a space. The pool adds `sessions` and `memory`, and fills what
-   * the result leaves out: `storage` (the space's `mainStorage`), `llm` (`model`),
-   * `session.llmCall` (`llm`), `session.consolidatePrompt` / `integratePrompt` (the space's
-   * prompts) and the memory schedule of the space's `config`. Anything the result sets wins,
-   * explicit `consolidateFn` / `integrateFn` included. Without it, every space gets the
-   * default agent on `model`.
-   */
-  buildConfig?: (ctx: AgentBuildContext) => AgentBuildConfig | Promise<AgentBuildConfig>;
-  /** The text-in/text-out call of the built-in consolidate and integrate functions (default: from the model). */
-  llm?: LLMCallFn;
-  /** The server's chat model; required when `buildConfig` is absent. */
-  model?: LLMAdapter;
-  /**
-   * Times every call of each agent's chat model as an `llm.call` debug event of `logger`
-   * (duration, first delta, tokens; never the messages), for the server's metrics. The agent's
-   * `config.llm` is then a wrapper of the model. Default `false`.
-   */
-  observeModel?: boolean;
-  /** Opens an OpenTelemetry span per call of each agent's chat model (see `traceModel`); off when absent. */
-  tracer?: Tracer;
-  /** Evict a space's agent after this long without use, unless it is busy (default 5 min). */
-  /**
-   * Told of every change an agent committed (turn started/completed, fork, archive,
-   * consolidation), as a space event; the server publishes them on its control channel.
-   */
-  publishEvent?: SpaceEventPublisher;
-  idleTtlMs?: number;
-  /**
-   * The operator's floor on a space's `consolidateEveryNTurns` (default 3): a tenant's smaller
-   * positive value is raised to it, so no space can make every turn cost a memory-work LLM call.
-   * `0` (off) stays allowed.
-   */
-  minConsolidateEveryNTurns?: number;
-  /** Most agents kept cached (default 1,000); past it the least recently used idle ones go. */
-  maxCachedAgents?: number;
-  /**
-   * Most bytes of space data (prompts and config, as JSON) the cached agents may hold (default
-   * 64 MiB); past it the least recently used idle agents are evicted.
-   */
-  maxCachedBytes?: number;
-  /** Receives evictions and the agents' background failures (default: silent). */
-  logger?: Logger;
-  /**
-   * The process's control channel (`PgControlChannel`): its `turn.cancel` events (published by
-   * any process's cancel) abort the turn when it runs in one of this pool's agents.
-   */
-  control?: { subscribe(listener: (event: TurnControlEvent) => void): () => void };
-}
-
-/** The part of a control event the pool routes. */
-export interface TurnControlEvent {
-  kind: string;
-  spaceId?: string;
-  turnId?: string;
-}
-
-/** Idle time after which an unused, non-busy agent is evicted, unless configured. */
-export const DEFAULT_AGENT_IDLE_TTL_MS = 5 * 60_000;
-/** Default floor on a space's consolidation interval. */
-export const DEFAULT_MIN_CONSOLIDATE_EVERY_N_TURNS = 3;
-/** Default cap on cached agents. */
-export const DEFAULT_MAX_CACHED_AGENTS = 1_000;
-/** Default cap on the space data the cached agents hold: 64 MiB. */
-export const DEFAULT_MAX_CACHED_BYTES = 64 * 1024 * 1024;
 /** Longest pause between two eviction sweeps. */
 const MAX_SWEEP_INTERVAL_MS = 60_000;
-
-/** The settings of a space's `config` that tune the agent's memory schedule. */
-const SPACE_SCHEDULE_KEYS = [
-  'consolidateEveryNTurns',
-  'consolidateOnLeave',
-  'integrateAfterConsolidate',
-] as const;
-
-type SessionConfig = NonNullable<StelloAgentConfig['session']>;
-type OrchestrationConfig = NonNullable<StelloAgentConfig['orchestration']>;
 
 interface PooledAgent {
   /** The space as the `SpaceManager` keeps it current; read live by the agent's prompt getters. */
@@ -135,20 +46,6 @@ interface Creation {
   stale: boolean;
   /** The space was deleted, or the pool disposed, while creating. */
   cancelled: 'deleted' | 'disposed' | null;
-}
-
-/** The memory-schedule settings of a space's config that have a valid value. */
-function scheduleFromSpace(config: Record<string, unknown>, minEvery: number): OrchestrationConfig {
-  const schedule: OrchestrationConfig = {};
-  const every = config.consolidateEveryNTurns;
-  if (typeof every === 'number' && Number.isInteger(every) && every >= 0) {
-    schedule.consolidateEveryNTurns = every === 0 ? 0 : Math.max(every, minEvery);
-  }
-  if (typeof config.consolidateOnLeave === 'boolean') schedule.consolidateOnLeave = config.consolidateOnLeave;
-  if (typeof config.integrateAfterConsolidate === 'boolean') {
-    schedule.integrateAfterConsolidate = config.integrateAfterConsolidate;
-  }
-  return schedule;
 }
 
 /**
@@ -344,7 +241,7 @@ export class AgentPool {
         memoryEngine: memory,
       };
       const built = this.#options.buildConfig ? await this.#options.buildConfig(ctx) : {};
-      agent = createStelloAgent(this.#complete(ctx, held, built));
+      agent = createStelloAgent(completeAgentConfig(ctx, held, built, this.#options, this.#logger));
     } catch (error) {
       held.release();
       throw error;
@@ -372,56 +269,6 @@ export class AgentPool {
     this.#startTimer();
     this.#logger.info('agent.created', { spaceId });
     return agent;
-  }
-
-  /** The full agent config: `built` plus what the pool provides and the defaults it fills. */
-  #complete(ctx: AgentBuildContext, held: HeldSpace, built: AgentBuildConfig): StelloAgentConfig {
-    const config: StelloAgentConfig = { ...built, sessions: ctx.sessionTree, memory: ctx.memoryEngine };
-    if (config.storage === undefined) config.storage = ctx.mainStorage;
-    if (config.llm === undefined && this.#options.model) config.llm = this.#options.model;
-    if (config.llm && this.#options.tracer) config.llm = traceModel(config.llm, this.#options.tracer);
-    // Timed for the logs and the metrics (LLM time, first delta, tokens) when asked.
-    if (config.llm && this.#options.observeModel) config.llm = instrumentModel(config.llm, this.#logger);
-
-    const session: SessionConfig = { ...built.session };
-    if (session.llmCall === undefined && this.#options.llm) session.llmCall = this.#options.llm;
-    // Getters, read by the agent at each consolidation/integration: a PATCHed space prompt applies
-    // to the next one without rebuilding the agent.
-    if (session.consolidatePrompt === undefined) {
-      Object.defineProperty(session, 'consolidatePrompt', {
-        enumerable: true,
-        configurable: true,
-        get: () => held.space.consolidatePrompt ?? undefined,
-      });
-    }
-    if (session.integratePrompt === undefined) {
-      Object.defineProperty(session, 'integratePrompt', {
-        enumerable: true,
-        configurable: true,
-        get: () => held.space.integratePrompt ?? undefined,
-      });
-    }
-    config.session = session;
-
-    const orchestration: OrchestrationConfig = { ...built.orchestration };
-    const concurrency = (ctx.space.config as Record<string, unknown> | null | undefined)?.concurrency;
-    if (orchestration.concurrency === undefined && (concurrency === 'enqueue' || concurrency === 'reject')) {
-      orchestration.concurrency = concurrency;
-    }
-    const schedule = scheduleFromSpace(
-      ctx.space.config,
-      this.#options.minConsolidateEveryNTurns ?? DEFAULT_MIN_CONSOLIDATE_EVERY_N_TURNS,
-    );
-    for (const key of SPACE_SCHEDULE_KEYS) {
-      if (orchestration[key] === undefined && schedule[key] !== undefined) {
-        (orchestration as Record<string, unknown>)[key] = schedule[key];
-      }
-    }
-    const publish = this.#options.publishEvent;
-    if (publish) orchestration.hooks = withSpaceEventHooks(orchestration.hooks, ctx.space.id, publish);
-    orchestration.hooks = withObservedHooks(orchestration.hooks, ctx.space.id, this.#logger);
-    config.orchestration = orchestration;
-    return config;
   }
 
   /**
