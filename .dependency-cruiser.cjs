@@ -1,7 +1,7 @@
 // The dependency direction of ../shared/DESIGN.md, checked by `pnpm lint`:
 //   errors ← session ← core ← (db ← storage) ← runtime ← transport ← server;  client ← console.
-//   protocol (the wire's zod schemas) sits at the bottom beside errors: transport, server and
-//   client import it; it imports nothing of ours and no Node built-in (it ships to browsers).
+//   protocol (the wire's zod schemas) sits at the bottom beside errors: runtime (the space event
+//   kinds), transport, server and client import it; it imports nothing of ours and no Node built-in (it ships to browsers).
 // Workspace packages resolve to their sources (the `@stello-ai/source` condition), so every rule
 // is written on real paths: `packages/<name>/`.
 
@@ -16,7 +16,7 @@ const ALLOWED = {
   core: ['errors', 'session'],
   db: ['errors'],
   storage: ['errors', 'session', 'core', 'db'],
-  runtime: ['errors', 'session', 'core', 'storage'],
+  runtime: ['errors', 'protocol', 'session', 'core', 'storage'],
   transport: ['errors', 'protocol', 'session', 'core', 'runtime'],
   server: ['errors', 'protocol', 'session', 'core', 'db', 'storage', 'runtime', 'transport', 'console'],
   // Types only (rule `client-types-only`): the client runs in browsers with nothing of ours.

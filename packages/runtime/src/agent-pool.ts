@@ -1,8 +1,9 @@
+// One file over the size rule on purpose: the cache of agents and its eviction share one map; the
+// options are in agent-pool-options.ts and the config of an agent in agent-config.ts.
 import { createStelloAgent, type StelloAgent } from '@stello-ai/core';
 import type { PgStores, Space } from '@stello-ai/storage';
 import { completeAgentConfig } from './agent-config';
 import {
-  type AgentBuildConfig,
   type AgentBuildContext,
   type AgentPoolOptions,
   DEFAULT_AGENT_IDLE_TTL_MS,

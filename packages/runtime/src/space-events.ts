@@ -1,22 +1,11 @@
 import type { EngineHooks } from '@stello-ai/core';
+import { SPACE_EVENT_KINDS, type SpaceEventKind } from '@stello-ai/protocol';
 
 // Space events: small notices (ids and what changed) of every change in a space, carried between
 // processes by the control channel and delivered to the space's subscribers (WS, SSE).
 
-/** The kinds of space events a subscriber receives. */
-export const SPACE_EVENT_KINDS = [
-  'session.created',
-  'session.forked',
-  'session.archived',
-  'session.updated',
-  'turn.started',
-  'turn.completed',
-  'memory.consolidated',
-  'space.updated',
-  'space.deleted',
-] as const;
-
-export type SpaceEventKind = (typeof SPACE_EVENT_KINDS)[number];
+// The kinds are the wire's (one list, in @stello-ai/protocol).
+export { SPACE_EVENT_KINDS, type SpaceEventKind };
 
 /** One change in a space, as published. */
 export interface SpaceEventInput {

@@ -1,3 +1,5 @@
+// One file over the size rule on purpose: the space's one home (reads, cache, holds and change
+// events) shares one map of cached spaces; splitting it would expose that map.
 import { isStorageError, isUuid, type Space, type SpacePatch, type SpaceStore } from '@stello-ai/storage';
 import { assertNonBlank, assertNullableText, assertText, toJsonObject } from './_validate';
 import { RuntimeError, spaceNotFound } from './errors';

@@ -1,3 +1,5 @@
+// One file over the size rule on purpose: `PgSessionStorage` implements `SessionStorage`, one short
+// method per member (about 30); the SQL and the turn's read and commit live in internal/.
 import { isUuid } from '@stello-ai/db';
 import type {
   ChildSessionSpec,
@@ -18,32 +20,16 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 import { SessionArchivedError, SessionError, sessionNotFoundError } from './internal/domain-errors';
 import { HistoryCache } from './internal/history-cache';
-import { runHot } from './internal/prepared';
-import { appendRecords, bumpRecordsRev, insertRecordsFrom, listRecords } from './internal/records-sql';
+import { appendRecords, bumpRecordsRev, listRecords } from './internal/records-sql';
 import { insertChild, insertRoot, selectSession } from './internal/sessions-sql';
 import { deleteSlot, getSlot, putSlot } from './internal/slots-sql';
 import { createSqlContext, type PgTarget, type SqlContext } from './internal/sql-context';
 import { runInTransaction } from './internal/transaction';
-import {
-  assertLeaseClaim,
-  assertLeaseOwner,
-  assertLeaseTtl,
-  releaseLease,
-  releaseLeaseSet,
-  renewLease,
-  selectTurnContext,
-  sessionBusy,
-} from './internal/turn-context-sql';
-import {
-  completeTurnCte,
-  explainFencedCommit,
-  fenceCte,
-  finishedPrior,
-  markTurnFinished,
-  requestCancel,
-  selectTurn,
-  type TurnControlBinding,
-} from './internal/turns-sql';
+import { assertTurnId } from './internal/turn-args';
+import { writeTurn } from './internal/turn-commit';
+import { readTurnContext } from './internal/turn-context-read';
+import { assertLeaseOwner, assertLeaseTtl, releaseLease, renewLease } from './internal/turn-context-sql';
+import { markTurnFinished, requestCancel, selectTurn } from './internal/turns-sql';
 import {
   assertCount,
   assertJsonObject,
@@ -54,54 +40,19 @@ import {
   toJsonParam,
   toRecordsParam,
 } from './internal/validate';
-import { type RecordDbRow, toIso, toMessage, toSessionMeta, toSessionRow } from './mappers';
+import { toMessage, toSessionMeta, toSessionRow } from './mappers';
 import { withPgErrors } from './pg-errors';
+import {
+  assertStorageOptions,
+  DEFAULT_HISTORY_CACHE_SESSIONS,
+  type PgSessionStorageOptions,
+} from './pg-session-storage-options';
 
-/** Sessions whose history window one pool-bound storage keeps by default. */
-export const DEFAULT_HISTORY_CACHE_SESSIONS = 32;
-
-/** Options of `PgSessionStorage` (and `PgMainStorage`). */
-export interface PgSessionStorageOptions {
-  /**
-   * How many sessions' history windows to keep in memory (least recently used first out), so a
-   * turn reads none of the records it already knows: its one read statement compares the
-   * session's records revision and sends the window only when another writer changed it.
-   * Only a storage built on a pool caches; `0` turns it off. Default 32.
-   */
-  historyCacheSessions?: number;
-  /**
-   * Sends the two statements of every turn as named prepared statements, parsed and planned once
-   * per connection. Turn it off behind a pooler that cannot keep named statements per client
-   * (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`). Default true.
-   */
-  preparedStatements?: boolean;
-  /**
-   * The process's control channel (`PgControlChannel`): turn leases record its instance id, so a
-   * session whose turn process died accepts a new turn at once (its lease and ledger rows are seen
-   * as dead through PostgreSQL's advisory locks), and a cancel publishes `turn.cancel` in its own
-   * statement. Without it (or behind a transaction pooler, where advisory locks do not hold) only
-   * the lease TTL frees a dead process's session.
-   */
-  control?: TurnControlBinding;
-}
-
-/**
- * Checks `PgSessionStorageOptions` without building anything.
- * @throws SessionError `INVALID_ARGUMENT` naming the bad option
- */
-export function assertStorageOptions(options: PgSessionStorageOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new SessionError('INVALID_ARGUMENT', 'storage options must be an object', {
-      details: { field: 'options' },
-    });
-  }
-  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
-    throw new SessionError('INVALID_ARGUMENT', 'preparedStatements must be a boolean', {
-      details: { field: 'preparedStatements' },
-    });
-  }
-  assertCount(options.historyCacheSessions ?? DEFAULT_HISTORY_CACHE_SESSIONS, 'historyCacheSessions');
-}
+export {
+  assertStorageOptions,
+  DEFAULT_HISTORY_CACHE_SESSIONS,
+  type PgSessionStorageOptions,
+} from './pg-session-storage-options';
 
 const SESSION_STATUSES: ReadonlySet<string> = new Set(['active', 'archived']);
 
@@ -111,9 +62,6 @@ function isPrimaryKeyViolation(error: unknown): boolean {
   return code === '23505' && constraint === 'sessions_pkey';
 }
 const MESSAGE_ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool']);
-
-/** Re-reads of a turn context whose lease was taken on a newer row version than its snapshot. */
-const MAX_STALE_REREADS = 3;
 
 /**
  * `SessionStorage` over PostgreSQL for one space: sessions, L3 records and named slots.
@@ -424,92 +372,9 @@ export class PgSessionStorage implements SessionStorage {
    * @throws SessionError `SESSION_BUSY`, `INVALID_ARGUMENT`
    */
   loadTurnContext(sessionId: string, options: LoadTurnContextOptions): Promise<TurnContextData | null> {
-    return withPgErrors(async () => {
-      assertCount(options?.maxRecords, 'maxRecords');
-      const lease = options.lease;
-      if (lease !== undefined) assertLeaseClaim(lease);
-      if (!isUuid(sessionId)) return null;
-      const { maxRecords } = options;
-      const claim = lease ? options.turn : undefined;
-      if (claim) assertTurnClaim(claim);
-      const ledger = { ...(claim ? { claim } : {}), instance: this.#instance() };
-      // Captured before the read: a commit may replace the entry while the statement runs.
-      const cached = this.#history?.get(sessionId, maxRecords);
-      let row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev, ledger);
-      for (let reread = 0; row && !row.lease_fresh && reread < MAX_STALE_REREADS; reread++) {
-        row = await selectTurnContext(this.#ctx, sessionId, maxRecords, lease, cached?.rev, ledger);
-      }
-      if (!row) {
-        this.#history?.delete(sessionId);
-        return null;
-      }
-      let finishedTurn: StoredTurn | null = null;
-      if (claim && lease) {
-        try {
-          finishedTurn = finishedPrior(row as Required<typeof row>, sessionId, claim);
-        } catch (error) {
-          // Never left holding a lease for a turn that will not run.
-          if (row.lease_taken) await releaseLease(this.#ctx, sessionId, lease.owner);
-          throw error;
-        }
-        if (row.lease_taken && row.claim_status !== 'running') {
-          // Another statement claimed this id meanwhile: give the lease back and wait like a busy turn.
-          await releaseLease(this.#ctx, sessionId, lease.owner);
-          throw sessionBusy(sessionId, 0, { sameTurn: true });
-        }
-      }
-      if (lease && row.status === 'active' && !row.lease_taken && !finishedTurn) {
-        throw sessionBusy(sessionId, row.lease_remaining_ms, {
-          turnId: row.running_turn_id ?? null,
-          sameTurn: row.prior_status === 'running' || row.prior_status === 'queued',
-        });
-      }
-      if (lease && row.status !== 'active') {
-        // Refused by the caller from the meta; nothing was read, and nothing is cached.
-        return {
-          meta: toSessionMeta(row),
-          turnCount: row.turn_count,
-          systemPrompt: null,
-          insight: null,
-          memory: null,
-          records: [],
-          hasOlderRecords: false,
-        };
-      }
-      if (finishedTurn) {
-        return {
-          meta: toSessionMeta(row),
-          turnCount: row.turn_count,
-          systemPrompt: null,
-          insight: null,
-          memory: null,
-          records: [],
-          hasOlderRecords: false,
-          finishedTurn,
-        };
-      }
-      let records: Message[];
-      let hasOlderRecords: boolean;
-      if (cached !== undefined && row.records === null && row.records_rev === cached.rev) {
-        records = cached.records.slice();
-        hasOlderRecords = cached.hasOlderRecords;
-      } else {
-        const rows = row.records ?? [];
-        // One extra row was read to learn whether older records exist; it is the oldest, so drop it.
-        hasOlderRecords = rows.length > maxRecords;
-        records = (hasOlderRecords ? rows.slice(1) : rows).map(toMessage);
-        this.#history?.set(sessionId, row.records_rev, maxRecords, records.slice(), hasOlderRecords);
-      }
-      return {
-        meta: toSessionMeta(row),
-        turnCount: row.turn_count,
-        systemPrompt: row.system_prompt,
-        insight: row.insight,
-        memory: row.memory,
-        records,
-        hasOlderRecords,
-      };
-    });
+    return withPgErrors(() =>
+      readTurnContext(this.#ctx, this.#history, this.#instance(), sessionId, options),
+    );
   }
 
   /**
@@ -523,88 +388,7 @@ export class PgSessionStorage implements SessionStorage {
    * @throws SessionError `SESSION_NOT_FOUND`, `SESSION_ARCHIVED`, `TURN_CONFLICT`, `INVALID_ARGUMENT`
    */
   commitTurn(sessionId: string, commit: TurnCommit): Promise<TurnCommitResult> {
-    return withPgErrors(async () => {
-      assertJsonObject(commit, 'commit');
-      const recordsJson = toRecordsParam(commit.records);
-      const consume = commit.consumeInsight ?? null;
-      if (consume !== null) assertText(consume, 'consumeInsight');
-      if (commit.expectedTurnCount !== undefined) assertCount(commit.expectedTurnCount, 'expectedTurnCount');
-      if (commit.releaseLease !== undefined) assertLeaseOwner(commit.releaseLease);
-      if (!isUuid(sessionId)) throw sessionNotFoundError(sessionId);
-
-      const writesRecords = commit.records.length > 0;
-      const turnEntry = commit.turn;
-      if (turnEntry !== undefined) assertTurnId(turnEntry.turnId);
-      const fenced =
-        turnEntry === undefined
-          ? sql``
-          : sql`AND EXISTS (SELECT 1 FROM fence)${
-              commit.releaseLease === undefined
-                ? sql``
-                : sql` AND turn_lease_owner = ${commit.releaseLease}::text`
-            }`;
-      const rows = await runHot(
-        this.#ctx,
-        sql<{ turn_count: number; last_active_at: Date; records_rev: number }>`
-        WITH ${turnEntry === undefined ? sql`` : fenceCte(this.#ctx, sessionId, turnEntry.turnId)} turn AS (
-          UPDATE sessions
-          SET turn_count = turn_count + ${commit.countTurn === true ? 1 : 0}::int,
-              records_rev = records_rev + ${writesRecords ? 1 : 0}::int,
-              last_active_at = now(),
-              updated_at = now()${releaseLeaseSet(commit.releaseLease)}
-          WHERE id = ${sessionId} AND space_id = ${this.#ctx.spaceId} AND status = 'active'
-            ${commit.expectedTurnCount === undefined ? sql`` : sql`AND turn_count = ${commit.expectedTurnCount}`}
-            ${fenced}
-          RETURNING id, space_id, turn_count, last_active_at, records_rev
-        )${turnEntry === undefined ? sql`` : completeTurnCte(turnEntry.turnId, turnEntry.result, turnEntry.lastSeq)},
-        written AS (${insertRecordsFrom(sql`turn`, recordsJson)} RETURNING 1)
-        ${
-          consume === null
-            ? sql``
-            : sql`, consumed AS (
-                DELETE FROM session_data d USING turn
-                WHERE d.session_id = turn.id AND d.space_id = turn.space_id AND d.key = 'insight'
-                  AND d.content = ${consume}::text
-                RETURNING 1
-              )`
-        }
-        SELECT turn_count, last_active_at, records_rev FROM turn`,
-      ).catch((error: unknown) => {
-        // Whether it committed is unknown (a lost connection): the next read sends the window.
-        this.#history?.delete(sessionId);
-        throw error;
-      });
-      const row = rows[0];
-      if (row) {
-        if (writesRecords) this.#history?.append(sessionId, row.records_rev, toCachedMessages(recordsJson));
-        return { turnCount: row.turn_count, lastActiveAt: toIso(row.last_active_at) };
-      }
-
-      if (turnEntry !== undefined) {
-        const fencedOut = await explainFencedCommit(this.#ctx, sessionId, turnEntry.turnId);
-        if (fencedOut) throw fencedOut;
-      }
-      const current = await this.#ctx.db
-        .selectFrom('sessions')
-        .select(['status', 'turn_count'])
-        .where('id', '=', sessionId)
-        .where('space_id', '=', this.#ctx.spaceId)
-        .executeTakeFirst();
-      if (!current) throw sessionNotFoundError(sessionId);
-      if (current.status === 'archived') {
-        throw new SessionArchivedError(sessionId);
-      }
-      if (turnEntry !== undefined && current.turn_count === commit.expectedTurnCount) {
-        throw new SessionError('TURN_CONFLICT', `turn "${turnEntry.turnId}" lost its session's turn lease`, {
-          details: { sessionId, turnId: turnEntry.turnId, reason: 'lease_lost' },
-        });
-      }
-      throw new SessionError(
-        'TURN_CONFLICT',
-        `session "${sessionId}" has turn count ${current.turn_count}, expected ${String(commit.expectedTurnCount)}`,
-        { details: { sessionId, expected: commit.expectedTurnCount, actual: current.turn_count } },
-      );
-    });
+    return withPgErrors(() => writeTurn(this.#ctx, this.#history, sessionId, commit));
   }
 
   /**
@@ -716,51 +500,4 @@ export class PgSessionStorage implements SessionStorage {
       fn(new Self(connection, this.#ctx.spaceId, this.#options)),
     );
   }
-}
-
-/** Checks a turn id: a UUID. */
-function assertTurnId(turnId: unknown): asserts turnId is string {
-  if (!isUuid(turnId)) {
-    throw new SessionError('INVALID_ARGUMENT', 'turnId must be a UUID', { details: { field: 'turnId' } });
-  }
-}
-
-/** Checks a ledger claim: a UUID turn id, a request hash and a known concurrency policy. */
-function assertTurnClaim(claim: unknown): void {
-  const { turnId, requestHash, concurrency } = (claim ?? {}) as Record<string, unknown>;
-  assertTurnId(turnId);
-  assertText(requestHash, 'turn.requestHash');
-  if (concurrency !== 'enqueue' && concurrency !== 'reject') {
-    throw new SessionError('INVALID_ARGUMENT', 'turn.concurrency must be enqueue or reject', {
-      details: { field: 'turn.concurrency' },
-    });
-  }
-}
-
-/**
- * The records a commit wrote, as a read would return them, parsed from the JSON sent to
- * PostgreSQL (so later changes to the caller's objects cannot reach the cache). `null` when one
- * has no exact ISO timestamp: its stored time is PostgreSQL's clock or parsing, unknown here.
- */
-function toCachedMessages(recordsJson: string): Message[] | null {
-  const params = JSON.parse(recordsJson) as Array<
-    Partial<RecordDbRow> & Pick<RecordDbRow, 'role' | 'content'>
-  >;
-  const messages: Message[] = [];
-  for (const param of params) {
-    const timestamp = param.timestamp;
-    if (typeof timestamp !== 'string' || new Date(timestamp).toISOString() !== timestamp) return null;
-    messages.push(
-      toMessage({
-        id: 0,
-        role: param.role,
-        content: param.content,
-        tool_calls: param.tool_calls ?? null,
-        tool_call_id: param.tool_call_id ?? null,
-        metadata: param.metadata ?? null,
-        timestamp,
-      }),
-    );
-  }
-  return messages;
 }

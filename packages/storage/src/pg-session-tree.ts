@@ -1,3 +1,5 @@
+// One file over the size rule on purpose: `PgSessionTree` implements the seeds' `SessionTree`, one
+// method per member; the shared SQL is in internal/sessions-sql.ts and internal/session-page-sql.ts.
 import type {
   CreateChildOptions,
   SessionInfo,

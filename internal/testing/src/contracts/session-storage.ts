@@ -1,3 +1,5 @@
+// One file over the size rule on purpose: the contract suite of `SessionStorage`, one `it` per
+// promise of the interface, run unchanged against every implementation.
 /*
  * Over 350 lines: one contract, `SessionStorage`, that every backend runs whole; its cases share
  * one fixture and one `describe`, so splitting it would only spread one job over several files.

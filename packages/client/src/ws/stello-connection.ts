@@ -1,8 +1,8 @@
+// One file over the size rule on purpose: sending, receiving and reconnecting share the socket and
+// the pending messages (pending-messages.ts holds their types and wire form).
 import { errorFromFrame, StelloApiError } from '../errors';
-import type { HttpClient } from '../http';
 import type { CallOptions } from '../rest/options';
-import type { TurnsApi } from '../rest/turns';
-import { backoffDelayMs, type RetryOptions, sleep } from '../retry';
+import { backoffDelayMs, sleep } from '../retry';
 import { PushQueue } from '../stream/push-queue';
 import { createTurnStream, type TurnStream, type TurnStreamSink } from '../stream/turn-stream';
 import {
@@ -12,67 +12,30 @@ import {
   type SessionBootstrap,
   type SessionInfo,
   type SpaceEvent,
-  type TurnConcurrency,
   type TurnResult,
   WS_KEY_SUBPROTOCOL_PREFIX,
   WS_SUBPROTOCOL,
 } from '../wire';
-import { type WebSocketConstructor, type WebSocketLike, WS_OPEN } from './web-socket-like';
+import {
+  type ConnectionDeps,
+  type ConnectionStatus,
+  type ConnectionTurnOptions,
+  type ConnectOptions,
+  type Deferred,
+  messageOf,
+  type Pending,
+  type Request,
+  type SpaceEventStream,
+} from './pending-messages';
+import { type WebSocketLike, WS_OPEN } from './web-socket-like';
 
-/** Where a connection stands. */
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-/** Options of `client.connect(spaceId, options)`. */
-export interface ConnectOptions extends CallOptions {
-  /** Reconnects after a drop (default: 10 retries, 250 ms doubling to 5 s); `false` never. */
-  reconnect?: RetryOptions | false;
-  /** Called on every status change (a `reconnecting` … `open` pair is a reconnect). */
-  onStatus?: (status: ConnectionStatus) => void;
-}
-
-/** A turn on the entered session of a connection. */
-export interface ConnectionTurnOptions extends CallOptions {
-  input: string;
-  /** The turn's id; a new UUID when absent. */
-  turnId?: string;
-  concurrency?: TurnConcurrency;
-}
-
-/** The space's live events on a connection: iterate them; `close()` (or a `break`) stops them. */
-export interface SpaceEventStream extends AsyncIterable<SpaceEvent> {
-  close(): Promise<void>;
-}
-
-/** What the connection needs from its client. */
-export interface ConnectionDeps {
-  http: HttpClient;
-  turns: TurnsApi;
-  WebSocket: WebSocketConstructor;
-}
-
-/** A message that waits for its answer, before the promise around it is attached. */
-type Request =
-  | { kind: 'enter'; sessionId: string }
-  | { kind: 'leave' | 'subscribe' | 'unsubscribe' | 'integrate' }
-  | { kind: 'fork'; options: ForkSessionBody }
-  | { kind: 'consolidate'; sessionId: string | undefined };
-
-type Deferred = { resolve(value: unknown): void; reject(error: unknown): void };
-type Pending =
-  | (Deferred & { kind: 'enter'; sessionId: string })
-  | (Deferred & { kind: 'leave' | 'subscribe' | 'unsubscribe' | 'integrate' })
-  | (Deferred & { kind: 'fork'; options: ForkSessionBody })
-  | (Deferred & { kind: 'consolidate'; sessionId: string | undefined })
-  | {
-      kind: 'turn';
-      mode: 'session.stream' | 'session.message';
-      sessionId: string;
-      input: string;
-      concurrency: TurnConcurrency | undefined;
-      sink: TurnStreamSink;
-      /** Sent as `session.resume` on the current socket (after a reconnect). */
-      resumed: boolean;
-    };
+export type {
+  ConnectionDeps,
+  ConnectionStatus,
+  ConnectionTurnOptions,
+  ConnectOptions,
+  SpaceEventStream,
+} from './pending-messages';
 
 const DEFAULT_RECONNECT_RETRIES = 10;
 const DEFAULT_RECONNECT_MIN_DELAY_MS = 250;
@@ -290,50 +253,12 @@ export class StelloConnection {
   #enqueue(entry: Pending): void {
     this.#pending.push(entry);
     const socket = this.#socket;
-    if (socket?.readyState === WS_OPEN) socket.send(JSON.stringify(this.#messageOf(entry)));
+    if (socket?.readyState === WS_OPEN) socket.send(JSON.stringify(messageOf(entry, this.spaceId)));
   }
 
   #unsubscribe(queue: PushQueue<SpaceEvent>): void {
     if (!this.#subscribers.delete(queue) || this.#subscribers.size > 0 || this.#closed) return;
     this.#request({ kind: 'unsubscribe' }, undefined).catch(() => {});
-  }
-
-  /** The frame that (re)sends an entry: an unfinished turn that already sent frames is resumed. */
-  #messageOf(entry: Pending): Record<string, unknown> {
-    switch (entry.kind) {
-      case 'enter':
-        return { type: 'session.enter', sessionId: entry.sessionId };
-      case 'leave':
-        return { type: 'session.leave' };
-      case 'fork':
-        return { type: 'session.fork', options: entry.options };
-      case 'consolidate':
-        return { type: 'session.consolidate', ...(entry.sessionId && { sessionId: entry.sessionId }) };
-      case 'integrate':
-        return { type: 'space.integrate' };
-      case 'subscribe':
-        return { type: 'space.subscribe', spaceId: this.spaceId };
-      case 'unsubscribe':
-        return { type: 'space.unsubscribe', spaceId: this.spaceId };
-      case 'turn': {
-        const { sink } = entry;
-        entry.resumed = sink.started;
-        if (sink.started) {
-          return {
-            type: 'session.resume',
-            sessionId: entry.sessionId,
-            turnId: sink.stream.turnId,
-            afterSeq: sink.stream.lastSeq,
-          };
-        }
-        return {
-          type: entry.mode,
-          input: entry.input,
-          turnId: sink.stream.turnId,
-          ...(entry.concurrency && { concurrency: entry.concurrency }),
-        };
-      }
-    }
   }
 
   #openSocket(signal?: AbortSignal): Promise<void> {
@@ -439,7 +364,7 @@ export class StelloConnection {
     }
     this.#pending = [...again, ...kept];
     const socket = this.#socket;
-    for (const entry of this.#pending) socket?.send(JSON.stringify(this.#messageOf(entry)));
+    for (const entry of this.#pending) socket?.send(JSON.stringify(messageOf(entry, this.spaceId)));
   }
 
   #onFrame(text: string): void {

@@ -1,3 +1,5 @@
+// One file over the size rule on purpose: `StelloAgent` is the public facade of the seeds' API, one
+// short method per seed operation, each delegating to turns/, memory/, sessions/ or tools/.
 import { randomUUID } from 'node:crypto';
 import type { IntegrateResult, Session, TurnStatus } from '@stello-ai/session';
 import { isCodedError, SessionError, sessionNotFoundError } from '@stello-ai/session';

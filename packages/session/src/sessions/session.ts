@@ -1,3 +1,5 @@
+// One file over the size rule on purpose: `BoundSession` implements the seeds' `Session` interface,
+// one method per member; the turn itself lives in turn-draft.ts and the prompt in context/.
 import { removeIncompleteToolCallGroups } from '../context/context';
 import { copySessionMeta } from '../copy-session-meta';
 import { SessionArchivedError, SessionError, sessionNotFoundError, turnAbortedError } from '../errors';

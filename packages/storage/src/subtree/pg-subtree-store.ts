@@ -1,3 +1,5 @@
+// One file over the size rule on purpose: export, import and archive of a subtree share the
+// recursive CTEs and the row mapping of one document format (subtree-document.ts).
 import { randomUUID } from 'node:crypto';
 import { isUuid } from '@stello-ai/db';
 import { sql } from 'kysely';

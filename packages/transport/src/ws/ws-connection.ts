@@ -1,3 +1,6 @@
+// One file over the size rule on purpose: one connection's message handlers share its private
+// state (the ordered queue, the entered session, the streaming turn); parsing and delta batching
+// are in parse-client-message.ts and delta-batcher.ts.
 import type { Tracer } from '@opentelemetry/api';
 import type { StelloAgent, TurnOptions } from '@stello-ai/core';
 import { isCodedError } from '@stello-ai/errors';
@@ -12,22 +15,15 @@ import { admitKeyTurn, type TransportKeyLimits } from '../middleware/rate-limit'
 import { toForkOptions } from '../routes/sessions';
 import { runLoggedTurn, type TurnLogContext } from '../turn-log';
 import type { TransportAgentSource, TransportUserLimits } from '../types';
-import { toValidationIssues } from '../validation';
-import { assertWellFormedText } from '../well-formed-text';
-import {
-  CLIENT_MESSAGE_SCHEMAS,
-  type ClientMessage,
-  isClientMessageType,
-  type ServerFrame,
-  type WsErrorCode,
-} from './protocol';
+import { DeltaBatcher } from './delta-batcher';
+import { frameText, ProtocolFailure, parseClientMessage, turnOptions } from './parse-client-message';
+import { CLIENT_MESSAGE_SCHEMAS, type ClientMessage, type ServerFrame, type WsErrorCode } from './protocol';
 import { SpaceSubscription } from './space-subscription';
+
+export { STREAM_HIGH_WATER_BYTES } from './delta-batcher';
 
 /** Messages one connection may have pending (the running one included); more are refused with `TOO_MANY_MESSAGES`. */
 export const MAX_PENDING_MESSAGES = 32;
-/** Above this many unsent bytes, stream deltas are coalesced until the peer catches up. */
-export const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
-const TYPE_ECHO_MAX_CHARS = 64;
 
 /** Close code for a peer that broke the protocol too often (RFC 6455 "policy violation"). */
 export const WS_CLOSE_POLICY_VIOLATION = 1008;
@@ -62,34 +58,6 @@ export interface WsConnectionOptions {
   tracer?: Tracer;
 }
 
-// A failure the client caused or can act on; its message is safe and nothing is logged as a fault.
-class ProtocolFailure extends Error {
-  constructor(
-    readonly code: WsErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-/** The turn options a `session.message` / `session.stream` frame asks for. */
-function turnOptions(message: {
-  turnId?: string | undefined;
-  concurrency?: 'enqueue' | 'reject' | undefined;
-}): TurnOptions {
-  return {
-    ...(message.turnId !== undefined && { turnId: message.turnId }),
-    ...(message.concurrency !== undefined && { concurrency: message.concurrency }),
-  };
-}
-
-function frameText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
 /**
  * One WebSocket connection of the gateway: it handles the client's messages strictly in the
  * order received (a per-connection promise queue: a long stream delays only this connection),
@@ -105,11 +73,7 @@ export class WsConnection {
   // The agent that holds this connection's attachment; detach goes to the same instance.
   #agent: StelloAgent | null = null;
   #sessionId: string | null = null;
-  #pendingDelta = '';
-  /** The scheduled send of the deltas gathered in this event-loop turn. */
-  #deltaFlush: NodeJS.Immediate | null = null;
-  /** Whether the streaming turn has sent a delta yet. */
-  #firstDeltaSent = false;
+  readonly #deltas: DeltaBatcher;
   #protocolErrors = 0;
   #received = 0;
   // The streamed turn of this connection, and the seq of its next frame.
@@ -123,6 +87,9 @@ export class WsConnection {
   constructor(socket: WebSocket, options: WsConnectionOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#deltas = new DeltaBatcher(socket, (chunk) =>
+      this.#send({ type: 'stream.delta', turnId: this.#streamingTurnId ?? '', seq: this.#nextSeq(), chunk }),
+    );
     this.#spaceEvents = new SpaceSubscription(
       options.spaceEvents,
       options.spaceId,
@@ -204,48 +171,10 @@ export class WsConnection {
 
   async #handle(data: RawData, isBinary: boolean): Promise<void> {
     try {
-      await this.#dispatch(this.#parse(data, isBinary));
+      await this.#dispatch(parseClientMessage(data, isBinary));
     } catch (error) {
       this.#sendFailure(error);
     }
-  }
-
-  #parse(data: RawData, isBinary: boolean): ClientMessage {
-    if (isBinary)
-      throw new ProtocolFailure('INVALID_MESSAGE', 'binary frames are not supported; send JSON text');
-    let value: unknown;
-    try {
-      value = JSON.parse(frameText(data));
-    } catch {
-      throw new ProtocolFailure('PARSE_ERROR', 'invalid json');
-    }
-    // The seeds' codes: JSON that is not an object is a parse error; a missing or unknown type is
-    // UNKNOWN_TYPE; INVALID_MESSAGE is kept for a known type with bad fields.
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ProtocolFailure('PARSE_ERROR', 'a message must be a JSON object');
-    }
-    try {
-      assertWellFormedText(value);
-    } catch (error) {
-      const { message, details } = error as { message: string; details?: unknown };
-      throw new ProtocolFailure('INVALID_TEXT', message, details);
-    }
-    const type = (value as { type?: unknown }).type;
-    if (typeof type !== 'string') throw new ProtocolFailure('UNKNOWN_TYPE', 'a message needs a string type');
-    if (!isClientMessageType(type)) {
-      throw new ProtocolFailure(
-        'UNKNOWN_TYPE',
-        `unknown message type "${type.slice(0, TYPE_ECHO_MAX_CHARS)}"`,
-      );
-    }
-    const result = CLIENT_MESSAGE_SCHEMAS[type].safeParse(value);
-    if (!result.success) {
-      const issues = toValidationIssues(result.error);
-      const first = issues[0];
-      const summary = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'invalid message';
-      throw new ProtocolFailure('INVALID_MESSAGE', `invalid ${type}: ${summary}`, issues);
-    }
-    return result.data as ClientMessage;
   }
 
   async #dispatch(message: ClientMessage): Promise<void> {
@@ -410,7 +339,7 @@ export class WsConnection {
           onEvent: (event) => {
             if (event.type === 'delta') return;
             // Tool progress goes out in order with the deltas: pending text first.
-            this.#flushDelta();
+            this.#deltas.flush();
             if (event.type === 'tool.call') {
               const { callId, name, input: toolInput } = event;
               this.#send({ type: 'tool.call', turnId, seq: this.#nextSeq(), callId, name, input: toolInput });
@@ -422,14 +351,14 @@ export class WsConnection {
         });
         turnId = stream.turnId;
         this.#streamingTurnId = turnId;
-        this.#firstDeltaSent = false;
+        this.#deltas.startTurn();
         // Observed below; this keeps a failure of the iteration from leaving the result unhandled.
         stream.result.catch(() => {});
         try {
           // Drained even when the client is gone, so the turn completes and is stored.
-          for await (const chunk of stream) this.#sendDelta(chunk);
+          for await (const chunk of stream) this.#deltas.push(chunk);
         } finally {
-          this.#flushDelta();
+          this.#deltas.flush();
         }
         const result = await stream.result;
         this.#send({ type: 'stream.end', turnId, seq: this.#nextSeq(), result });
@@ -481,39 +410,6 @@ export class WsConnection {
     if (this.#streamingTurnId !== turnId) this.#send({ type: 'turn.cancelled', turnId: outcome.turnId });
   }
 
-  #sendDelta(chunk: string): void {
-    this.#pendingDelta += chunk;
-    // The first delta of a turn leaves at once (time to first token is what a user feels). Later
-    // deltas that arrive in the same event-loop turn (one network read of the model's stream holds
-    // several) leave as one frame once that turn's work is done: the same text with fewer frames
-    // and socket writes. Backpressure: while the peer is slow, deltas are merged into fewer, larger
-    // frames. A peer that is gone still has its frames kept (in #send) for a resume.
-    if (this.#deltaFlush !== null) return;
-    if (this.#socket.readyState === WebSocket.OPEN && this.#socket.bufferedAmount > STREAM_HIGH_WATER_BYTES) {
-      return;
-    }
-    if (!this.#firstDeltaSent) {
-      this.#firstDeltaSent = true;
-      this.#flushDelta();
-      return;
-    }
-    this.#deltaFlush = setImmediate(() => {
-      this.#deltaFlush = null;
-      this.#flushDelta();
-    });
-  }
-
-  #flushDelta(): void {
-    if (this.#deltaFlush !== null) {
-      clearImmediate(this.#deltaFlush);
-      this.#deltaFlush = null;
-    }
-    if (this.#pendingDelta.length === 0) return;
-    const chunk = this.#pendingDelta;
-    this.#pendingDelta = '';
-    this.#send({ type: 'stream.delta', turnId: this.#streamingTurnId ?? '', seq: this.#nextSeq(), chunk });
-  }
-
   /** Answers a protocol error, and drops a peer that keeps making them. */
   #protocolError(code: WsErrorCode, message: string, details?: unknown): void {
     this.#protocolErrors += 1;
@@ -531,9 +427,7 @@ export class WsConnection {
   #drop(code: number, reason: string): void {
     if (this.#dropped) return;
     this.#dropped = true;
-    this.#pendingDelta = '';
-    if (this.#deltaFlush !== null) clearImmediate(this.#deltaFlush);
-    this.#deltaFlush = null;
+    this.#deltas.discard();
     const socket = this.#socket;
     this.#options.logger.warn('ws.dropped', {
       connectionId: this.id,
