@@ -25,9 +25,9 @@ const ALLOWED = {
 };
 /**
  * What tests may import on top: runtime's tests make pools with db's `createPool`; the client's
- * tests run it against a real server.
+ * tests run it against a real server; the server's end-to-end tests drive it with the client.
  */
-const ALLOWED_IN_TESTS = { runtime: ['db'], client: ['server'] };
+const ALLOWED_IN_TESTS = { runtime: ['db'], client: ['server'], server: ['client'] };
 const PACKAGES = Object.keys(ALLOWED);
 
 const layerRules = PACKAGES.flatMap((name) => {

@@ -1,11 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through this export condition, so tests
 // need no build step. The rest are Vite's default server conditions.
 const conditions = ['@stello-ai/source', 'module', 'node', 'development|production'];
 
+// The server's end-to-end tests use the client from its source (no package dependency: the client's
+// own tests run the server, and a dependency back would be a cycle). Matches tsconfig.json's paths.
+const alias = {
+  '@stello-ai/client': fileURLToPath(new URL('packages/client/src/index.ts', import.meta.url)),
+};
+
 export default defineConfig({
-  resolve: { conditions },
+  resolve: { conditions, alias },
   ssr: { resolve: { conditions } },
   // Vitest loads globalSetup files in its own `__vitest__` environment, which resolves with Vite's
   // default conditions unless told otherwise (the global setup imports @stello-ai/db by name).

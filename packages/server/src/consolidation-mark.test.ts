@@ -1,8 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { type E2EHarness, startHarness } from './__fixtures__/e2e-harness';
 
-// The "already consolidated" mark is stored with the memory: a space PATCH rebuilds the agent, and
+// Through @stello-ai/client. The "already consolidated" mark is stored with the memory: a space PATCH rebuilds the agent, and
 // enter/leave cycles on an unchanged session must not pay for the consolidation again.
 
 const CONSOLIDATION_MARKER = 'You maintain the memory of one conversation session.';
@@ -29,14 +29,12 @@ describe('the stored consolidation mark', () => {
     ).length;
 
   async function enterAndLeave(spaceId: string, sessionId: string): Promise<void> {
-    const ws = await WsTestClient.connect(h.wsUrl(spaceId), h.apiKey);
+    const connection = await h.client.connect(spaceId);
     try {
-      ws.send({ type: 'session.enter', sessionId });
-      await ws.expect('session.entered');
-      ws.send({ type: 'session.leave' });
-      await ws.expect('session.left');
+      await connection.enter(sessionId);
+      await connection.leave();
     } finally {
-      await ws.close();
+      connection.close();
     }
   }
 
@@ -47,13 +45,11 @@ describe('the stored consolidation mark', () => {
   }
 
   it('costs one consolidation for an unchanged session across PATCHes and enter/leave cycles', async () => {
-    const spaceId = (await h.api('POST', '/spaces', { label: 'Marks' })).body.id;
-    const rootId = (await h.api('GET', `/spaces/${spaceId}/sessions`)).body[0].id;
-    const childId = (await h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'child' }))
-      .body.id;
-    expect(
-      (await h.api('POST', `/spaces/${spaceId}/sessions/${childId}/turn`, { input: 'hello' })).status,
-    ).toBe(200);
+    const { client } = h;
+    const spaceId = (await client.spaces.create({ label: 'Marks' })).id;
+    const rootId = (await client.sessions.list({ spaceId }))[0]!.id;
+    const childId = (await client.sessions.fork({ spaceId, sessionId: rootId }, { label: 'child' })).id;
+    await client.turns.send({ spaceId, sessionId: childId, input: 'hello' });
 
     await enterAndLeave(spaceId, childId);
     await settled(spaceId);
@@ -61,16 +57,14 @@ describe('the stored consolidation mark', () => {
 
     for (let cycle = 0; cycle < 3; cycle += 1) {
       // A PATCH rebuilds the space's agent: its in-memory marks are gone.
-      expect((await h.api('PATCH', `/spaces/${spaceId}`, { label: `Marks ${cycle}` })).status).toBe(200);
+      await client.spaces.update({ spaceId }, { label: `Marks ${cycle}` });
       await enterAndLeave(spaceId, childId);
       await settled(spaceId);
     }
     expect(consolidationCalls()).toBe(1);
 
     // A new turn changes the session: the next leave consolidates again.
-    expect(
-      (await h.api('POST', `/spaces/${spaceId}/sessions/${childId}/turn`, { input: 'more' })).status,
-    ).toBe(200);
+    await client.turns.send({ spaceId, sessionId: childId, input: 'more' });
     await enterAndLeave(spaceId, childId);
     await settled(spaceId);
     expect(consolidationCalls()).toBe(2);

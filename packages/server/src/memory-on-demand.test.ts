@@ -1,9 +1,9 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { type E2EHarness, startHarness } from './__fixtures__/e2e-harness';
 
-// Memory work on demand over REST and WebSocket, on a real server with a fake OpenAI endpoint: the
-// model answers consolidations with a summary and integrations with the JSON the default expects.
+// Memory work on demand over REST and WebSocket through @stello-ai/client, on a real server with a
+// fake OpenAI endpoint: the model answers consolidations with a summary and integrations with the JSON the default expects.
 
 describe('memory on demand', () => {
   let db: TestDatabase;
@@ -35,10 +35,11 @@ describe('memory on demand', () => {
         },
       },
     });
-    spaceId = (await h.api('POST', '/spaces', { label: 'Sea' })).body.id;
-    rootId = (await h.api('GET', `/spaces/${spaceId}/sessions`)).body[0].id;
-    childId = (await h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label: 'waves' })).body.id;
-    await h.api('POST', `/spaces/${spaceId}/sessions/${childId}/turn`, { input: 'tell me about waves' });
+    const { client } = h;
+    spaceId = (await client.spaces.create({ label: 'Sea' })).id;
+    rootId = (await client.sessions.list({ spaceId }))[0]!.id;
+    childId = (await client.sessions.fork({ spaceId, sessionId: rootId }, { label: 'waves' })).id;
+    await client.turns.send({ spaceId, sessionId: childId, input: 'tell me about waves' });
   });
   afterAll(async () => {
     await h?.close();
@@ -46,60 +47,54 @@ describe('memory on demand', () => {
   });
 
   it('consolidates a session over REST and returns its new memory, which the memory route then reads', async () => {
-    const response = await h.api('POST', `/spaces/${spaceId}/sessions/${childId}/consolidate`);
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ sessionId: childId, memory: 'summary: waves' });
-    expect((await h.api('GET', `/spaces/${spaceId}/sessions/${childId}/memory`)).body).toEqual({
-      content: 'summary: waves',
+    const child = { spaceId, sessionId: childId };
+    expect(await h.client.sessions.consolidate(child)).toEqual({
+      sessionId: childId,
+      memory: 'summary: waves',
     });
+    expect(await h.client.sessions.getSlot({ ...child, slot: 'memory' })).toBe('summary: waves');
   });
 
   it('refuses the root with 409 INVALID_OPERATION and an unknown session with 404', async () => {
-    const root = await h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/consolidate`);
-    expect(root.status).toBe(409);
-    expect(root.body).toMatchObject({ code: 'INVALID_OPERATION' });
-    const unknown = await h.api(
-      'POST',
-      `/spaces/${spaceId}/sessions/00000000-0000-4000-8000-000000000000/consolidate`,
-    );
-    expect(unknown.status).toBe(404);
+    await expect(h.client.sessions.consolidate({ spaceId, sessionId: rootId })).rejects.toMatchObject({
+      status: 409,
+      code: 'INVALID_OPERATION',
+    });
+    await expect(
+      h.client.sessions.consolidate({ spaceId, sessionId: '00000000-0000-4000-8000-000000000000' }),
+    ).rejects.toMatchObject({ status: 404, code: 'SESSION_NOT_FOUND' });
   });
 
   it('integrates over REST: the synthesis and the insights it sent', async () => {
-    const response = await h.api('POST', `/spaces/${spaceId}/integrate`);
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({
+    expect(await h.client.spaces.integrate({ spaceId })).toEqual({
       synthesis: 'the user studies the sea',
       insights: [{ sessionId: childId, content: 'look at tides' }],
     });
-    expect((await h.api('GET', `/spaces/${spaceId}/sessions/${childId}/insight`)).body).toEqual({
-      content: 'look at tides',
-    });
+    expect(await h.client.sessions.getSlot({ spaceId, sessionId: childId, slot: 'insight' })).toBe(
+      'look at tides',
+    );
   });
 
   it('does both over WebSocket', async () => {
-    const ws = await WsTestClient.connect(h.wsUrl(spaceId), h.apiKey);
+    const connection = await h.client.connect(spaceId);
     try {
-      ws.send({ type: 'session.consolidate', sessionId: childId });
-      expect(await ws.expect('session.consolidated')).toEqual({
-        type: 'session.consolidated',
+      expect(await connection.consolidate({ sessionId: childId })).toEqual({
         sessionId: childId,
         memory: 'summary: waves',
       });
       // Without a session id and outside a session: NOT_ENTERED.
-      ws.send({ type: 'session.consolidate' });
-      expect(await ws.expect('error')).toMatchObject({ code: 'NOT_ENTERED' });
-      ws.send({ type: 'space.integrate' });
-      expect(await ws.expect('space.integrated')).toMatchObject({ synthesis: 'the user studies the sea' });
+      await expect(connection.consolidate()).rejects.toMatchObject({ code: 'NOT_ENTERED' });
+      expect(await connection.integrate()).toMatchObject({ synthesis: 'the user studies the sea' });
     } finally {
-      await ws.close();
+      connection.close();
     }
   });
 
   it('refuses an archived session with 409 SESSION_ARCHIVED', async () => {
-    await h.api('POST', `/spaces/${spaceId}/sessions/${childId}/archive`);
-    const response = await h.api('POST', `/spaces/${spaceId}/sessions/${childId}/consolidate`);
-    expect(response.status).toBe(409);
-    expect(response.body).toMatchObject({ code: 'SESSION_ARCHIVED' });
+    await h.client.sessions.archive({ spaceId, sessionId: childId });
+    await expect(h.client.sessions.consolidate({ spaceId, sessionId: childId })).rejects.toMatchObject({
+      status: 409,
+      code: 'SESSION_ARCHIVED',
+    });
   });
 });

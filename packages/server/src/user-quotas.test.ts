@@ -1,9 +1,9 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { type E2EHarness, startHarness } from './__fixtures__/e2e-harness';
 
-// Quotas per user (spaces, sessions, stored bytes) and the cap on turns a user runs at once, on a
-// real server: each limit answers with its code, and freeing room admits again.
+// Quotas per user (spaces, sessions, stored bytes), through @stello-ai/client, and the cap on turns a
+// user runs at once, on a real server: each limit answers with its code, and freeing room admits again.
 
 describe('per-user quotas', () => {
   let db: TestDatabase;
@@ -21,66 +21,72 @@ describe('per-user quotas', () => {
   });
 
   it('refuses a space past the spaces quota with 403 QUOTA_EXCEEDED, and admits again after a delete', async () => {
-    const first = await h.api('POST', '/spaces', { label: 'one' });
-    expect((await h.api('POST', '/spaces', { label: 'two' })).status).toBe(201);
-    const third = await h.api('POST', '/spaces', { label: 'three' });
-    expect(third.status).toBe(403);
-    expect(third.body).toMatchObject({
+    const { client } = h;
+    const first = await client.spaces.create({ label: 'one' });
+    await client.spaces.create({ label: 'two' });
+    await expect(client.spaces.create({ label: 'three' })).rejects.toMatchObject({
+      status: 403,
       code: 'QUOTA_EXCEEDED',
       details: { quota: 'spacesPerUser', limit: 2 },
     });
     // Nothing half-written: still two spaces.
-    expect((await h.api('GET', '/spaces')).body).toHaveLength(2);
+    expect((await client.spaces.list()).items).toHaveLength(2);
 
-    expect((await h.api('DELETE', `/spaces/${first.body.id}`)).status).toBe(204);
-    expect((await h.api('POST', '/spaces', { label: 'three' })).status).toBe(201);
+    await client.spaces.delete({ spaceId: first.id });
+    await client.spaces.create({ label: 'three' });
   });
 
   it('refuses forks past the sessions quota, over REST and WebSocket', async () => {
-    const spaces = (await h.api('GET', '/spaces')).body as Array<{ id: string }>;
+    const { client } = h;
     // Two spaces hold two roots: two more sessions fit.
-    const spaceId = spaces[0]!.id;
-    const rootId = (await h.api('GET', `/spaces/${spaceId}/sessions`)).body[0].id;
-    const fork = (label: string) => h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/fork`, { label });
-    expect((await fork('a')).status).toBe(201);
-    expect((await fork('b')).status).toBe(201);
-    const refused = await fork('c');
-    expect(refused.status).toBe(403);
-    expect(refused.body).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { quota: 'sessionsPerUser' } });
+    const spaceId = (await client.spaces.list()).items[0]!.id;
+    const rootId = (await client.sessions.list({ spaceId }))[0]!.id;
+    const fork = (label: string) => client.sessions.fork({ spaceId, sessionId: rootId }, { label });
+    await fork('a');
+    await fork('b');
+    await expect(fork('c')).rejects.toMatchObject({
+      status: 403,
+      code: 'QUOTA_EXCEEDED',
+      details: { quota: 'sessionsPerUser' },
+    });
 
-    const ws = await WsTestClient.connect(h.wsUrl(spaceId), h.apiKey);
+    const connection = await client.connect(spaceId);
     try {
-      ws.send({ type: 'session.enter', sessionId: rootId });
-      await ws.expect('session.entered');
-      ws.send({ type: 'session.fork', options: { label: 'd' } });
-      expect(await ws.expect('error')).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+      await connection.enter(rootId);
+      await expect(connection.fork({ label: 'd' })).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
     } finally {
-      await ws.close();
+      connection.close();
     }
-    expect((await h.api('GET', `/spaces/${spaceId}/sessions`)).body).toHaveLength(3);
+    expect(await client.sessions.list({ spaceId })).toHaveLength(3);
   });
 
   it('refuses turns once the stored bytes reach the quota (seen within the 2 s usage refresh)', async () => {
-    const spaceId = ((await h.api('GET', '/spaces')).body as Array<{ id: string }>)[1]!.id;
-    const rootId = (await h.api('GET', `/spaces/${spaceId}/sessions`)).body[0].id;
+    const { client } = h;
+    const spaceId = (await client.spaces.list()).items[1]!.id;
+    const rootId = (await client.sessions.list({ spaceId }))[0]!.id;
     const turn = () =>
-      h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input: 'x'.repeat(200) });
+      client.turns.send({ spaceId, sessionId: rootId, input: 'x'.repeat(200), retry: false });
     // The fake model echoes: 400 bytes per turn; the second passes the 600-byte quota.
-    expect((await turn()).status).toBe(200);
-    expect((await turn()).status).toBe(200);
+    await turn();
+    await turn();
     const deadline = Date.now() + 5_000;
-    let refused: Awaited<ReturnType<typeof turn>> | undefined;
+    let refused: unknown;
     let admittedAfter = 0;
     while (Date.now() < deadline) {
-      const answer = await turn();
-      if (answer.status === 403) {
-        refused = answer;
+      try {
+        await turn();
+      } catch (error) {
+        refused = error;
         break;
       }
       admittedAfter += 1;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    expect(refused?.body).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { quota: 'storedBytesPerUser' } });
+    expect(refused).toMatchObject({
+      status: 403,
+      code: 'QUOTA_EXCEEDED',
+      details: { quota: 'storedBytesPerUser' },
+    });
     // At most the turns of one refresh interval pass the quota.
     expect(admittedAfter).toBeLessThanOrEqual(5);
   });
@@ -128,6 +134,7 @@ describe('turns one user runs at once', () => {
     const running = h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input: 'first' });
     await firstArrived;
 
+    // Raw fetch: the subject is the HTTP answer itself (status and Retry-After header).
     const response = await fetch(`${h.baseUrl}/spaces/${spaceId}/sessions/${child.id}/turn`, {
       method: 'POST',
       headers: { 'X-API-Key': h.apiKey, 'Content-Type': 'application/json' },

@@ -1,4 +1,5 @@
 import { type FakeLLMServer, type FakeLLMServerOptions, startFakeOpenAI } from '@internal/testing';
+import { createStelloClient, type StelloClient } from '@stello-ai/client';
 import { UserStore } from '@stello-ai/runtime';
 import { createOpenAICompatibleAdapter } from '@stello-ai/session';
 import { PgStores } from '@stello-ai/storage';
@@ -106,6 +107,8 @@ export interface E2EHarness {
   fake: FakeLLMServer;
   baseUrl: string;
   apiKey: string;
+  /** `@stello-ai/client` on the server with the user's key: how the API-level tests drive it. */
+  client: StelloClient;
   wsUrl(spaceId: string): string;
   /** `fetch` on the server with the user's key; JSON body in and out. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response fields
@@ -142,6 +145,7 @@ export async function startHarness(
     fake,
     baseUrl,
     apiKey,
+    client: createStelloClient({ baseUrl, apiKey }),
     wsUrl: (spaceId) => `ws://127.0.0.1:${listening.port}/spaces/${spaceId}/ws`,
     async api(method, path, body, key = apiKey) {
       const response = await fetch(`${baseUrl}${path}`, {
