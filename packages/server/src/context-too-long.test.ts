@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { type E2EHarness, startHarness } from './__fixtures__/e2e-harness';
 
 // A model with a small window, so a long input alone cannot fit.
 const WINDOW_TOKENS = 1_000;
@@ -15,9 +15,8 @@ describe('a turn whose input alone exceeds the model window', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     h = await startHarness(db.pool, { fake: { maxPromptTokens: WINDOW_TOKENS } });
-    const created = await h.api('POST', '/spaces', { label: 'Window', systemPrompt: 'You are helpful.' });
-    spaceId = created.body.id;
-    rootId = (await h.api('GET', `/spaces/${spaceId}/sessions`)).body[0].id;
+    spaceId = (await h.client.spaces.create({ label: 'Window', systemPrompt: 'You are helpful.' })).id;
+    rootId = (await h.client.sessions.list({ spaceId }))[0]!.id;
   });
   afterAll(async () => {
     await h?.close();
@@ -25,29 +24,27 @@ describe('a turn whose input alone exceeds the model window', () => {
   });
 
   it('answers REST with 413 CONTEXT_TOO_LONG and stores nothing', async () => {
-    const turn = await h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, {
-      input: LONG_CHINESE_INPUT,
+    const root = { spaceId, sessionId: rootId };
+    await expect(h.client.turns.send({ ...root, input: LONG_CHINESE_INPUT })).rejects.toMatchObject({
+      status: 413,
+      code: 'CONTEXT_TOO_LONG',
     });
-    expect(turn.status).toBe(413);
-    expect(turn.body).toMatchObject({ code: 'CONTEXT_TOO_LONG' });
-    const messages = await h.api('GET', `/spaces/${spaceId}/sessions/${rootId}/messages`);
-    expect(messages.body).toEqual([]);
+    expect((await h.client.sessions.messages(root)).items).toEqual([]);
 
     // A normal turn on the same session still works.
-    const ok = await h.api('POST', `/spaces/${spaceId}/sessions/${rootId}/turn`, { input: '你好' });
-    expect(ok.status).toBe(200);
+    expect((await h.client.turns.send({ ...root, input: '你好' })).turn.finalContent).toEqual(
+      expect.any(String),
+    );
   });
 
-  it('answers a WebSocket stream with an error frame coded CONTEXT_TOO_LONG', async () => {
-    const ws = await WsTestClient.connect(h.wsUrl(spaceId), h.apiKey);
+  it('ends a WebSocket stream with the error coded CONTEXT_TOO_LONG', async () => {
+    const connection = await h.client.connect(spaceId);
     try {
-      ws.send({ type: 'session.enter', sessionId: rootId });
-      await ws.expect('session.entered');
-      ws.send({ type: 'session.stream', input: LONG_CHINESE_INPUT });
-      const error = await ws.expect('error');
-      expect(error.code).toBe('CONTEXT_TOO_LONG');
+      await connection.enter(rootId);
+      const stream = connection.stream({ input: LONG_CHINESE_INPUT });
+      await expect(stream.result).rejects.toMatchObject({ code: 'CONTEXT_TOO_LONG' });
     } finally {
-      await ws.close();
+      connection.close();
     }
   });
 });

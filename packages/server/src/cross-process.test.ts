@@ -1,10 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@internal/testing';
 import { createPool } from '@stello-ai/db';
 import { UserStore } from '@stello-ai/runtime';
 import { type ControlEvent, PgStores } from '@stello-ai/storage';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { type E2EHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { startTwoServers, type TwoServers } from './__fixtures__/two-servers';
 
 // Two server stacks on one database, each with its own pool and control channel, as two
 // processes would be. Both keep production caches (30 s keys, 5 s spaces, agents held), so only
@@ -42,28 +41,17 @@ async function closedWithin(client: WsTestClient, ms: number): Promise<{ code: n
 }
 
 describe('two server processes on one database', () => {
-  let db: TestDatabase;
-  let poolA: pg.Pool;
-  let poolB: pg.Pool;
+  let servers: TwoServers;
   let a: E2EHarness;
   let b: E2EHarness;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    poolA = createPool({ connectionString: db.url });
-    poolB = createPool({ connectionString: db.url });
-    a = await startHarness(poolA, { server: { userStore: new UserStore(new PgStores(poolA).users) } });
-    b = await startHarness(poolB, {
-      server: { userStore: new UserStore(new PgStores(poolB).users), skipMigrate: true },
-    });
+    servers = await startTwoServers({ a: { cachedUserStore: true }, b: { cachedUserStore: true } });
+    ({ a, b } = servers);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await poolA?.end();
-    await poolB?.end();
-    await db?.drop();
+    await servers?.close();
   });
 
   async function createSpace(label: string, systemPrompt: string) {
@@ -148,7 +136,7 @@ describe('two server processes on one database', () => {
     const { spaceId: otherSpace } = await createSpace('bystander', 'Stay.');
     const bystander = await WsTestClient.connect(b.wsUrl(otherSpace), a.apiKey);
 
-    const cliPool = createPool({ connectionString: db.url });
+    const cliPool = createPool({ connectionString: servers.db.url });
     try {
       expect(await new UserStore(new PgStores(cliPool).users).revokeKey(owner.user.id)).toBe(true);
     } finally {

@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createTestDatabase,
-  type FakeLLMServer,
-  startFakeOpenAI,
-  type TestDatabase,
-} from '@internal/testing';
+import { type FakeLLMServer, startFakeOpenAI } from '@internal/testing';
 import { tool } from '@stello-ai/core';
-import { createPool } from '@stello-ai/db';
-import { UserStore } from '@stello-ai/runtime';
 import { createOpenAICompatibleAdapter } from '@stello-ai/session';
-import { PgStores } from '@stello-ai/storage';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness } from './__fixtures__/e2e-harness';
+import type { E2EHarness } from './__fixtures__/e2e-harness';
+import { startTwoServers, type TwoServers } from './__fixtures__/two-servers';
 
 // Live turns across two server processes on one database, through their HTTP APIs, with one fake
 // model both call: a retried turn id runs once wherever it lands, 100 submissions of one id make
@@ -37,9 +29,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('live turns across two server processes', () => {
-  let db: TestDatabase;
-  let poolA: pg.Pool;
-  let poolB: pg.Pool;
+  let servers: TwoServers;
   let fake: FakeLLMServer;
   let a: E2EHarness;
   let b: E2EHarness;
@@ -49,9 +39,6 @@ describe('live turns across two server processes', () => {
   let toolAborted = false;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    poolA = createPool({ connectionString: db.url });
-    poolB = createPool({ connectionString: db.url });
     fake = await startFakeOpenAI({
       script: async (request) => {
         const messages = request.body.messages as Array<{ role: string; content?: string }>;
@@ -81,22 +68,15 @@ describe('live turns across two server processes', () => {
       }),
       buildConfig: () => ({ capabilities: { tools: [slow] } }),
     };
-    a = await startHarness(poolA, {
-      server: { agentPoolOptions, userStore: new UserStore(new PgStores(poolA).users) },
-    });
-    b = await startHarness(poolB, {
-      server: { agentPoolOptions, userStore: new UserStore(new PgStores(poolB).users), skipMigrate: true },
-    });
+    const both = { server: { agentPoolOptions }, cachedUserStore: true };
+    servers = await startTwoServers({ a: both, b: both });
+    ({ a, b } = servers);
   });
 
   afterAll(async () => {
     held.open();
-    await a?.close();
-    await b?.close();
+    await servers?.close();
     await fake?.close();
-    await poolA?.end();
-    await poolB?.end();
-    await db?.drop();
   });
 
   async function newSession(): Promise<{ spaceId: string; sessionId: string }> {

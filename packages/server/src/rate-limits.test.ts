@@ -1,9 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '@internal/testing';
-import { createPool } from '@stello-ai/db';
 import { PgStores } from '@stello-ai/storage';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { type E2EHarness, WsTestClient } from './__fixtures__/e2e-harness';
+import { startTwoServers, type TwoServers } from './__fixtures__/two-servers';
 
 // Two servers on one database, each with its own pool, as two processes would be: one key's
 // turns and streams are counted across both (the background sync runs every 100 ms here).
@@ -19,30 +17,21 @@ async function awayFromWindowEnd(neededMs: number): Promise<void> {
 }
 
 describe('per-key rate limits across two servers', () => {
-  let db: TestDatabase;
-  let poolA: pg.Pool;
-  let poolB: pg.Pool;
+  let servers: TwoServers;
   let a: E2EHarness;
   let b: E2EHarness;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    poolA = createPool({ connectionString: db.url });
-    poolB = createPool({ connectionString: db.url });
     // Server A streams slowly (about 1 s per answer), so a stream stays open while B is asked.
-    a = await startHarness(poolA, {
-      fake: { chunkCount: 20, chunkDelayMs: 50 },
-      server: { limits: LIMITS, controlChannel: false },
+    servers = await startTwoServers({
+      a: { fake: { chunkCount: 20, chunkDelayMs: 50 }, server: { limits: LIMITS, controlChannel: false } },
+      b: { server: { limits: LIMITS, controlChannel: false } },
     });
-    b = await startHarness(poolB, { server: { limits: LIMITS, controlChannel: false, skipMigrate: true } });
+    ({ a, b } = servers);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await poolA?.end();
-    await poolB?.end();
-    await db?.drop();
+    await servers?.close();
   });
 
   async function newKeyWithSpace(): Promise<{
@@ -94,7 +83,7 @@ describe('per-key rate limits across two servers', () => {
   it('applies a limit set on the key in the database (the CLI) on every server', async () => {
     await awayFromWindowEnd(6_000);
     const key = await newKeyWithSpace();
-    await new PgStores(poolA).rateLimits.setKeyLimits(key.userId, { turnsPerMinute: 1 });
+    await new PgStores(servers.poolA).rateLimits.setKeyLimits(key.userId, { turnsPerMinute: 1 });
     await sleep(SYNC_MS * 4);
     expect((await turn(a, key)).status).toBe(200);
     await sleep(SYNC_MS * 4);
