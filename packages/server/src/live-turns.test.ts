@@ -11,7 +11,9 @@ import WebSocket from 'ws';
 import { createStelloServer } from './create-stello-server';
 
 // Live turns end to end: SSE streaming and its resume, and a WebSocket resume after a disconnect,
-// on the same server and on a second server of the same database.
+// on the same server and on a second server of the same database. Raw HTTP and sockets on purpose:
+// the subject is the wire itself (event ids, Last-Event-ID, seq); the client's own suite covers
+// the same resumes through @stello-ai/client.
 
 interface SseEvent {
   id?: string;

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-harness';
 
 // The space events (SSE and WebSocket) need the control channel, which only the full server
-// wires: their real frames are parsed with the protocol schemas the OpenAPI document names.
+// wires: their real frames are parsed with the protocol schemas the OpenAPI document names (raw
+// frames on purpose: the client would parse them with the same schemas).
 describe('space events conform to @stello-ai/protocol', () => {
   let db: TestDatabase;
   let h: E2EHarness;
