@@ -22,7 +22,7 @@ describe('the docs option of createStelloServer', () => {
       ...(docs !== undefined && { docs }),
     });
 
-  it('serves /openapi.json and /docs over HTTP without an API key by default', async () => {
+  it('serves /openapi.json, /asyncapi.json and /docs over HTTP without an API key by default', async () => {
     const server = await serverWith();
     const { port, close } = await server.listen(0);
     try {
@@ -35,6 +35,12 @@ describe('the docs option of createStelloServer', () => {
       expect(page.status).toBe(200);
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       expect((await fetch(`http://127.0.0.1:${port}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+      const streams = (await (await fetch(`http://127.0.0.1:${port}/asyncapi.json`)).json()) as {
+        asyncapi: string;
+        channels: Record<string, { address: string }>;
+      };
+      expect(streams.asyncapi).toBe('3.0.0');
+      expect(streams.channels.spaceSocket?.address).toBe('/spaces/{spaceId}/ws');
     } finally {
       await close();
     }
@@ -44,6 +50,7 @@ describe('the docs option of createStelloServer', () => {
     const server = await serverWith(false);
     expect((await server.app.request('/openapi.json')).status).toBe(404);
     expect((await server.app.request('/docs')).status).toBe(404);
+    expect((await server.app.request('/asyncapi.json')).status).toBe(404);
     server.agentPool.dispose();
   });
 

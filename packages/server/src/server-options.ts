@@ -102,7 +102,7 @@ export interface StelloServerOptions {
   /** Origins allowed to call the REST API from a browser (CORS, off by default; `['*']`: any). */
   corsOrigins?: readonly string[];
   /**
-   * `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (Swagger UI), no API key
+   * `GET /openapi.json` (the OpenAPI 3.1 document), `GET /asyncapi.json` (the AsyncAPI 3.0 document of the streams) and `GET /docs` (Swagger UI), no API key
    * (default: on, unless env `STELLO_DOCS=off`); `false` turns both off.
    */
   docs?: boolean;

@@ -4,6 +4,8 @@
  * (`attachWebSocketGateway`), with one table from error codes to HTTP statuses.
  */
 
+// OpenAPI: the document of `GET /openapi.json`, generated from @stello-ai/protocol's schemas.
+export { createAsyncApiDocument } from './asyncapi/document';
 // REST
 export { createApp } from './create-app';
 export type { ErrorCode, InfrastructureErrorCode, PublicError } from './error-mapping';
@@ -21,7 +23,6 @@ export {
 } from './live/turn-relay';
 export { DRAIN_MAX_BYTES, DRAIN_MAX_MS, drainRequest } from './middleware/drain-request';
 export type { TransportKeyLimits } from './middleware/rate-limit';
-// OpenAPI: the document of `GET /openapi.json`, generated from @stello-ai/protocol's schemas.
 export { API_VERSION, createOpenApiDocument } from './openapi/document';
 export type { RecordView } from './routes/sessions';
 export { NEXT_CURSOR_HEADER, PREV_CURSOR_HEADER } from './routes/spaces';

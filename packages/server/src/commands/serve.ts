@@ -43,7 +43,7 @@ Environment:
   STELLO_PREPARED_STATEMENTS    false behind a pooler that cannot keep prepared statements
                                 (PgBouncer in transaction mode before 1.21); default true
   STELLO_METRICS                Prometheus metrics at /metrics, no key: keep it internal (default on; off)
-  STELLO_DOCS                   GET /openapi.json and GET /docs (Swagger UI), no key (default on; off)
+  STELLO_DOCS                   GET /openapi.json, /asyncapi.json and /docs (Swagger UI), no key (default on; off)
   STELLO_OTEL                   on: OpenTelemetry spans of turns, LLM calls and SQL, to the SDK
                                 registered by a preloaded module (NODE_OPTIONS=--import …); default off
   STELLO_CONSOLE                the web console at GET /console; the page asks for a key (default on; off)

@@ -1,11 +1,17 @@
-// `pnpm openapi`: writes the generated OpenAPI document to docs/openapi.json, the copy committed
-// for the docs (a test fails when it differs from the generated one).
+// `pnpm openapi`: writes the generated OpenAPI and AsyncAPI documents to docs/openapi.json and
+// docs/asyncapi.json, the copies committed for the docs (tests fail when they differ).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { asyncApiDocumentJson } from '../asyncapi/document';
 import { openApiDocumentJson } from './document';
 
-const target = fileURLToPath(new URL('../../../../docs/openapi.json', import.meta.url));
-mkdirSync(dirname(target), { recursive: true });
-writeFileSync(target, openApiDocumentJson());
-process.stdout.write(`wrote ${target}\n`);
+for (const [name, json] of [
+  ['openapi.json', openApiDocumentJson()],
+  ['asyncapi.json', asyncApiDocumentJson()],
+] as const) {
+  const target = fileURLToPath(new URL(`../../../../docs/${name}`, import.meta.url));
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, json);
+  process.stdout.write(`wrote ${target}\n`);
+}

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
+import { asyncApiDocumentJson } from '../asyncapi/document';
 import type { AuthEnv } from '../types';
 import { openApiDocumentJson } from './document';
 
@@ -11,6 +12,8 @@ import { openApiDocumentJson } from './document';
 
 /** Path of the OpenAPI document. */
 export const OPENAPI_PATH = '/openapi.json';
+/** Path of the AsyncAPI 3.0 document of the WebSocket and SSE streams. */
+export const ASYNCAPI_PATH = '/asyncapi.json';
 /** Path of the API reference page. */
 export const DOCS_PATH = '/docs';
 
@@ -82,13 +85,20 @@ function readAsset(name: AssetName): Promise<string> {
 }
 
 /**
- * Registers `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (Swagger UI with its
- * files under `/docs/`). Neither needs an API key.
+ * Registers `GET /openapi.json` (the OpenAPI 3.1 document), `GET /asyncapi.json` (the AsyncAPI 3.0
+ * document of the streams) and `GET /docs` (Swagger UI with its files under `/docs/`). None needs
+ * an API key.
  */
 export function registerDocsRoutes(app: Hono<AuthEnv>): void {
   swaggerUiDir();
   app.get(OPENAPI_PATH, (c) =>
     c.body(openApiDocumentJson(), 200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-cache',
+    }),
+  );
+  app.get(ASYNCAPI_PATH, (c) =>
+    c.body(asyncApiDocumentJson(), 200, {
       'Content-Type': 'application/json; charset=utf-8',
       'Cache-Control': 'no-cache',
     }),

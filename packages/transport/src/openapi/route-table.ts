@@ -189,6 +189,22 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: [],
   },
   {
+    method: 'get',
+    path: '/asyncapi.json',
+    operationId: 'asyncApiDocument',
+    tag: 'Operations',
+    summary: 'The AsyncAPI 3.0 document of the WebSocket and the SSE streams',
+    description: 'Off with `docs: false` (`STELLO_DOCS=off`), like this document.',
+    public: true,
+    success: {
+      kind: 'json',
+      status: 200,
+      schema: z.record(z.string(), z.unknown()),
+      description: 'The AsyncAPI 3.0 document; its schemas are the components of this one.',
+    },
+    errors: [],
+  },
+  {
     method: 'post',
     path: SPACES,
     operationId: 'createSpace',
