@@ -14,13 +14,24 @@ import { type E2EHarness, startHarness, WsTestClient } from './__fixtures__/e2e-
 // Two server stacks whose query pools go through a real PgBouncer in transaction pooling mode,
 // with their control channels on the direct URL, as a pooled deployment runs them.
 
-function hasPgBouncer(): boolean {
-  try {
-    execFileSync('pgbouncer', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+// Debian installs it in /usr/sbin, which a non-login shell's PATH may lack.
+const PGBOUNCER_CANDIDATES = ['pgbouncer', '/usr/sbin/pgbouncer', '/usr/local/sbin/pgbouncer'];
+
+/** The pgbouncer binary that runs, or `null`. */
+function findPgBouncer(): string | null {
+  for (const candidate of PGBOUNCER_CANDIDATES) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {}
   }
+  return null;
+}
+
+const PGBOUNCER = findPgBouncer();
+
+function hasPgBouncer(): boolean {
+  return PGBOUNCER !== null;
 }
 
 function systemUserExists(name: string): boolean {
@@ -104,7 +115,9 @@ async function startPgBouncer(directUrl: string): Promise<PgBouncer> {
   // PgBouncer refuses to run as root (CI runs as root): it then drops to an unprivileged user.
   const asRoot = process.getuid?.() === 0;
   const runAs = asRoot ? ['-u', systemUserExists('postgres') ? 'postgres' : 'nobody'] : [];
-  const child: ChildProcess = spawn('pgbouncer', [...runAs, join(dir, 'pgbouncer.ini')], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(PGBOUNCER ?? 'pgbouncer', [...runAs, join(dir, 'pgbouncer.ini')], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForPort(port, 10_000);
   const pooled = new URL(directUrl);
