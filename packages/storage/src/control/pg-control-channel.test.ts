@@ -60,6 +60,36 @@ describe('PgControlChannel', () => {
     expect(seenByB.every((event) => event.instanceId === a.instanceId)).toBe(true);
   });
 
+  it('never sends a statement on its connection while another one runs there (pg 9 refuses it)', async () => {
+    const channel = await openChannel();
+    const seen = collect(channel);
+    // pg keeps the running query in _activeQuery and the waiting ones in _queryQueue.
+    type ClientState = { _activeQuery?: unknown; _queryQueue?: unknown[] };
+    const query = pg.Client.prototype.query;
+    let overlapping = 0;
+    pg.Client.prototype.query = function (this: ClientState, ...args: unknown[]) {
+      if (this._activeQuery || (this._queryQueue?.length ?? 0) > 0) overlapping++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      // Publishes in many ticks: each tick's batch is one statement, sent while the last may run.
+      const published: Promise<void>[] = [];
+      for (let tick = 0; tick < 40; tick++) {
+        for (let i = 0; i < 5; i++)
+          published.push(channel.publish({ kind: 'space.updated', spaceId: `t${tick}.${i}` }));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(published);
+      await until(() => seen.length === 200);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(overlapping).toBe(0);
+    expect(seen.map((event) => event.spaceId)).toEqual(
+      Array.from({ length: 200 }, (_, n) => `t${Math.floor(n / 5)}.${n % 5}`),
+    );
+  });
+
   it('sends an event from a statement only when its transaction commits', async () => {
     const a = await openChannel();
     const seen = collect(a);

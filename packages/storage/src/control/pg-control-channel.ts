@@ -79,6 +79,11 @@ export class PgControlChannel implements ControlChannel {
   #closed = false;
   readonly #outbox: Array<{ payload: string; resolve(): void; reject(error: unknown): void }> = [];
   #flushScheduled = false;
+  /**
+   * The last statement sent on the listening connection. They go one after another: pg queues a
+   * query sent while another runs, which it deprecates and pg 9 refuses.
+   */
+  #clientTail: Promise<unknown> = Promise.resolve();
   #reconnectDelay = RECONNECT_MIN_MS;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #healthTimer: NodeJS.Timeout | undefined;
@@ -151,8 +156,9 @@ export class PgControlChannel implements ControlChannel {
     }
     const text = `SELECT ${batch.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`;
     const values = [this.#channel, ...batch.map((entry) => entry.payload)];
-    const runner = this.#client ?? this.#options.pool;
-    runner.query(text, values).then(
+    const client = this.#client;
+    const sent = client ? this.#onClient(client, text, values) : this.#options.pool.query(text, values);
+    sent.then(
       () => {
         for (const entry of batch) entry.resolve();
       },
@@ -160,6 +166,13 @@ export class PgControlChannel implements ControlChannel {
         for (const entry of batch) entry.reject(error);
       },
     );
+  }
+
+  /** Sends a statement on the listening connection after the ones already sent on it. */
+  #onClient(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    const sent = this.#clientTail.then(() => client.query(text, values));
+    this.#clientTail = sent.catch(() => {});
+    return sent;
   }
 
   /**
@@ -230,6 +243,7 @@ export class PgControlChannel implements ControlChannel {
       if (event) dispatchTo(this.#listeners, event, (error) => this.#report(error));
     });
     this.#client = client;
+    this.#clientTail = Promise.resolve();
     this.#reconnectDelay = RECONNECT_MIN_MS;
     this.#startHealthChecks(client);
   }
@@ -252,7 +266,7 @@ export class PgControlChannel implements ControlChannel {
     clearInterval(this.#healthTimer);
     const everyMs = this.#options.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS;
     this.#healthTimer = setInterval(() => {
-      const probe = client.query('SELECT 1');
+      const probe = this.#onClient(client, 'SELECT 1');
       const timeout = new Promise<never>((_, reject) => {
         setTimeout(() => reject(new Error('the control connection stopped answering')), everyMs).unref();
       });
