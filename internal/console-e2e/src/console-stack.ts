@@ -17,6 +17,9 @@ export const CLOCK_QUESTION = 'What time is it?';
 /** What the model answers once the clock tool has run. */
 export const CLOCK_REPLY = 'The clock tool says it is noon.';
 
+/** A question the model holds its answer to until the test releases it: a turn a test can stop. */
+export const HELD_QUESTION = 'Take your time with this one.';
+
 /** The root's synthesis the model writes when asked to integrate. */
 export const SYNTHESIS = 'Lisbon: the traveller asked the time; it is noon.';
 /** The insight the model sends each child when it integrates. */
@@ -36,18 +39,28 @@ export interface ConsoleStack {
   baseUrl: string;
   apiKey: string;
   fake: FakeLLMServer;
+  /** Lets the model answer the requests it holds (those ending with {@link HELD_QUESTION}). */
+  releaseHeldReplies(): void;
   close(): Promise<void>;
 }
 
 /** Starts the database, the fake model and the server (port 0). */
 export async function startConsoleStack(): Promise<ConsoleStack> {
   const db: TestDatabase = await createTestDatabase();
+  let releaseHeld = () => {};
+  const held = new Promise<void>((resolve) => {
+    releaseHeld = resolve;
+  });
   const fake = await startFakeOpenAI({
     chunkCount: 8,
     chunkDelayMs: 120,
-    script: (request) => {
+    script: async (request) => {
       const messages = request.body.messages as Array<{ role: string; content?: string | null }>;
       const last = messages.at(-1);
+      if (last?.role === 'user' && last.content === HELD_QUESTION) {
+        await held;
+        return {};
+      }
       if (last?.role === 'tool') return { content: CLOCK_REPLY };
       // The default integration lists the children under "Sessions:" and wants JSON back.
       if (last?.role === 'user' && last.content?.includes('Sessions:\n')) {
@@ -80,7 +93,9 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
     baseUrl: `http://127.0.0.1:${listening.port}`,
     apiKey,
     fake,
+    releaseHeldReplies: releaseHeld,
     async close() {
+      releaseHeld();
       await listening.close();
       await fake.close();
       await db.drop();

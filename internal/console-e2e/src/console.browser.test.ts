@@ -7,6 +7,7 @@ import {
   CLOCK_QUESTION,
   CLOCK_REPLY,
   type ConsoleStack,
+  HELD_QUESTION,
   INSIGHT,
   SYNTHESIS,
   startConsoleStack,
@@ -100,6 +101,28 @@ describe('the web console in chromium', () => {
     await poll(() => page.getByTestId('session-tree').textContent()).toContain('1 turn');
   });
 
+  it('stops a running turn from the composer, and nothing of it is stored', async () => {
+    const root = await other.sessions.tree({ spaceId });
+    const before = (await other.sessions.messages({ spaceId, sessionId: root.id })).items;
+    await page.getByLabel(/^Message to/).fill(HELD_QUESTION);
+    await page.getByRole('button', { name: 'Send' }).click();
+    // The model has the question and holds its answer: the turn is running.
+    const heldRequest = () =>
+      stack.fake.requests.findIndex((request) => request.body.messages.at(-1)?.content === HELD_QUESTION);
+    await poll(heldRequest).toBeGreaterThanOrEqual(0);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('Cancelled: nothing of this turn was stored.').waitFor();
+    // Stopping is not an error, and the composer is back.
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await poll(() => page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
+    expect(await stack.fake.waitForOutcome(heldRequest())).toBe('aborted');
+    await browser.screenshot('02b-stopped');
+    const after = (await other.sessions.messages({ spaceId, sessionId: root.id })).items;
+    expect(after.map((record) => record.id)).toEqual(before.map((record) => record.id));
+    expect((await other.sessions.tree({ spaceId })).turnCount).toBe(1);
+    stack.releaseHeldReplies();
+  });
+
   it('forks from a message and selects the new session with the history up to it', async () => {
     const userMessage = page.getByTestId('messages').locator('li.message.user').first();
     await userMessage.getByRole('button', { name: 'Fork from this message' }).click();
@@ -149,6 +172,39 @@ describe('the web console in chromium', () => {
     // Landmarks a screen reader lists.
     expect(await page.getByRole('navigation', { name: 'Session tree' }).count()).toBe(1);
     expect(await page.getByRole('main').count()).toBe(1);
+  });
+
+  it('moves through the tree with the arrow keys, Home and End, and Tab leaves it in one step', async () => {
+    const tree = page.getByTestId('session-tree');
+    const labels = tree.locator('.tree-label');
+    await poll(() => labels.count()).toBe(3);
+    // The name of the row that has the focus (run in the page: this file has no DOM types).
+    const focused = () =>
+      page.evaluate<string | null>(
+        `document.activeElement?.closest('.tree-row')?.querySelector('.tree-name')?.textContent ?? null`,
+      );
+    expect(await tree.locator('.tree-label[tabindex="0"]').count()).toBe(1);
+    await labels.first().focus();
+    expect(await focused()).toBe('Trip to Lisbon');
+    await page.keyboard.press('ArrowDown');
+    expect(await focused()).toBe('Only the question');
+    await page.keyboard.press('End');
+    expect(await focused()).toBe('Made by another client');
+    await page.keyboard.press('ArrowLeft');
+    expect(await focused()).toBe('Trip to Lisbon');
+    // On the root: ArrowLeft folds it, ArrowRight unfolds it, then enters its first child.
+    await page.keyboard.press('ArrowLeft');
+    await poll(() => labels.count()).toBe(1);
+    await page.keyboard.press('ArrowRight');
+    await poll(() => labels.count()).toBe(3);
+    await page.keyboard.press('ArrowRight');
+    expect(await focused()).toBe('Only the question');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Only the question' }).waitFor();
+    // One tab stop in the tree: the row last focused.
+    expect(await tree.locator('.tree-label[tabindex="0"]').textContent()).toContain('Only the question');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBeNull();
   });
 
   it('edits a prompt and shows memory and the root synthesis', async () => {

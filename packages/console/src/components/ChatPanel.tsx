@@ -62,7 +62,8 @@ export function ChatPanel({ client, spaceId, session, revision, onForked }: Chat
       await loadRecords();
       setDraft(null);
     } catch (failure) {
-      setError(describeError(failure));
+      // A turn the person stopped is not an error: the draft says it was cancelled.
+      if (!current.cancelled) setError(describeError(failure));
       setDraft({ ...current, done: true });
     } finally {
       cancelRef.current = null;

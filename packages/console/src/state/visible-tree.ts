@@ -36,3 +36,43 @@ export function toggled(set: ReadonlySet<string>, id: string): Set<string> {
   else next.add(id);
   return next;
 }
+
+/** What a key pressed on a row of the tree does: move the focus to a row, or fold a row. */
+export type TreeKeyAction = { focus: string } | { toggle: string } | null;
+
+/**
+ * The tree-view keys of the WAI-ARIA pattern, on the row `currentId` of `rows`: ArrowDown and
+ * ArrowUp move to the next and previous row, Home and End to the first and last; ArrowRight
+ * expands a collapsed row or moves to its first child, ArrowLeft collapses an expanded row or
+ * moves to its parent. `null` for any other key, or where the move has nowhere to go.
+ */
+export function treeKeyAction(rows: readonly TreeRow[], currentId: string, key: string): TreeKeyAction {
+  const at = rows.findIndex((row) => row.node.id === currentId);
+  if (at < 0) return null;
+  const row = rows[at]!;
+  const focusAt = (index: number): TreeKeyAction =>
+    index >= 0 && index < rows.length && index !== at ? { focus: rows[index]!.node.id } : null;
+  switch (key) {
+    case 'ArrowDown':
+      return focusAt(at + 1);
+    case 'ArrowUp':
+      return focusAt(at - 1);
+    case 'Home':
+      return focusAt(0);
+    case 'End':
+      return focusAt(rows.length - 1);
+    case 'ArrowRight':
+      if (!row.hasChildren) return null;
+      return row.expanded ? focusAt(at + 1) : { toggle: row.node.id };
+    case 'ArrowLeft': {
+      if (row.expanded) return { toggle: row.node.id };
+      // The parent is the nearest row above that is one level shallower.
+      for (let index = at - 1; index >= 0; index -= 1) {
+        if (rows[index]!.depth < row.depth) return focusAt(index);
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
