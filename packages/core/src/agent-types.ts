@@ -214,6 +214,11 @@ export interface StelloAgentConfig {
     context?: ContextOptions;
   };
   orchestration?: {
+    /**
+     * Wraps every run of memory work (a consolidation, an integration), in the background or asked
+     * for: for tracing or timing it. It must call `run` once and return what `run` returns.
+     */
+    aroundMemoryWork?: AroundMemoryWork;
     /** Tool rounds per turn (default 5); after the last one the model answers without tools. */
     maxToolRounds?: number;
     /** Consolidate a session after every N completed turns (default 6; 0 disables). */
@@ -291,3 +296,15 @@ export interface TurnOptions {
 }
 
 export type { Message };
+
+/** One run of memory work, as {@link AroundMemoryWork} sees it. */
+export interface MemoryWorkRun {
+  kind: 'consolidate' | 'integrate';
+  /** The consolidated session (a consolidation only). */
+  sessionId?: string;
+  /** True when an explicit request is part of the run (`consolidateSession`, `integrate`, REST). */
+  explicit: boolean;
+}
+
+/** See `orchestration.aroundMemoryWork`. */
+export type AroundMemoryWork = <T>(work: MemoryWorkRun, run: () => Promise<T>) => Promise<T>;

@@ -8,11 +8,13 @@ export type { StelloAgentEventMap } from './agent/stello-agent';
 export { createStelloAgent, StelloAgent } from './agent/stello-agent';
 // Agent: turns, tools, skills, forks and memory work
 export type {
+  AroundMemoryWork,
   ConfirmProtocol,
   EngineForkOptions,
   EngineHooks,
   EngineLifecycleAdapter,
   ForkProfile,
+  MemoryWorkRun,
   Skill,
   SkillsInput,
   SplitProposal,

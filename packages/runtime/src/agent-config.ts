@@ -9,6 +9,7 @@ import type { Logger } from './logger';
 import { instrumentModel, withObservedHooks } from './observe-agent';
 import { withSpaceEventHooks } from './space-events';
 import type { HeldSpace } from './space-manager';
+import { traceMemoryWork } from './telemetry/trace-memory-work';
 import { traceModel } from './telemetry/trace-model';
 
 /** The settings of a space's `config` that tune the agent's memory schedule. */
@@ -37,7 +38,7 @@ function scheduleFromSpace(config: Record<string, unknown>, minEvery: number): O
 
 /**
  * The full agent config of a space: `built` plus what the pool provides (`sessions`, `memory`,
- * `storage`, the model, traced and timed when asked) and the defaults it fills from the space (live
+ * `storage`, the model, traced and timed when asked, memory work traced when asked) and the defaults it fills from the space (live
  * prompt getters, concurrency, the memory schedule, the event and observation hooks).
  */
 export function completeAgentConfig(
@@ -91,6 +92,13 @@ export function completeAgentConfig(
   const publish = options.publishEvent;
   if (publish) orchestration.hooks = withSpaceEventHooks(orchestration.hooks, ctx.space.id, publish);
   orchestration.hooks = withObservedHooks(orchestration.hooks, ctx.space.id, logger);
+  if (options.tracer) {
+    orchestration.aroundMemoryWork = traceMemoryWork(
+      options.tracer,
+      ctx.space.id,
+      orchestration.aroundMemoryWork,
+    );
+  }
   config.orchestration = orchestration;
   return config;
 }

@@ -79,6 +79,7 @@ export {
   type SpaceUpdate,
 } from './space-manager';
 export { SubtreeService, type SubtreeServiceOptions } from './subtree-service';
+export { traceMemoryWork } from './telemetry/trace-memory-work';
 export { traceModel } from './telemetry/trace-model';
 // Per-user quotas and the running-turns cap
 export {

@@ -144,7 +144,7 @@ describe('OpenTelemetry spans', () => {
       socket.close();
       return frames.find((f) => f.type === last)?.turnId as string;
     };
-    return { apiKey, spaceId: space.id, sessionId: root!.id, restTurn, sseTurn, wsStream };
+    return { apiKey, base, headers, spaceId: space.id, sessionId: root!.id, restTurn, sseTurn, wsStream };
   }
 
   it('traces REST, SSE and WebSocket turns with their LLM call and SQL statements as children', async () => {
@@ -242,6 +242,52 @@ describe('OpenTelemetry spans', () => {
     for (const secret of [PROMPT, PROVIDER_KEY, server.apiKey]) {
       expect(texts.filter((text) => text.includes(secret))).toEqual([]);
     }
+    await provider.shutdown();
+  });
+
+  it('traces memory work asked for over REST, with its LLM call and SQL statements under it', async () => {
+    const { exporter, provider } = tracing();
+    const server = await startServer({ tracerProvider: provider });
+    const sessions = `${server.base}/spaces/${server.spaceId}/sessions`;
+    const forked = await fetch(`${sessions}/${server.sessionId}/fork`, {
+      method: 'POST',
+      headers: server.headers,
+      body: JSON.stringify({ label: 'child' }),
+    });
+    expect(forked.status).toBe(201);
+    const child = ((await forked.json()) as { id: string }).id;
+    const turn = await fetch(`${sessions}/${child}/turn`, {
+      method: 'POST',
+      headers: server.headers,
+      body: JSON.stringify({ input: `${PROMPT} for the memory` }),
+    });
+    expect(turn.status).toBe(200);
+    const consolidated = await fetch(`${sessions}/${child}/consolidate`, {
+      method: 'POST',
+      headers: server.headers,
+    });
+    expect(consolidated.status).toBe(200);
+
+    const runs = () => exporter.getFinishedSpans().filter((s) => s.name === 'stello.memory.consolidate');
+    await until(() => runs().length === 1, 'the consolidation span');
+    const run = runs()[0]!;
+    expect(run.attributes).toMatchObject({
+      'stello.space.id': server.spaceId,
+      'stello.session.id': child,
+      'stello.memory.explicit': true,
+    });
+    const children = exporter.getFinishedSpans().filter((s) => parentOf(s) === idOf(run));
+    expect(children.filter((s) => s.name === 'chat gpt-test')).toHaveLength(1);
+    // Its reads and its write of the memory.
+    expect(children.filter((s) => s.attributes['db.system'] === 'postgresql').length).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(
+      exporter
+        .getFinishedSpans()
+        .flatMap(textsOf)
+        .filter((text) => text.includes(PROMPT)),
+    ).toEqual([]);
     await provider.shutdown();
   });
 

@@ -352,6 +352,42 @@ describe('StelloAgent', () => {
       await expect(agent.consolidateSession(child)).rejects.toMatchObject({ code: 'SESSION_ARCHIVED' });
     });
 
+    it('runs every consolidation and integration inside aroundMemoryWork, saying which were asked for', async () => {
+      const runs: string[] = [];
+      const { agent, root, fork } = await setup(echo, {
+        session: {
+          consolidateFn: async () => 'summary',
+          integrateFn: async () => ({ synthesis: 'all', insights: [] }),
+        },
+        orchestration: {
+          consolidateEveryNTurns: 2,
+          aroundMemoryWork: async (work, run) => {
+            runs.push(`start ${work.kind} ${work.sessionId ?? '-'} ${work.explicit}`);
+            const result = await run();
+            runs.push(`end ${work.kind} ${JSON.stringify(result)}`);
+            return result;
+          },
+        },
+      });
+      const child = await fork(root.id, 'child');
+
+      for (let i = 0; i < 2; i++) await agent.turn(child, `t${i}`);
+      await agent.idle();
+      expect(await agent.consolidateSession(child)).toBe('summary');
+      await agent.idle();
+
+      expect(runs).toEqual([
+        `start consolidate ${child} false`,
+        'end consolidate "summary"',
+        'start integrate - false',
+        'end integrate {"synthesis":"all","insights":[]}',
+        `start consolidate ${child} true`,
+        'end consolidate "summary"',
+        'start integrate - false',
+        'end integrate {"synthesis":"all","insights":[]}',
+      ]);
+    });
+
     it('rejects explicit memory work without a model or a function', async () => {
       const stores = createInMemoryStores();
       const agent = createStelloAgent(stores);

@@ -46,9 +46,11 @@ export class MemoryWork {
     const { config } = deps;
     this.#llmCall = config.session?.llmCall ?? (config.llm ? createLLMCallFn(config.llm) : null);
     const orchestration = config.orchestration ?? {};
+    const around = orchestration.aroundMemoryWork ?? ((_work, run) => run());
     this.scheduler = new MemoryScheduler({
-      consolidate: (id, force) => this.#consolidate(id, force),
-      integrate: (force) => this.#integrate(force),
+      consolidate: (id, force) =>
+        around({ kind: 'consolidate', sessionId: id, explicit: force }, () => this.#consolidate(id, force)),
+      integrate: (force) => around({ kind: 'integrate', explicit: force }, () => this.#integrate(force)),
       report: (event) => deps.hooks.report(event),
       // Without a function or a model to run them, automatic memory work stays off.
       consolidateEveryNTurns: this.#canConsolidate() ? orchestration.consolidateEveryNTurns : 0,
