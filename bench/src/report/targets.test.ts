@@ -74,3 +74,20 @@ describe('evaluateTargets: realistic LLM', () => {
     expect(verdict).toMatchObject({ pass: null, measured: 'not measured in this run' });
   });
 });
+
+describe('evaluateTargets: message pages at any history length', () => {
+  const pages = (shortSql: number, longSql: number, longCpu = 1) =>
+    evaluateTargets([
+      row('long-session.page-short', { ...figures(10, 1), sqlPerOp: shortSql }, figures(5, 1)),
+      row('long-session.page-long', { ...figures(10, longCpu), sqlPerOp: longSql }, figures(5, 1)),
+    ]).find((verdict) => verdict.id === 'page-cost-history');
+
+  it('counts the same whole number of statements as the same SQL, whatever the windows add', () => {
+    expect(pages(2.9, 3.01)?.pass).toBe(true);
+  });
+
+  it('fails on one more statement per page, or on CPU that grows with the history', () => {
+    expect(pages(3, 4)?.pass).toBe(false);
+    expect(pages(3, 3, 1.3)?.pass).toBe(false);
+  });
+});
