@@ -98,6 +98,14 @@ module.exports = {
       to: { couldNotResolve: true, pathNot: '^@stello-ai/client$' },
     },
     {
+      name: 'workspace-imports-resolve',
+      comment:
+        'an import of a workspace package the importer does not declare cannot resolve, so the layer rules could not see it: it is an error (the console has its own rule)',
+      severity: 'error',
+      from: { pathNot: '^packages/console/' },
+      to: { couldNotResolve: true, path: '^@(stello-ai|internal)/' },
+    },
+    {
       name: 'testing-only-in-tests',
       comment: '@internal/testing is for tests and their fixtures only',
       severity: 'error',
