@@ -70,6 +70,18 @@ describe('the layering check of pnpm lint', () => {
     expect(result.output).toMatch(/no-circular: packages\/core\/src\/a\.ts/);
   });
 
+  it('fails on an import of a workspace package the importer does not declare', async () => {
+    // Undeclared, '@stello-ai/db' cannot resolve from transport: the layer rules never see it.
+    const dir = await workspace({
+      'packages/transport/src/app.ts': "import { db } from '@stello-ai/db';\nexport const app = db;\n",
+    });
+    const result = await cruise(dir, ['packages']);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(
+      /workspace-imports-resolve: packages\/transport\/src\/app\.ts → @stello-ai\/db/,
+    );
+  });
+
   it('keeps the protocol at the bottom and free of Node built-ins (it ships to browsers)', async () => {
     const dir = await workspace({
       'packages/errors/src/index.ts': 'export const errors = 1;\n',
