@@ -1,29 +1,14 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createInMemoryStores, createStelloAgent } from '@stello-ai/core';
 import { createOfflineAdapter } from '@stello-ai/session';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useInMemoryTracing } from '../__fixtures__/in-memory-tracing';
 import { traceMemoryWork } from './trace-memory-work';
 import { traceModel } from './trace-model';
 
 describe('traceMemoryWork', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const tracer = provider.getTracer('test');
-
-  beforeAll(() => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  });
-  afterEach(() => exporter.reset());
-  afterAll(() => {
-    context.disable();
-  });
+  const { exporter, tracer } = useInMemoryTracing();
 
   const spans = (name: string) => exporter.getFinishedSpans().filter((span) => span.name === name);
   const childrenOf = (parent: ReadableSpan) =>

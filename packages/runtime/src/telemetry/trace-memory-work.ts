@@ -1,13 +1,6 @@
-import {
-  context,
-  type Link,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import { context, type Link, ROOT_CONTEXT, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import type { AroundMemoryWork } from '@stello-ai/core';
+import { recordFailure } from './span-failure';
 
 // One span per run of memory work, so its LLM call and its SQL statements nest under it. A run
 // someone asked for (REST, WS, a tool) is a child of that request; a background run starts a trace
@@ -39,16 +32,12 @@ export function traceMemoryWork(tracer: Tracer, spaceId: string, inner?: AroundM
     );
     return context.with(trace.setSpan(parent, span), async () => {
       try {
-        const result = await (inner ? inner(work, run) : run());
-        span.end();
-        return result;
+        return await (inner ? inner(work, run) : run());
       } catch (error) {
-        // The code only: a message may quote the session's text.
-        const code = (error as { code?: unknown } | null)?.code;
-        span.setAttribute('error.type', typeof code === 'string' ? code : 'INTERNAL');
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
+        recordFailure(span, error, 'INTERNAL');
         throw error;
+      } finally {
+        span.end();
       }
     });
   };

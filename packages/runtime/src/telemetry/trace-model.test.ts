@@ -1,27 +1,12 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
 import { createOfflineAdapter, type LLMAdapter } from '@stello-ai/session';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useInMemoryTracing } from '../__fixtures__/in-memory-tracing';
 import { traceModel } from './trace-model';
 
 describe('traceModel', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const tracer = provider.getTracer('test');
+  const { exporter, tracer } = useInMemoryTracing();
   const messages = [{ role: 'user' as const, content: 'a private question' }];
-
-  beforeAll(() => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  });
-  afterEach(() => exporter.reset());
-  afterAll(() => {
-    context.disable();
-  });
 
   it('opens a child span per call with the adapter, model, stream flag, tokens and first delta', async () => {
     const model = traceModel(createOfflineAdapter(), tracer);

@@ -1,5 +1,6 @@
-import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { context, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import type { LLMAdapter, LLMChunk, LLMCompleteOptions, LLMResult, TokenUsage } from '@stello-ai/session';
+import { recordFailure } from './span-failure';
 
 // One span per call of an agent's chat model, a child of the span active at the call (the turn's).
 // Only names, counts and times go on it: never the messages, the answer or the provider's key.
@@ -28,12 +29,7 @@ function endCallSpan(span: Span, usage: TokenUsage | undefined, error: unknown):
     span.setAttribute('gen_ai.usage.input_tokens', usage.promptTokens);
     span.setAttribute('gen_ai.usage.output_tokens', usage.completionTokens);
   }
-  if (error !== undefined) {
-    // The code only: an adapter's message may quote what the provider echoed of the prompt.
-    const code = (error as { code?: unknown } | null)?.code;
-    span.setAttribute('error.type', typeof code === 'string' ? code : 'LLM_ERROR');
-    span.setStatus({ code: SpanStatusCode.ERROR });
-  }
+  if (error !== undefined) recordFailure(span, error, 'LLM_ERROR');
   span.end();
 }
 
